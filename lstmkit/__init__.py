@@ -1,0 +1,35 @@
+"""lstmkit: MATLAB's LSTM workflow in Python, on fused Numba kernels.
+
+The public names keep MATLAB's spelling and Name=Value arguments::
+
+    from lstmkit import *
+    layers = [sequenceInputLayer(12), lstmLayer(100, OutputMode="last"),
+              fullyConnectedLayer(9), softmaxLayer(), classificationLayer()]
+    options = trainingOptions("adam", MaxEpochs=100, MiniBatchSize=27)
+    net = trainNetwork(XTrain, YTrain, layers, options)
+    YPred = classify(net, XTest)
+
+Sequences are C-by-T (channels by time steps), as in MATLAB.
+"""
+
+from ._random import rng
+from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
+from .layers.fully_connected import FullyConnectedLayer, fullyConnectedLayer
+from .layers.lstm import LSTMLayer, lstmLayer
+from .layers.output import (ClassificationOutputLayer, RegressionOutputLayer, classificationLayer,
+                            regressionLayer)
+from .layers.sequence_input import SequenceInputLayer, sequenceInputLayer
+from .layers.softmax import SoftmaxLayer, softmaxLayer
+from .network import SeriesNetwork
+from .prediction import assembleNetwork, classify, predict
+from .training.info import TrainingInfo
+from .training.options import TrainingOptions, trainingOptions
+from .training.trainer import trainNetwork
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "sequenceInputLayer", "lstmLayer", "fullyConnectedLayer", "softmaxLayer",
+    "classificationLayer", "regressionLayer", "trainingOptions", "trainNetwork", "classify",
+    "predict", "assembleNetwork", "japaneseVowelsTrainData", "japaneseVowelsTestData", "rng",
+]

@@ -1,0 +1,105 @@
+"""Packing of variable-length mini-batches (no padding, ever).
+
+A mini-batch of N sequences is sorted by length, longest first (stable, so
+equal lengths keep their order), and stored time-major: the rows of time step
+``t`` are the first ``batch_sizes[t]`` sorted sequences.  This is the layout of
+the kernels in :mod:`lstmkit.kernels.lstm`.  Because nothing is padded, a
+sequence's result cannot depend on its neighbours, on the mini-batch size or on
+a padding direction.
+"""
+
+import numpy as np
+
+
+class PackedBatch:
+    """Structure of a packed mini-batch.
+
+    Parameters
+    ----------
+    lengths : array_like of int, shape (N,)
+        Length of every sequence, in the caller's order.
+
+    Attributes
+    ----------
+    order : ndarray of int64, shape (N,)
+        ``order[k]`` is the caller's index of the k-th sorted sequence.
+    lengths : ndarray of int64, shape (N,)
+        Sorted lengths (non-increasing).
+    batch_sizes : ndarray of int64, shape (T,)
+        Active sequences per time step, ``T = lengths.max()``.
+    offsets : ndarray of int64, shape (T + 1,)
+        First packed row of each time step.
+    rows : ndarray of int64, shape (S,)
+        For each packed row, its row in the caller-order concatenation of the
+        sequences (sequence after sequence, time steps in order).
+    last_rows : ndarray of int64, shape (N,)
+        Packed row of each sorted sequence's last time step.
+    row_sequence : ndarray of int64, shape (S,)
+        Sorted index of the sequence each packed row belongs to.
+    starts : ndarray of int64, shape (N,)
+        First row of each sequence (caller's order) in the concatenation.
+    """
+
+    __slots__ = ("order", "lengths", "batch_sizes", "offsets", "rows", "last_rows", "starts",
+                 "row_sequence")
+
+    def __init__(self, lengths):
+        lengths = np.asarray(lengths, dtype=np.int64)
+        order = np.argsort(-lengths, kind="stable")
+        sorted_lengths = lengths[order]
+        T = int(sorted_lengths[0])
+        # batch_sizes[t] = number of sequences longer than t
+        batch_sizes = np.searchsorted(-sorted_lengths, -np.arange(T), side="left").astype(np.int64)
+        offsets = np.zeros(T + 1, np.int64)
+        np.cumsum(batch_sizes, out=offsets[1:])
+        starts = np.zeros(lengths.size, np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        S = int(offsets[-1])
+        t_of_row = np.repeat(np.arange(T, dtype=np.int64), batch_sizes)
+        k_of_row = np.arange(S, dtype=np.int64) - np.repeat(offsets[:-1], batch_sizes)
+        self.order = order
+        self.lengths = sorted_lengths
+        self.batch_sizes = batch_sizes
+        self.offsets = offsets
+        self.starts = starts
+        self.rows = starts[order][k_of_row] + t_of_row
+        self.row_sequence = k_of_row
+        self.last_rows = offsets[sorted_lengths - 1] + np.arange(lengths.size, dtype=np.int64)
+
+    @property
+    def num_observations(self):
+        """Number of sequences N."""
+        return self.order.size
+
+    @property
+    def num_rows(self):
+        """Number of packed rows S (total time steps)."""
+        return self.rows.size
+
+    def pack(self, sequences, dtype):
+        """Pack C-by-T sequences (caller's order) into an (S, C) array of ``dtype``."""
+        whole = np.concatenate(sequences, axis=1) if len(sequences) > 1 else sequences[0]
+        return np.ascontiguousarray(whole.T[self.rows], dtype=dtype)
+
+    def unpack(self, packed):
+        """Split an (S, K) packed array into a list of K-by-T arrays, caller's order."""
+        whole = np.empty_like(packed)
+        whole[self.rows] = packed
+        ends = self.starts + self.lengths_in_order()
+        return [np.ascontiguousarray(whole[s:e].T) for s, e in zip(self.starts, ends)]
+
+    def lengths_in_order(self):
+        """Sequence lengths in the caller's order."""
+        out = np.empty_like(self.lengths)
+        out[self.order] = self.lengths
+        return out
+
+    def to_caller_order(self, per_sequence):
+        """Reorder an (N, ...) array from sorted order to the caller's order."""
+        out = np.empty_like(per_sequence)
+        out[self.order] = per_sequence
+        return out
+
+    def to_sorted_order(self, per_sequence):
+        """Reorder an (N, ...) array from the caller's order to sorted order."""
+        return per_sequence[self.order]

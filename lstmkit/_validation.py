@@ -1,0 +1,173 @@
+"""Argument checking and MATLAB-style Name=Value parsing.
+
+Every public function and factory validates through these helpers, so that all
+messages share one form: they name the function, the argument, what was
+expected and what was received (Keras style), and add the likely fix where
+there is one (STUMPY style)::
+
+    lstmLayer: `OutputMode` must be one of 'sequence', 'last'. Received: OutputMode='all'.
+"""
+
+import difflib
+import numbers
+
+import numpy as np
+
+
+def _show(value):
+    """Short representation of a received value for error messages."""
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def fail(func, message, exc=ValueError):
+    """Raise ``exc`` with ``"<func>: <message>"``."""
+    raise exc(f"{func}: {message}")
+
+
+def parse_name_value(func, args, kwargs, names, unavailable=None):
+    """Merge MATLAB positional Name,Value pairs and keyword arguments.
+
+    Parameters
+    ----------
+    func : str
+        Name of the public function, for messages.
+    args : tuple
+        Positional arguments after the required ones: ``"Name1", value1, ...``.
+    kwargs : dict
+        Keyword arguments.
+    names : iterable of str
+        Valid names in their canonical (MATLAB) spelling.
+    unavailable : dict, optional
+        Names that are known but cannot be used here (a MATLAB option lstmkit
+        does not implement yet, an option of another solver), mapped to the
+        message to give instead of "not a valid option".
+
+    Returns
+    -------
+    dict
+        Canonical name -> value, for the names that were given.
+
+    Notes
+    -----
+    Names are case-insensitive, as in MATLAB.  An unknown name is a
+    ``TypeError`` that lists the valid names and suggests the closest; a name
+    given twice is a ``TypeError``.
+    """
+    names = list(names)
+    lookup = {n.lower(): n for n in names}
+    unavailable = {k.lower(): msg for k, msg in (unavailable or {}).items()}
+    if len(args) % 2:
+        fail(func, f"Name=Value arguments must come in pairs; received {len(args)} positional "
+                   f"values after the required arguments ({_show(args[-1])} has no value).",
+             TypeError)
+    pairs = [(args[i], args[i + 1]) for i in range(0, len(args), 2)] + list(kwargs.items())
+    out = {}
+    for name, value in pairs:
+        if not isinstance(name, str):
+            fail(func, f"expected an option name (a str) in the Name,Value list. "
+                       f"Received: {_show(name)}.", TypeError)
+        key = name.lower()
+        if key not in lookup:
+            if key in unavailable:
+                fail(func, unavailable[key], TypeError)
+            close = difflib.get_close_matches(key, list(lookup), n=1, cutoff=0.6)
+            hint = f" Did you mean '{lookup[close[0]]}'?" if close else ""
+            fail(func, f"'{name}' is not a valid option.{hint} "
+                       f"Valid options: {', '.join(names)}.", TypeError)
+        canonical = lookup[key]
+        if canonical in out:
+            fail(func, f"option '{canonical}' is given more than once.", TypeError)
+        out[canonical] = value
+    return out
+
+
+def check_choice(func, name, value, choices):
+    """Case-insensitive string choice; returns the canonical spelling."""
+    if isinstance(value, str):
+        for c in choices:
+            if value.lower() == c.lower():
+                return c
+    options = ", ".join(repr(c) for c in choices)
+    fail(func, f"`{name}` must be one of {options}. Received: {name}={_show(value)}.")
+
+
+def is_integer(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) or (
+        isinstance(value, np.ndarray) and value.ndim == 0 and np.issubdtype(value.dtype, np.integer))
+
+
+def check_positive_int(func, name, value):
+    """A positive integer (a float with an integer value is accepted, as MATLAB's doubles)."""
+    if isinstance(value, (bool, np.bool_)):
+        fail(func, f"`{name}` must be a positive integer. Received: {name}={_show(value)}.")
+    if isinstance(value, numbers.Real) and float(value).is_integer() and value >= 1:
+        return int(value)
+    if isinstance(value, np.ndarray) and value.size == 1:
+        return check_positive_int(func, name, value.reshape(()).item())
+    fail(func, f"`{name}` must be a positive integer. Received: {name}={_show(value)}.")
+
+
+def check_real(func, name, value, low=None, high=None, low_open=False, high_open=False,
+               allow_inf=False):
+    """A finite (or, with ``allow_inf``, +Inf) real scalar within bounds."""
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.reshape(()).item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        fail(func, f"`{name}` must be a real scalar. Received: {name}={_show(value)}.",
+             TypeError)
+    v = float(value)
+    if np.isnan(v) or (np.isinf(v) and not (allow_inf and v > 0)):
+        fail(func, f"`{name}` must be finite{' or Inf' if allow_inf else ''}. "
+                   f"Received: {name}={value!r}.")
+    lo_bad = low is not None and (v <= low if low_open else v < low)
+    hi_bad = high is not None and (v >= high if high_open else v > high)
+    if lo_bad or hi_bad:
+        lo = "" if low is None else ("(" if low_open else "[") + f"{low:g}"
+        hi = "" if high is None else f"{high:g}" + (")" if high_open else "]")
+        rng = f"in {lo or '(-Inf'}, {hi or 'Inf)'}"
+        fail(func, f"`{name}` must be {rng}. Received: {name}={value!r}.")
+    return v
+
+
+def check_bool(func, name, value):
+    """true/false, also 0/1 as MATLAB's logical."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral) and value in (0, 1):
+        return bool(value)
+    fail(func, f"`{name}` must be true or false. Received: {name}={_show(value)}.", TypeError)
+
+
+def check_name(func, value):
+    if not isinstance(value, str):
+        fail(func, f"`Name` must be a str. Received: Name={_show(value)}.", TypeError)
+    return value
+
+
+def as_float_array(func, name, value, shape=None, allow_empty=True):
+    """A finite real array (a copy, float64) of an optional exact shape.
+
+    ``shape`` may contain None for "any size".  Returns None for an empty
+    value (MATLAB's ``[]``) when ``allow_empty``.
+    """
+    if value is None:
+        return None
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(func, f"`{name}` must be a numeric array. Received: {name}={_show(value)}.",
+             TypeError)
+    if arr.size == 0 and allow_empty:
+        return None
+    if shape is not None:
+        ok = arr.ndim == len(shape) and all(s is None or s == a for s, a in zip(shape, arr.shape))
+        if not ok:
+            want = "-by-".join("any" if s is None else str(s) for s in shape)
+            fail(func, f"`{name}` must be {want}. Received: {name} of size "
+                       f"{'-by-'.join(map(str, arr.shape)) or 'scalar'}.")
+    if not np.all(np.isfinite(arr)):
+        fail(func, f"`{name}` must contain only finite values; it contains NaN or Inf.")
+    return arr

@@ -1,0 +1,16 @@
+"""Compilation settings shared by every Numba kernel (STUMPY ``config`` style).
+
+All ``@njit`` decorators in :mod:`lstmkit.kernels` take their flags from here, so
+the fast-math policy is set in one place.  ``nnan`` and ``ninf`` are deliberately
+left out: the training loop relies on non-finite values surviving the kernels so
+that it can detect them.
+"""
+
+FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
+CACHE = True
+
+#: Activation codes understood by the recurrent kernels.
+GATE_SIGMOID = 0
+GATE_HARD_SIGMOID = 1
+STATE_TANH = 0
+STATE_SOFTSIGN = 1

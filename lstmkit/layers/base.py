@@ -1,0 +1,164 @@
+"""The layer contract shared by every lstmkit layer.
+
+A layer object holds its configuration and learnables under MATLAB's property
+names (``InputWeights``, ``NumHiddenUnits``, ...).  Computation never stores
+anything on the layer: ``_forward`` returns a cache that ``_backward`` takes
+back, so layers are reentrant.
+
+Data between layers is either a *packed sequence* (an ``(S, C)`` array plus a
+:class:`lstmkit._packing.PackedBatch`) or a matrix of ``N`` observations
+``(N, C)``, rows in the batch's sorted order.
+"""
+
+import copy
+
+import numpy as np
+
+from .._validation import _show, as_float_array, check_real, fail
+
+
+class Learnable:
+    """Description of one learnable property of a layer.
+
+    Parameters
+    ----------
+    name : str
+        Property holding the array (``"InputWeights"``).
+    lr_factor, l2_factor : str
+        Properties holding its learn-rate and L2 factors.
+    blocks : int
+        Number of row blocks a vector factor may address (4 LSTM gates);
+        1 means only scalar factors are valid.
+    """
+
+    __slots__ = ("name", "lr_factor", "l2_factor", "blocks")
+
+    def __init__(self, name, lr_factor, l2_factor, blocks=1):
+        self.name, self.lr_factor, self.l2_factor, self.blocks = name, lr_factor, l2_factor, blocks
+
+
+def check_factor(func, name, value, blocks):
+    """A learn-rate or L2 factor: a non-negative scalar, or one per gate block."""
+    if blocks > 1 and np.ndim(value) == 1 and np.size(value) == blocks:
+        arr = as_float_array(func, name, value, shape=(blocks,))
+        if np.any(arr < 0):
+            fail(func, f"`{name}` must be non-negative. Received: {name}={arr.tolist()}.")
+        return arr
+    if np.ndim(value) != 0:
+        want = f"a scalar or a {blocks}-element vector (one per gate)" if blocks > 1 else "a scalar"
+        fail(func, f"`{name}` must be {want}. Received: {name}={_show(value)}.")
+    return check_real(func, name, value, low=0.0)
+
+
+def check_column(func, name, value, size):
+    """A size-by-1 column vector (a 1-D array of that length is accepted); None if empty."""
+    arr = as_float_array(func, name, value)
+    if arr is None:
+        return None
+    if arr.size != size or not (arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1)):
+        fail(func, f"`{name}` must be {size}-by-1. Received: {name} of size "
+                   f"{'-by-'.join(map(str, arr.shape)) or 'scalar'}.")
+    return arr.reshape(size, 1)
+
+
+def expand_factor(value, shape, blocks):
+    """Per-element factor array of ``shape`` from a scalar or per-block factor."""
+    if np.ndim(value) == 0:
+        return np.full(shape, float(value))
+    rows = shape[0] // blocks
+    per_row = np.repeat(np.asarray(value, dtype=np.float64), rows)
+    return np.broadcast_to(per_row.reshape((shape[0],) + (1,) * (len(shape) - 1)), shape).copy()
+
+
+class Layer:
+    """Base class of all layers.
+
+    Subclasses set ``type_name`` (MATLAB's display type), ``default_name``
+    (the name trainNetwork gives an unnamed layer) and ``learnables``.
+    """
+
+    type_name = ""
+    default_name = ""
+    learnables = ()
+    is_output = False
+
+    def __init__(self, Name=""):
+        self.Name = Name
+
+    # -- description ------------------------------------------------------------
+    @property
+    def Description(self):
+        """One-line description, as in MATLAB's layer array display."""
+        return self.type_name
+
+    def __repr__(self):
+        lines = [f"  {type(self).__name__} with properties:", ""]
+        props = self._display_properties()
+        width = max(len(k) for k in props) if props else 0
+        for key in props:
+            lines.append(f"    {key:>{width}}: {_format_property(getattr(self, key))}")
+        return "\n".join(lines)
+
+    def _display_properties(self):
+        return ["Name"]
+
+    def copy(self):
+        """Deep copy (layers behave as MATLAB value objects)."""
+        return copy.deepcopy(self)
+
+    # -- network construction ------------------------------------------------------
+    def _output_size(self, input_size):
+        """Number of output channels given ``input_size`` input channels."""
+        return input_size
+
+    def _outputs_sequence(self, input_is_sequence):
+        """Whether the output is a sequence given the kind of input."""
+        return input_is_sequence
+
+    def _check_input(self, func, input_size, input_is_sequence):
+        """Raise if this layer cannot take the given input (sizes set at construction)."""
+
+    def _initialize(self, input_size, rng):
+        """Set sizes inferred from the input and create missing learnables."""
+
+    def _missing_learnables(self):
+        """Names of learnables that are still empty."""
+        return [lb.name for lb in self.learnables if getattr(self, lb.name) is None]
+
+    # -- computation ---------------------------------------------------------------
+    def _forward(self, x, batch, state, training, dtype):
+        """Return ``(y, cache, new_state)``."""
+        raise NotImplementedError
+
+    def _backward(self, dy, cache, grads, need_dx):
+        """Fill ``grads`` (learnable name -> array to write) and return ``dx``."""
+        raise NotImplementedError
+
+
+def _format_property(value):
+    if value is None:
+        return "[]"
+    if isinstance(value, np.ndarray):
+        if value.size == 0:
+            return "[]"
+        if value.size == 1:
+            return f"{value.reshape(()).item():.4g}"
+        return f"[{'×'.join(map(str, value.shape))} {_dtype_word(value.dtype)}]"
+    if isinstance(value, str):
+        return repr(value)
+    if callable(value):
+        return getattr(value, "__name__", "function")
+    if isinstance(value, (list, tuple)):
+        return "{" + ", ".join(repr(v) for v in value) + "}" if len(value) < 10 else (
+            f"{{{len(value)}×1 cell}}")
+    return str(value)
+
+
+def _dtype_word(dtype):
+    return {"float32": "single", "float64": "double"}.get(str(dtype), str(dtype))
+
+
+def kernel_array(arr, dtype, shape=None):
+    """Contiguous array of ``dtype`` (no copy when it already is one)."""
+    out = np.ascontiguousarray(arr, dtype=dtype)
+    return out if shape is None else out.reshape(shape)

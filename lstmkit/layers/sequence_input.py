@@ -1,0 +1,152 @@
+"""sequenceInputLayer: the input of every network, with data normalization."""
+
+import numpy as np
+
+from .._validation import (_show, check_choice, check_name, check_positive_int, fail,
+                           parse_name_value)
+from .base import Layer, check_column
+
+NORMALIZATIONS = ("none", "zerocenter", "zscore", "rescale-symmetric", "rescale-zero-one")
+_STATISTICS = {
+    "none": (),
+    "zerocenter": ("Mean",),
+    "zscore": ("Mean", "StandardDeviation"),
+    "rescale-symmetric": ("Min", "Max"),
+    "rescale-zero-one": ("Min", "Max"),
+}
+
+
+class SequenceInputLayer(Layer):
+    """Sequence input layer (create it with :func:`sequenceInputLayer`).
+
+    Normalization is channel-wise, with statistics over every time step of
+    every training sequence (MATLAB's 'auto' = 'channel' for vector sequences):
+
+    =====================  ==================================================
+    'zerocenter'           x - Mean
+    'zscore'               (x - Mean) / StandardDeviation
+    'rescale-symmetric'    2 (x - Min) / (Max - Min) - 1
+    'rescale-zero-one'     (x - Min) / (Max - Min)
+    =====================  ==================================================
+
+    StandardDeviation is the population standard deviation.  A channel with
+    zero deviation (or Max == Min) is divided by 1 instead, so constant input
+    gives finite values.
+    """
+
+    type_name = "Sequence Input"
+    default_name = "sequenceinput"
+
+    @property
+    def Description(self):
+        text = f"Sequence input with {self.InputSize} dimensions"
+        if self.Normalization != "none":
+            text += f" and '{self.Normalization}' normalization"
+        return text
+
+    def _display_properties(self):
+        return ["Name", "InputSize", "MinLength", "Normalization", "NormalizationDimension",
+                "Mean", "StandardDeviation", "Min", "Max"]
+
+    def _output_size(self, input_size):
+        return self.InputSize
+
+    def _statistics_needed(self):
+        return _STATISTICS[self.Normalization]
+
+    def _missing_statistics(self):
+        return [s for s in self._statistics_needed() if getattr(self, s) is None]
+
+    def _compute_statistics(self, sequences):
+        """Set the statistics of ``Normalization`` from a list of C-by-T arrays."""
+        if self.Normalization == "none":
+            return
+        data = np.concatenate([np.asarray(s, dtype=np.float64) for s in sequences], axis=1)
+        if "Mean" in self._statistics_needed():
+            self.Mean = data.mean(axis=1, keepdims=True)
+        if "StandardDeviation" in self._statistics_needed():
+            self.StandardDeviation = data.std(axis=1, keepdims=True)
+        if "Min" in self._statistics_needed():
+            self.Min = data.min(axis=1, keepdims=True)
+            self.Max = data.max(axis=1, keepdims=True)
+
+    def _normalize(self, x, dtype):
+        """Normalize packed rows x (S, C); returns a new array of ``dtype``."""
+        mode = self.Normalization
+        if mode == "none":
+            return np.ascontiguousarray(x, dtype=dtype)
+        if mode in ("zerocenter", "zscore"):
+            y = x - self.Mean.reshape(1, -1)
+            if mode == "zscore":
+                y /= _safe(self.StandardDeviation).reshape(1, -1)
+        else:
+            y = (x - self.Min.reshape(1, -1)) / _safe(self.Max - self.Min).reshape(1, -1)
+            if mode == "rescale-symmetric":
+                y = 2.0 * y - 1.0
+        return np.ascontiguousarray(y, dtype=dtype)
+
+    def _forward(self, x, batch, state, training, dtype):
+        return self._normalize(x, dtype), None, None
+
+
+def _safe(scale):
+    scale = np.array(scale, dtype=np.float64)
+    scale[scale == 0] = 1.0
+    return scale
+
+
+_INPUT_OPTIONS = ("Name", "Normalization", "NormalizationDimension", "Mean", "StandardDeviation",
+                  "Min", "Max", "MinLength", "SplitComplexInputs")
+
+
+def sequenceInputLayer(inputSize, *args, **kwargs):
+    """Sequence input layer, as MATLAB's ``sequenceInputLayer``.
+
+    Parameters
+    ----------
+    inputSize : int
+        Number of channels C of each C-by-T sequence.
+    Normalization : str, default 'none'
+        'none', 'zerocenter', 'zscore', 'rescale-symmetric', 'rescale-zero-one'.
+        Statistics are computed from the training data by trainNetwork (unless
+        ``ResetInputNormalization=False`` in trainingOptions and they are given).
+    NormalizationDimension : {'auto', 'channel'}, default 'auto'
+        Only channel-wise statistics are supported for vector sequences.
+    Mean, StandardDeviation, Min, Max : array (C-by-1) or scalar, optional
+        Normalization statistics.
+    MinLength : int, default 1
+        Sequences shorter than this are an error.
+    Name : str, default ''
+
+    Returns
+    -------
+    SequenceInputLayer
+    """
+    func = "sequenceInputLayer"
+    if np.ndim(inputSize) == 1 and np.size(inputSize) > 1:
+        fail(func, f"image-sequence input (InputSize={list(np.ravel(inputSize))}) is not supported "
+                   f"by lstmkit; flatten each frame into a C-by-T vector sequence.")
+    C = check_positive_int(func, "inputSize", inputSize)
+    opts = parse_name_value(func, args, kwargs, _INPUT_OPTIONS)
+    layer = SequenceInputLayer(check_name(func, opts.get("Name", "")))
+    layer.InputSize = C
+    norm = opts.get("Normalization", "none")
+    if callable(norm):
+        fail(func, "a function handle as `Normalization` is not supported by lstmkit; "
+                   "normalize the data before training instead.")
+    layer.Normalization = check_choice(func, "Normalization", norm, NORMALIZATIONS)
+    layer.NormalizationDimension = check_choice(
+        func, "NormalizationDimension", opts.get("NormalizationDimension", "auto"),
+        ("auto", "channel"))
+    for stat in ("Mean", "StandardDeviation", "Min", "Max"):
+        value = opts.get(stat)
+        if value is not None and np.size(value) == 1:
+            value = np.full((C, 1), float(np.ravel(value)[0]))
+        setattr(layer, stat, check_column(func, stat, value, C))
+    if layer.StandardDeviation is not None and np.any(layer.StandardDeviation < 0):
+        fail(func, "`StandardDeviation` must be non-negative.")
+    layer.MinLength = check_positive_int(func, "MinLength", opts.get("MinLength", 1))
+    if opts.get("SplitComplexInputs", False):
+        fail(func, f"`SplitComplexInputs`=true is not supported by lstmkit. "
+                   f"Received: SplitComplexInputs={_show(opts['SplitComplexInputs'])}.")
+    return layer

@@ -1,0 +1,246 @@
+"""SeriesNetwork, layer-array checks, and the forward pass shared by training and prediction."""
+
+import numpy as np
+
+from ._packing import PackedBatch
+from ._validation import _show, fail
+from .layers.base import Layer
+from .layers.output import ClassificationOutputLayer, RegressionOutputLayer
+from .layers.sequence_input import SequenceInputLayer
+from .layers.softmax import SoftmaxLayer
+
+
+class LayerArray(tuple):
+    """A tuple of layers that prints as MATLAB's ``N×1 Layer array``."""
+
+    def __repr__(self):
+        if not self:
+            return "  0×1 empty Layer array."
+        names = [f"'{layer.Name}'" for layer in self]
+        types = [layer.type_name for layer in self]
+        wn, wt = max(map(len, names)), max(map(len, types))
+        wi = len(str(len(self)))
+        lines = [f"  {len(self)}×1 Layer array with layers:", ""]
+        for i, layer in enumerate(self, 1):
+            lines.append(f"    {i:>{wi}}   {names[i - 1]:<{wn}}   {types[i - 1]:<{wt}}   "
+                         f"{layer.Description}")
+        return "\n".join(lines)
+
+    __str__ = __repr__
+
+
+class Plan:
+    """What :func:`check_layers` learns about a layer array.
+
+    Attributes
+    ----------
+    input_sizes : list of int
+        Input channels of every layer (the input layer's own size first).
+    sequence_in : list of bool
+        Whether each layer receives a sequence.
+    output_is_sequence : bool
+        Whether the network outputs a sequence (sequence-to-sequence task).
+    task : {'classification', 'regression'}
+    num_outputs : int
+        Number of classes or responses.
+    """
+
+    def __init__(self, input_sizes, sequence_in, output_is_sequence, task, num_outputs):
+        self.input_sizes = input_sizes
+        self.sequence_in = sequence_in
+        self.output_is_sequence = output_is_sequence
+        self.task = task
+        self.num_outputs = num_outputs
+
+
+def copy_and_name_layers(func, layers):
+    """Deep copies of ``layers`` with MATLAB's automatic names for unnamed layers.
+
+    The caller's layer objects are never modified (MATLAB layers are values).
+    """
+    if isinstance(layers, SeriesNetwork):
+        layers = layers.Layers
+    if isinstance(layers, Layer):
+        layers = [layers]
+    if not isinstance(layers, (list, tuple)) or not layers:
+        fail(func, f"`layers` must be a non-empty list of layers (sequenceInputLayer(...), "
+                   f"lstmLayer(...), ...). Received: {_show(layers)}.", TypeError)
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, Layer):
+            fail(func, f"`layers[{i}]` is not a layer. Received: {_show(layer)}.", TypeError)
+    out = [layer.copy() for layer in layers]
+    taken = {layer.Name for layer in out if layer.Name}
+    for layer in out:
+        if layer.Name:
+            continue
+        name, k = layer.default_name, 0
+        while name in taken:
+            k += 1
+            name = f"{layer.default_name}_{k}"
+        layer.Name = name
+        taken.add(name)
+    seen = set()
+    for layer in out:
+        if layer.Name in seen:
+            fail(func, f"layer names must be unique; '{layer.Name}' is used more than once.")
+        seen.add(layer.Name)
+    return out
+
+
+def check_layers(func, layers):
+    """Check the order and sizes of a named layer array; return a :class:`Plan`."""
+    if not isinstance(layers[0], SequenceInputLayer):
+        fail(func, f"the first layer must be a sequenceInputLayer. Received: layer "
+                   f"'{layers[0].Name}' ({layers[0].type_name}).")
+    for i, layer in enumerate(layers[1:], 1):
+        if isinstance(layer, SequenceInputLayer):
+            fail(func, f"only the first layer may be an input layer; layer {i + 1} "
+                       f"('{layer.Name}') is a sequenceInputLayer too.")
+    if not layers[-1].is_output:
+        fail(func, f"the last layer must be an output layer (classificationLayer or "
+                   f"regressionLayer). Received: layer '{layers[-1].Name}' "
+                   f"({layers[-1].type_name}); add classificationLayer() or regressionLayer().")
+    for layer in layers[:-1]:
+        if layer.is_output:
+            fail(func, f"the output layer '{layer.Name}' must be the last layer.")
+    out_layer = layers[-1]
+    if isinstance(out_layer, ClassificationOutputLayer) and not isinstance(layers[-2], SoftmaxLayer):
+        fail(func, f"classificationLayer '{out_layer.Name}' must follow a softmaxLayer "
+                   f"(cross-entropy needs probabilities); insert softmaxLayer() before it.")
+    size = layers[0].InputSize
+    is_seq = True
+    input_sizes, sequence_in = [size], [True]
+    for layer in layers[1:]:
+        layer._check_input(func, size, is_seq)
+        input_sizes.append(size)
+        sequence_in.append(is_seq)
+        size = layer._output_size(size)
+        is_seq = layer._outputs_sequence(is_seq)
+    task = "classification" if isinstance(out_layer, ClassificationOutputLayer) else "regression"
+    return Plan(input_sizes, sequence_in, sequence_in[-1], task, input_sizes[-1])
+
+
+class SeriesNetwork:
+    """A trained or assembled network (MATLAB's ``SeriesNetwork``).
+
+    Attributes
+    ----------
+    Layers : LayerArray
+        The layers with their learned weights.
+    InputNames, OutputNames : list of str
+    TrainingInfo : TrainingInfo or None
+        MATLAB's second output of trainNetwork.
+    """
+
+    def __init__(self, layers, plan, dtype, training_info=None):
+        self.Layers = LayerArray(layers)
+        self.TrainingInfo = training_info
+        self._plan = plan
+        self._dtype = np.dtype(dtype)
+
+    @property
+    def InputNames(self):
+        return [self.Layers[0].Name]
+
+    @property
+    def OutputNames(self):
+        return [self.Layers[-1].Name]
+
+    @property
+    def Classes(self):
+        """Class names of a classification network (None for regression)."""
+        out = self.Layers[-1]
+        return out.Classes if isinstance(out, ClassificationOutputLayer) else None
+
+    def __repr__(self):
+        return (f"  SeriesNetwork with properties:\n\n"
+                f"         Layers: [{len(self.Layers)}×1 Layer]\n"
+                f"     InputNames: {{'{self.InputNames[0]}'}}\n"
+                f"    OutputNames: {{'{self.OutputNames[0]}'}}")
+
+
+# --------------------------------------------------------------------------------------------
+# forward pass and chunking shared by training and prediction
+
+
+def hidden_forward(layers, x, batch, states, training, dtype):
+    """Run the hidden layers (all but input and output) on packed input ``x``.
+
+    Returns ``(y, caches, new_states)``; ``states`` is a list with one entry per
+    hidden layer (None for the layer's initial state).
+    """
+    caches, new_states = [], []
+    for layer, state in zip(layers, states):
+        x, cache, new_state = layer._forward(x, batch, state, training, dtype)
+        caches.append(cache)
+        new_states.append(new_state)
+    return x, caches, new_states
+
+
+def truncate_states(states, n):
+    """Keep the first ``n`` (sorted) rows of every layer's carried state."""
+    return [None if s is None else tuple(a[:n] for a in s) for s in states]
+
+
+def chunk_bounds(sorted_lengths, chunk):
+    """Time-step windows of SequenceLength chunks.
+
+    Yields ``(start, stop, n)``: steps ``start:stop`` of the first ``n`` sorted
+    sequences (those longer than ``start``).  ``chunk`` None is one window.
+    """
+    T = int(sorted_lengths[0])
+    step = T if chunk is None else chunk
+    for start in range(0, T, step):
+        n = int(np.count_nonzero(sorted_lengths > start))
+        yield start, min(start + step, T), n
+
+
+def truncate_to_shortest(seqs, direction):
+    """Cut every sequence to the shortest one's length (MATLAB's SequenceLength='shortest')."""
+    L = min(s.shape[1] for s in seqs)
+    if direction == "right":
+        return [s[:, :L] for s in seqs], L
+    return [s[:, s.shape[1] - L:] for s in seqs], L
+
+
+def predict_batches(net, seqs, mini_batch_size, sequence_length, direction):
+    """Network outputs for every sequence, in the caller's order.
+
+    Returns a list of K-by-T arrays (sequence output) or an N-by-K array.
+    """
+    dtype = net._dtype
+    layers = list(net.Layers)
+    input_layer, hidden = layers[0], layers[1:-1]
+    plan = net._plan
+    outputs = [None] * len(seqs)
+    for lo in range(0, len(seqs), mini_batch_size):
+        part = seqs[lo:lo + mini_batch_size]
+        if sequence_length == "shortest":
+            part, _ = truncate_to_shortest(part, direction)
+        chunk = sequence_length if isinstance(sequence_length, int) else None
+        full = PackedBatch([s.shape[1] for s in part])
+        ordered = [part[i] for i in full.order]
+        states = [None] * len(hidden)
+        pieces = [[] for _ in ordered]
+        for start, stop, n in chunk_bounds(full.lengths, chunk):
+            sub = [s[:, start:stop] for s in ordered[:n]]
+            batch = PackedBatch([s.shape[1] for s in sub])
+            x = input_layer._normalize(batch.pack(sub, np.float64), dtype)
+            states = truncate_states(states, n)
+            y, _, states = hidden_forward(hidden, x, batch, states, False, dtype)
+            if plan.output_is_sequence:
+                for k, piece in enumerate(batch.unpack(y)):
+                    pieces[k].append(piece)
+            else:
+                for k in range(n):
+                    if full.lengths[k] <= stop:  # the sequence ends in this chunk
+                        pieces[k] = y[k]
+        for k, i in enumerate(full.order):
+            if plan.output_is_sequence:
+                outputs[lo + i] = np.concatenate(pieces[k], axis=1) if len(pieces[k]) > 1 \
+                    else pieces[k][0]
+            else:
+                outputs[lo + i] = pieces[k]
+    if plan.output_is_sequence:
+        return outputs
+    return np.stack(outputs)

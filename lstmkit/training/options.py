@@ -1,0 +1,225 @@
+"""trainingOptions: MATLAB's training options for 'sgdm', 'adam' and 'rmsprop'."""
+
+import numbers
+
+import numpy as np
+
+from .._validation import (_show, check_bool, check_choice, check_positive_int, check_real, fail,
+                           parse_name_value)
+
+SOLVERS = ("sgdm", "adam", "rmsprop")
+
+#: Solver-specific options and their MATLAB defaults.
+SOLVER_DEFAULTS = {
+    "sgdm": {"Momentum": 0.9, "InitialLearnRate": 0.01},
+    "adam": {"GradientDecayFactor": 0.9, "SquaredGradientDecayFactor": 0.999, "Epsilon": 1e-8,
+             "InitialLearnRate": 0.001},
+    "rmsprop": {"SquaredGradientDecayFactor": 0.9, "Epsilon": 1e-8, "InitialLearnRate": 0.001},
+}
+SOLVER_ONLY = ("Momentum", "GradientDecayFactor", "SquaredGradientDecayFactor", "Epsilon")
+
+#: Options common to every solver, in MATLAB's display order, with defaults.
+COMMON_DEFAULTS = {
+    "L2Regularization": 1e-4,
+    "GradientThresholdMethod": "l2norm",
+    "GradientThreshold": np.inf,
+    "MaxEpochs": 30,
+    "MiniBatchSize": 128,
+    "Verbose": True,
+    "VerboseFrequency": 50,
+    "Shuffle": "once",
+    "ExecutionEnvironment": "auto",
+    "SequenceLength": "longest",
+    "SequencePaddingValue": 0.0,
+    "SequencePaddingDirection": "right",
+    "ResetInputNormalization": True,
+}
+
+#: MATLAB options that lstmkit recognises but does not implement yet.
+NOT_YET = ("ValidationData", "ValidationFrequency", "ValidationPatience", "OutputNetwork",
+           "LearnRateSchedule", "LearnRateDropFactor", "LearnRateDropPeriod", "Plots",
+           "OutputFcn", "CheckpointPath", "CheckpointFrequency", "CheckpointFrequencyUnit",
+           "WorkerLoad", "DispatchInBackground", "BatchNormalizationStatistics",
+           "PreprocessingEnvironment", "Metrics", "ObjectiveMetricName", "InputDataFormats",
+           "TargetDataFormats", "Acceleration")
+
+_CLASS_NAMES = {"sgdm": "TrainingOptionsSGDM", "adam": "TrainingOptionsADAM",
+                "rmsprop": "TrainingOptionsRMSProp"}
+
+
+class TrainingOptions:
+    """Options for :func:`lstmkit.trainNetwork` (create them with :func:`trainingOptions`).
+
+    Every option is an attribute under its MATLAB name (``options.MaxEpochs``).
+    The object is read-only: make a new one with :func:`trainingOptions`.
+    """
+
+    def __init__(self, solver, values):
+        object.__setattr__(self, "SolverName", solver)
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getattr__(self, name):
+        values = self.__dict__.get("_values", {})
+        if name in values:
+            return values[name]
+        raise AttributeError(f"'{type(self).__name__}' for solver '{self.SolverName}' has no "
+                             f"option '{name}'")
+
+    def __setattr__(self, name, value):
+        raise AttributeError("training options are read-only; call trainingOptions(...) again "
+                             "with the new value")
+
+    def __dir__(self):
+        return list(self._values) + ["SolverName"]
+
+    def __eq__(self, other):
+        if not isinstance(other, TrainingOptions) or self.SolverName != other.SolverName:
+            return NotImplemented
+        return all(_same(self._values[k], other._values[k]) for k in self._values)
+
+    def __repr__(self):
+        width = max(len(k) for k in self._values)
+        lines = [f"  {_CLASS_NAMES[self.SolverName]} with properties:", ""]
+        for key, value in self._values.items():
+            lines.append(f"    {key:>{width}}: {format_value(value)}")
+        return "\n".join(lines)
+
+
+def _same(a, b):
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (np.isnan(a) and np.isnan(b))
+    return a == b
+
+
+def format_value(value):
+    """MATLAB 'format short' display of an option value."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, numbers.Real):
+        v = float(value)
+        if np.isinf(v):
+            return "Inf" if v > 0 else "-Inf"
+        if v.is_integer() and abs(v) < 1e9:
+            return str(int(v))
+        if abs(v) <= 1e-3 or abs(v) >= 1e5:
+            return f"{v:.4e}"
+        return f"{v:.4f}"
+    return str(value)
+
+
+def trainingOptions(solverName, *args, **kwargs):
+    """Options for training a network, as MATLAB's ``trainingOptions``.
+
+    Parameters
+    ----------
+    solverName : {'sgdm', 'adam', 'rmsprop'}
+        The solver.
+    InitialLearnRate : float
+        0.01 for 'sgdm', 0.001 for 'adam' and 'rmsprop'.
+    Momentum : float, default 0.9
+        'sgdm' only.
+    GradientDecayFactor : float, default 0.9
+        'adam' only.
+    SquaredGradientDecayFactor : float
+        0.999 for 'adam', 0.9 for 'rmsprop'.
+    Epsilon : float, default 1e-8
+        'adam' and 'rmsprop'.
+    L2Regularization : float, default 1e-4
+        Multiplied by each learnable's L2 factor (biases: 0 by default).
+    GradientThresholdMethod : {'l2norm', 'global-l2norm', 'absolute-value'}, default 'l2norm'
+    GradientThreshold : float, default Inf
+    MaxEpochs : int, default 30
+    MiniBatchSize : int, default 128
+        In training the last partial mini-batch of an epoch is dropped; with
+        fewer observations than MiniBatchSize the mini-batch is all of them.
+    Shuffle : {'once', 'never', 'every-epoch'}, default 'once'
+    SequenceLength : 'longest', 'shortest' or int, default 'longest'
+        'shortest' truncates each mini-batch to its shortest sequence; an
+        integer splits sequences into chunks of that many time steps, each a
+        training iteration, with the state carried across chunks.
+    SequencePaddingValue : float, default 0
+        Accepted for compatibility: lstmkit never pads, so it has no effect.
+    SequencePaddingDirection : {'right', 'left'}, default 'right'
+        With SequenceLength='shortest', 'right' truncates the end of the longer
+        sequences and 'left' their beginning.  Padding itself never changes a
+        result in lstmkit.
+    Verbose : bool, default True
+    VerboseFrequency : int, default 50
+    ExecutionEnvironment : {'auto', 'cpu'}, default 'auto'
+        lstmkit runs on the CPU; 'gpu', 'multi-gpu' and 'parallel' are errors.
+    ResetInputNormalization : bool, default True
+        Recompute the input layer's normalization statistics from the
+        training data; False keeps statistics already on the layer.
+
+    Name=Value options may also be given as MATLAB's positional pairs; names
+    are case-insensitive.  An option that does not apply to the solver is an
+    error, as in MATLAB.
+
+    Returns
+    -------
+    TrainingOptions
+    """
+    func = "trainingOptions"
+    solver = check_choice(func, "solverName", solverName, SOLVERS)
+    valid = list(SOLVER_DEFAULTS[solver]) + list(COMMON_DEFAULTS)
+    unavailable = {n: f"option '{n}' of MATLAB is not supported by lstmkit yet." for n in NOT_YET}
+    unavailable.update({n: f"'{n}' is not an option for solver '{solver}'." for n in SOLVER_ONLY
+                        if n not in valid})
+    given = parse_name_value(func, args, kwargs, valid, unavailable)
+    values = {}
+    defaults = {**SOLVER_DEFAULTS[solver], **COMMON_DEFAULTS}
+    order = [k for k in SOLVER_ONLY if k in SOLVER_DEFAULTS[solver]] + ["InitialLearnRate"] + list(
+        COMMON_DEFAULTS)
+    for name in order:
+        value = given.get(name, defaults[name])
+        values[name] = _check_option(func, name, value) if name in given else value
+    return TrainingOptions(solver, values)
+
+
+def _check_option(func, name, value):
+    if name == "InitialLearnRate":
+        return check_real(func, name, value, low=0.0, low_open=True)
+    if name in ("Momentum", "GradientDecayFactor", "SquaredGradientDecayFactor"):
+        return check_real(func, name, value, low=0.0, high=1.0, high_open=True)
+    if name == "Epsilon":
+        return check_real(func, name, value, low=0.0, low_open=True)
+    if name == "L2Regularization":
+        return check_real(func, name, value, low=0.0)
+    if name == "GradientThresholdMethod":
+        return check_choice(func, name, value, ("l2norm", "global-l2norm", "absolute-value"))
+    if name == "GradientThreshold":
+        return check_real(func, name, value, low=0.0, low_open=True, allow_inf=True)
+    if name in ("MaxEpochs", "MiniBatchSize", "VerboseFrequency"):
+        return check_positive_int(func, name, value)
+    if name == "Verbose":
+        return check_bool(func, name, value)
+    if name == "Shuffle":
+        return check_choice(func, name, value, ("once", "never", "every-epoch"))
+    if name == "ExecutionEnvironment":
+        if isinstance(value, str) and value.lower() in ("gpu", "multi-gpu", "parallel",
+                                                         "parallel-cpu", "parallel-gpu"):
+            fail(func, f"ExecutionEnvironment='{value}' is not supported: lstmkit runs on the CPU. "
+                       f"Use 'auto' or 'cpu'.")
+        return check_choice(func, name, value, ("auto", "cpu"))
+    if name == "SequenceLength":
+        return check_sequence_length(func, value)
+    if name == "SequencePaddingValue":
+        return check_real(func, name, value)
+    if name == "SequencePaddingDirection":
+        return check_choice(func, name, value, ("right", "left"))
+    if name == "ResetInputNormalization":
+        return check_bool(func, name, value)
+    raise AssertionError(name)
+
+
+def check_sequence_length(func, value):
+    """'longest', 'shortest' or a positive integer."""
+    if isinstance(value, str):
+        return check_choice(func, "SequenceLength", value, ("longest", "shortest"))
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer() \
+            and value >= 1:
+        return int(value)
+    fail(func, f"`SequenceLength` must be 'longest', 'shortest' or a positive integer. "
+               f"Received: SequenceLength={_show(value)}.")

@@ -1,0 +1,326 @@
+"""trainNetwork: mini-batching, the training step and the solver loop."""
+
+import time
+import warnings
+
+import numpy as np
+
+from .._data import (as_label_sequences, as_labels, as_response_sequences, as_responses,
+                     as_sequences, check_sequences)
+from .._packing import PackedBatch
+from .._random import global_rng
+from .._validation import _show, fail
+from ..kernels import solvers as solver_kernels
+from ..layers.base import expand_factor
+from ..network import (SeriesNetwork, check_layers, chunk_bounds, copy_and_name_layers,
+                       hidden_forward, truncate_states, truncate_to_shortest)
+from .info import TrainingInfo
+from .options import TrainingOptions
+from .verbose import VerboseTable
+
+_SOLVER_CODES = {"sgdm": solver_kernels.SGDM, "adam": solver_kernels.ADAM,
+                 "rmsprop": solver_kernels.RMSPROP}
+_THRESHOLD_CODES = {"l2norm": solver_kernels.THRESHOLD_L2NORM,
+                    "global-l2norm": solver_kernels.THRESHOLD_GLOBAL_L2NORM,
+                    "absolute-value": solver_kernels.THRESHOLD_ABSOLUTE_VALUE}
+
+
+def check_dtype(func, dtype):
+    """'float32'/'single' or 'float64'/'double' (also numpy dtypes)."""
+    aliases = {"single": "float32", "double": "float64"}
+    try:
+        dt = np.dtype(aliases.get(dtype, dtype) if isinstance(dtype, str) else dtype)
+    except TypeError:
+        dt = None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        fail(func, f"`dtype` must be 'float32' (MATLAB's single, the default) or 'float64'. "
+                   f"Received: dtype={_show(dtype)}.")
+    return dt
+
+
+class ParameterVector:
+    """All learnables of the hidden layers in one flat vector.
+
+    Each layer's learnable properties become views into ``theta``, and
+    ``grads[i][name]`` are the matching views into ``grad``, so the layers'
+    backward passes write the gradient where the solver kernel reads it.
+    """
+
+    def __init__(self, layers, dtype):
+        entries = [(i, lb, np.shape(getattr(layer, lb.name)))
+                   for i, layer in enumerate(layers) for lb in layer.learnables]
+        sizes = [int(np.prod(shape)) for _, _, shape in entries]
+        self.segments = np.zeros(len(entries) + 1, np.int64)
+        np.cumsum(sizes, out=self.segments[1:])
+        P = int(self.segments[-1])
+        self.theta = np.empty(P, dtype)
+        self.grad = np.zeros(P, dtype)
+        self.lr_factor = np.empty(P, dtype)
+        self.l2_factor = np.empty(P, dtype)
+        self.grads = [{} for _ in layers]
+        self._entries = entries
+        self._layers = layers
+        for (i, lb, shape), lo, hi in zip(entries, self.segments[:-1], self.segments[1:]):
+            layer = layers[i]
+            self.theta[lo:hi] = np.asarray(getattr(layer, lb.name)).reshape(-1)
+            setattr(layer, lb.name, self.theta[lo:hi].reshape(shape))
+            self.grads[i][lb.name] = self.grad[lo:hi].reshape(shape)
+            self.lr_factor[lo:hi] = expand_factor(getattr(layer, lb.lr_factor), shape,
+                                                  lb.blocks).reshape(-1)
+            self.l2_factor[lo:hi] = expand_factor(getattr(layer, lb.l2_factor), shape,
+                                                  lb.blocks).reshape(-1)
+
+    def detach(self):
+        """Give every layer its own copy of its learnables (no view into ``theta``)."""
+        for (i, lb, shape), lo, hi in zip(self._entries, self.segments[:-1], self.segments[1:]):
+            setattr(self._layers[i], lb.name, self.theta[lo:hi].reshape(shape).copy())
+
+
+class _Chunk:
+    """One training iteration's data: a packed chunk of a mini-batch."""
+
+    __slots__ = ("batch", "x", "target", "row_scale", "n")
+
+    def __init__(self, batch, x, target, row_scale, n):
+        self.batch, self.x, self.target, self.row_scale, self.n = batch, x, target, row_scale, n
+
+
+class _Targets:
+    """Training targets of one task kind, indexable per observation."""
+
+    def __init__(self, kind, values, num_outputs):
+        self.kind = kind              # 'label', 'label-sequence', 'response', 'response-sequence'
+        self.values = values          # int array / list of int arrays / float array / list
+        self.num_outputs = num_outputs
+
+
+def _class_indices(func, labels, classes, name="Y"):
+    """Map labels to indices into ``classes``; unknown labels are an error."""
+    if classes.dtype.kind != labels.dtype.kind and not (
+            classes.dtype.kind in "iu" and labels.dtype.kind in "iu"):
+        fail(func, f"the labels in `{name}` are {labels.dtype.kind == 'U' and 'str' or 'int'} but "
+                   f"the classificationLayer's Classes are "
+                   f"{classes.dtype.kind == 'U' and 'str' or 'int'}.", TypeError)
+    sorter = np.argsort(classes)
+    pos = np.searchsorted(classes, labels, sorter=sorter)
+    pos = np.clip(pos, 0, classes.size - 1)
+    idx = sorter[pos]
+    bad = classes[idx] != labels
+    if np.any(bad):
+        unknown = list(np.unique(labels[bad])[:5])
+        fail(func, f"`{name}` contains labels {unknown} that are not in the classificationLayer's "
+                   f"Classes {list(classes)}.")
+    return idx.astype(np.int64)
+
+
+def _make_targets(func, Y, seqs, single, plan, out_layer):
+    n = len(seqs)
+    if plan.task == "classification":
+        if plan.output_is_sequence:
+            labels = as_label_sequences(func, Y, seqs, single)
+            everything = np.concatenate(labels)
+        else:
+            labels = as_labels(func, Y, n)
+            everything = labels
+        if out_layer.Classes is None:
+            out_layer.Classes = np.unique(everything)
+        classes = out_layer.Classes
+        if len(classes) != plan.num_outputs:
+            fail(func, f"the training labels have {len(classes)} classes but the layer before the "
+                       f"softmax outputs {plan.num_outputs} values; use "
+                       f"fullyConnectedLayer({len(classes)}) as the last fully connected layer.")
+        if plan.output_is_sequence:
+            values = [_class_indices(func, lab, classes) for lab in labels]
+            return _Targets("label-sequence", values, len(classes))
+        return _Targets("label", _class_indices(func, labels, classes), len(classes))
+    if plan.output_is_sequence:
+        values = as_response_sequences(func, Y, seqs, single)
+        R = values[0].shape[0]
+    else:
+        values = as_responses(func, Y, n)
+        R = values.shape[1]
+    if R != plan.num_outputs:
+        fail(func, f"the responses have {R} channels but the layer before the regressionLayer "
+                   f"outputs {plan.num_outputs} values; use fullyConnectedLayer({R}) as the last "
+                   f"fully connected layer.")
+    return _Targets("response-sequence" if plan.output_is_sequence else "response", values, R)
+
+
+def _prepare_minibatch(indices, seqs, targets, input_layer, options, dtype):
+    """Pack one mini-batch into the chunks that are its training iterations."""
+    part = [seqs[i] for i in indices]
+    tvals = None
+    if targets.kind in ("label-sequence", "response-sequence"):
+        tvals = [targets.values[i] for i in indices]
+    if options.SequenceLength == "shortest":
+        part, L = truncate_to_shortest(part, options.SequencePaddingDirection)
+        if tvals is not None:
+            if options.SequencePaddingDirection == "right":
+                tvals = [t[..., :L] for t in tvals]
+            else:
+                tvals = [t[..., t.shape[-1] - L:] for t in tvals]
+    full = PackedBatch([s.shape[1] for s in part])
+    ordered = [part[k] for k in full.order]
+    sorted_idx = np.asarray(indices)[full.order]
+    chunk = options.SequenceLength if isinstance(options.SequenceLength, int) else None
+    chunks = []
+    for start, stop, n in chunk_bounds(full.lengths, chunk):
+        sub = [s[:, start:stop] for s in ordered[:n]]
+        batch = PackedBatch([s.shape[1] for s in sub])
+        x = input_layer._normalize(batch.pack(sub, np.float64), dtype)
+        if targets.kind == "label":
+            target = targets.values[sorted_idx[:n]]
+            scale = np.full(n, 1.0 / n)
+        elif targets.kind == "response":
+            target = np.ascontiguousarray(targets.values[sorted_idx[:n]], dtype=dtype)
+            scale = np.full(n, 1.0 / n)
+        else:
+            tsub = [tvals[full.order[k]][..., start:stop] for k in range(n)]
+            if targets.kind == "label-sequence":
+                target = np.concatenate(tsub)[batch.rows]
+                scale = np.full(batch.num_rows, 1.0 / n)
+            else:
+                target = batch.pack(tsub, dtype)
+                scale = 1.0 / (n * batch.lengths[batch.row_sequence])
+        chunks.append(_Chunk(batch, x, target, scale.astype(dtype), n))
+    return chunks
+
+
+def trainNetwork(X, Y, layers, options, *, dtype="float32"):
+    """Train a network, as MATLAB's ``trainNetwork``.
+
+    Parameters
+    ----------
+    X : sequences
+        A list of C-by-T arrays (MATLAB's N-by-1 cell array), the object array
+        ``scipy.io.loadmat`` gives for a cell array, one C-by-T array (one
+        observation) or an N-by-C-by-T array.
+    Y : labels or responses
+        Sequence-to-label classification: N labels (str or int).
+        Sequence-to-sequence classification: a list of 1-by-T label sequences.
+        Sequence-to-one regression: an N-by-R array.
+        Sequence-to-sequence regression: a list of R-by-T arrays (one R-by-T
+        array when X is one sequence).
+    layers : list of layers
+        ``[sequenceInputLayer(...), ..., classificationLayer()]``.  The list and
+        its layers are not modified; weights given on the layers are the initial
+        values.
+    options : TrainingOptions
+        From :func:`trainingOptions`.
+    dtype : {'float32', 'float64'}, default 'float32'
+        Precision of training (MATLAB trains in single).  float64 input is
+        accepted either way.
+
+    Returns
+    -------
+    SeriesNetwork
+        The trained network; ``net.TrainingInfo`` holds MATLAB's second output
+        (TrainingLoss, TrainingAccuracy or TrainingRMSE, BaseLearnRate).
+    """
+    func = "trainNetwork"
+    if not isinstance(options, TrainingOptions):
+        fail(func, f"`options` must come from trainingOptions(...). Received: {_show(options)}.",
+             TypeError)
+    dt = check_dtype(func, dtype)
+    layers = copy_and_name_layers(func, layers)
+    plan = check_layers(func, layers)
+    seqs, single = as_sequences(func, X)
+    input_layer, hidden, out_layer = layers[0], layers[1:-1], layers[-1]
+    check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
+    targets = _make_targets(func, Y, seqs, single, plan, out_layer)
+
+    normalizing = input_layer.Normalization != "none" and (
+        options.ResetInputNormalization or input_layer._missing_statistics())
+    if normalizing:
+        input_layer._compute_statistics(seqs)
+    rng = global_rng()
+    for layer, size in zip(layers[1:], plan.input_sizes[1:]):
+        layer._initialize(size, rng)
+    params = ParameterVector(hidden, dt)
+
+    N = len(seqs)
+    M = min(options.MiniBatchSize, N)
+    num_batches = N // M
+    order = np.arange(N)
+    if options.Shuffle == "once":
+        order = rng.permutation(N)
+    cache = {}
+    state1 = np.zeros_like(params.theta)
+    state2 = np.zeros_like(params.theta)
+    solver = _SOLVER_CODES[options.SolverName]
+    hyper1 = {"sgdm": "Momentum", "adam": "GradientDecayFactor"}.get(options.SolverName)
+    hyper1 = getattr(options, hyper1) if hyper1 else 0.0
+    hyper2 = getattr(options, "SquaredGradientDecayFactor", 0.0)
+    epsilon = getattr(options, "Epsilon", 0.0)
+    threshold = options.GradientThreshold
+    method = _THRESHOLD_CODES[options.GradientThresholdMethod] if np.isfinite(threshold) \
+        else solver_kernels.THRESHOLD_NONE
+    learn_rate = options.InitialLearnRate
+    classification = plan.task == "classification"
+    backward_from = len(hidden) - (1 if classification else 0)  # softmax fused into the loss
+
+    losses, metrics, rates = [], [], []
+    table = VerboseTable(plan.task) if options.Verbose else None
+    if table:
+        table.start(normalizing)
+    start_time = time.perf_counter()
+    iteration = 0
+    stop_reason = "Max epochs completed"
+    last_row = None
+    for epoch in range(1, options.MaxEpochs + 1):
+        if options.Shuffle == "every-epoch":
+            order = rng.permutation(N)
+            cache.clear()
+        for b in range(num_batches):
+            chunks = cache.get(b)
+            if chunks is None:
+                chunks = _prepare_minibatch(order[b * M:(b + 1) * M], seqs, targets, input_layer,
+                                            options, dt)
+                cache[b] = chunks
+            states = [None] * len(hidden)
+            for chunk in chunks:
+                states = truncate_states(states, chunk.n)
+                y, caches, states = hidden_forward(hidden, chunk.x, chunk.batch, states, True, dt)
+                loss, dy, stat = out_layer._loss(y, chunk.target, chunk.row_scale, dt)
+                for i in range(backward_from - 1, -1, -1):
+                    dy = hidden[i]._backward(dy, caches[i], params.grads[i], i > 0)
+                norm = solver_kernels.regularize_and_threshold(
+                    params.theta, params.grad, params.l2_factor, options.L2Regularization,
+                    params.segments, method, threshold)
+                iteration += 1
+                if not (np.isfinite(loss) and np.isfinite(norm)):
+                    stop_reason = (f"Training loss or gradient is not finite at iteration "
+                                   f"{iteration}; the network of iteration {iteration - 1} was "
+                                   f"kept")
+                    warnings.warn(f"trainNetwork: {stop_reason}.", RuntimeWarning, stacklevel=2)
+                    break
+                solver_kernels.solver_step(solver, params.theta, params.grad, state1, state2,
+                                           learn_rate, params.lr_factor, hyper1, hyper2, epsilon,
+                                           iteration)
+                rows = chunk.target.shape[0]
+                metric = 100.0 * stat / rows if classification else float(
+                    np.sqrt(stat / (rows * plan.num_outputs)))
+                losses.append(loss)
+                metrics.append(metric)
+                rates.append(learn_rate)
+                last_row = (epoch, iteration, metric, loss)
+                if table and (iteration == 1 or iteration % options.VerboseFrequency == 0):
+                    table.row(epoch, iteration, time.perf_counter() - start_time, metric, loss,
+                              learn_rate)
+                    last_row = None
+            else:
+                continue
+            break
+        else:
+            continue
+        break
+    if table:
+        if last_row is not None:
+            table.row(last_row[0], last_row[1], time.perf_counter() - start_time, last_row[2],
+                      last_row[3], learn_rate)
+        table.finish(stop_reason)
+    params.detach()
+    metric_name = "TrainingAccuracy" if classification else "TrainingRMSE"
+    info = TrainingInfo(**{"TrainingLoss": np.array(losses), metric_name: np.array(metrics),
+                           "BaseLearnRate": np.array(rates), "StopReason": stop_reason})
+    return SeriesNetwork(layers, plan, dt, info)
