@@ -9,6 +9,10 @@ that it can detect them.
 FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 CACHE = True
 
+#: Options of every kernel.  ``error_model="numpy"`` drops Python's
+#: division-by-zero check, whose branch stops LLVM from vectorizing loops.
+JIT = {"cache": CACHE, "fastmath": FASTMATH, "error_model": "numpy"}
+
 #: Activation codes understood by the recurrent kernels.
 GATE_SIGMOID = 0
 GATE_HARD_SIGMOID = 1

@@ -8,10 +8,10 @@ independently at every time step, as in MATLAB).
 import numpy as np
 from numba import njit
 
-from ._config import CACHE, FASTMATH
+from ._config import JIT
 
 
-@njit(cache=CACHE, fastmath=FASTMATH)
+@njit(**JIT)
 def fc_forward(x, W, b, y):
     """Fully connected forward pass ``y = x @ W.T + b``.
 
@@ -33,7 +33,7 @@ def fc_forward(x, W, b, y):
             y[r, k] += b[k]
 
 
-@njit(cache=CACHE, fastmath=FASTMATH)
+@njit(**JIT)
 def fc_backward(x, W, dy, dW, db, dx):
     """Fully connected backward pass.
 
@@ -63,7 +63,7 @@ def fc_backward(x, W, dy, dW, db, dx):
         np.dot(dy, W, dx)
 
 
-@njit(cache=CACHE, fastmath=FASTMATH)
+@njit(**JIT)
 def softmax_forward(z, y):
     """Row-wise softmax, shifted by the row maximum for stability.
 
@@ -90,7 +90,7 @@ def softmax_forward(z, y):
             y[r, k] *= inv
 
 
-@njit(cache=CACHE, fastmath=FASTMATH)
+@njit(**JIT)
 def softmax_backward(y, dy, dz):
     """Backward pass of the row-wise softmax: ``dz = y * (dy - sum(dy * y))``.
 

@@ -9,10 +9,10 @@ sequence-to-sequence regression ``1/(N*S_n)`` per time step of observation n).
 import numpy as np
 from numba import njit
 
-from ._config import CACHE, FASTMATH
+from ._config import JIT
 
 
-@njit(cache=CACHE, fastmath=FASTMATH)
+@njit(**JIT)
 def softmax_cross_entropy(probs, target, class_weights, row_scale, dz):
     """Cross-entropy of softmax probabilities and its gradient w.r.t. the scores.
 
@@ -57,7 +57,7 @@ def softmax_cross_entropy(probs, target, class_weights, row_scale, dz):
     return loss, correct
 
 
-@njit(cache=CACHE, fastmath=FASTMATH)
+@njit(**JIT)
 def half_mse(y, target, row_scale, dy):
     """Half squared error summed over responses, and its gradient.
 

@@ -25,16 +25,22 @@ Gate blocks follow MATLAB's order input ``i``, forget ``f``, cell candidate
 
 The kernels take contiguous arrays of one dtype (float32 or float64) and do no
 validation; :mod:`lstmkit.layers.lstm` is the checked entry point.
+
+Vectorization: the per-row gate math is written as short passes over 1-D
+slices indexed from zero (``zi = z[:H]; for j in range(H): zi[j] = ...``).
+LLVM vectorizes these; a single loop touching ``z[H + j]``, ``z[2 * H + j]``
+and five other arrays it cannot prove distinct stays scalar (measured 4-5x
+slower on the gate math).
 """
 
 import numpy as np
 from numba import njit
 
-from ._config import CACHE, FASTMATH
+from ._config import JIT
 from .activations import gate, gate_grad, state, state_grad
 
 
-@njit(cache=CACHE)
+@njit(**JIT)
 def packed_offsets(batch_sizes):
     """Row offset of every time step in a packed array.
 
@@ -57,7 +63,34 @@ def packed_offsets(batch_sizes):
     return offsets
 
 
-@njit(cache=CACHE, fastmath=FASTMATH)
+@njit(**JIT, inline="always")
+def _activate(z, H, gate_kind, state_kind):
+    """Apply the gate/state activations in place to one row of 4H preactivations."""
+    zi = z[:2 * H]  # input and forget gates are adjacent
+    for j in range(2 * H):
+        zi[j] = gate(zi[j], gate_kind)
+    zg = z[2 * H:3 * H]
+    for j in range(H):
+        zg[j] = state(zg[j], state_kind)
+    zo = z[3 * H:]
+    for j in range(H):
+        zo[j] = gate(zo[j], gate_kind)
+
+
+@njit(**JIT, inline="always")
+def _cell_update(a, c, h, H, state_kind):
+    """``c = f*c + i*g`` and ``h = o*state(c)`` in place, from activated gates ``a``."""
+    ai = a[:H]
+    af = a[H:2 * H]
+    ag = a[2 * H:3 * H]
+    ao = a[3 * H:]
+    for j in range(H):
+        c[j] = af[j] * c[j] + ai[j] * ag[j]
+    for j in range(H):
+        h[j] = ao[j] * state(c[j], state_kind)
+
+
+@njit(**JIT)
 def lstm_forward_train(x, W, R, b, h, c, batch_sizes, gate_kind, state_kind, gates, cell, hidden):
     """LSTM forward pass that keeps what the backward pass needs.
 
@@ -88,39 +121,34 @@ def lstm_forward_train(x, W, R, b, h, c, batch_sizes, gate_kind, state_kind, gat
     Notes
     -----
     The input projection of all time steps is one GEMM into ``gates``; each
-    step then runs one GEMM ``h[:n] @ R.T`` on the active rows and one fused
-    loop for the gate math.  No memory is allocated inside the time loop.
+    step then runs one GEMM ``h[:n] @ R.T`` on the active rows and the fused
+    gate math.  No memory is allocated inside the time loop.
     """
     H = R.shape[1]
     N = h.shape[0]
     T = batch_sizes.shape[0]
+    G = 4 * H
     np.dot(x, W.T, gates)
-    rec = np.empty((N, 4 * H), gates.dtype)
+    rec = np.empty((N, G), gates.dtype)
     off = 0
     for t in range(T):
         n = batch_sizes[t]
         np.dot(h[:n], R.T, rec[:n])
         for k in range(n):
-            r = off + k
-            for j in range(H):
-                ig = gate(gates[r, j] + rec[k, j] + b[j], gate_kind)
-                fg = gate(gates[r, H + j] + rec[k, H + j] + b[H + j], gate_kind)
-                gg = state(gates[r, 2 * H + j] + rec[k, 2 * H + j] + b[2 * H + j], state_kind)
-                og = gate(gates[r, 3 * H + j] + rec[k, 3 * H + j] + b[3 * H + j], gate_kind)
-                ct = fg * c[k, j] + ig * gg
-                ht = og * state(ct, state_kind)
-                gates[r, j] = ig
-                gates[r, H + j] = fg
-                gates[r, 2 * H + j] = gg
-                gates[r, 3 * H + j] = og
-                c[k, j] = ct
-                h[k, j] = ht
-                cell[r, j] = ct
-                hidden[r, j] = ht
+            a = gates[off + k]
+            z = rec[k]
+            for m in range(G):
+                a[m] += z[m] + b[m]
+            _activate(a, H, gate_kind, state_kind)
+            ck = c[k]
+            hk = h[k]
+            _cell_update(a, ck, hk, H, state_kind)
+            cell[off + k] = ck
+            hidden[off + k] = hk
         off += n
 
 
-@njit(cache=CACHE, fastmath=FASTMATH)
+@njit(**JIT)
 def lstm_forward_predict(x, W, R, b, h, c, batch_sizes, gate_kind, state_kind, hidden, block):
     """LSTM forward pass for prediction: no gate storage, bounded memory.
 
@@ -147,14 +175,15 @@ def lstm_forward_predict(x, W, R, b, h, c, batch_sizes, gate_kind, state_kind, h
     H = R.shape[1]
     N = h.shape[0]
     T = batch_sizes.shape[0]
+    G = 4 * H
     store = hidden.shape[0] > 0
     offsets = packed_offsets(batch_sizes)
     rows_max = 0
     for t0 in range(0, T, block):
         t1 = min(t0 + block, T)
         rows_max = max(rows_max, offsets[t1] - offsets[t0])
-    proj = np.empty((rows_max, 4 * H), h.dtype)
-    rec = np.empty((N, 4 * H), h.dtype)
+    proj = np.empty((rows_max, G), h.dtype)
+    rec = np.empty((N, G), h.dtype)
     for t0 in range(0, T, block):
         t1 = min(t0 + block, T)
         base = offsets[t0]
@@ -163,21 +192,18 @@ def lstm_forward_predict(x, W, R, b, h, c, batch_sizes, gate_kind, state_kind, h
             n = batch_sizes[t]
             np.dot(h[:n], R.T, rec[:n])
             for k in range(n):
-                p = offsets[t] - base + k
-                for j in range(H):
-                    ig = gate(proj[p, j] + rec[k, j] + b[j], gate_kind)
-                    fg = gate(proj[p, H + j] + rec[k, H + j] + b[H + j], gate_kind)
-                    gg = state(proj[p, 2 * H + j] + rec[k, 2 * H + j] + b[2 * H + j], state_kind)
-                    og = gate(proj[p, 3 * H + j] + rec[k, 3 * H + j] + b[3 * H + j], gate_kind)
-                    ct = fg * c[k, j] + ig * gg
-                    ht = og * state(ct, state_kind)
-                    c[k, j] = ct
-                    h[k, j] = ht
-                    if store:
-                        hidden[offsets[t] + k, j] = ht
+                z = rec[k]
+                p = proj[offsets[t] - base + k]
+                for m in range(G):
+                    z[m] += p[m] + b[m]
+                _activate(z, H, gate_kind, state_kind)
+                hk = h[k]
+                _cell_update(z, c[k], hk, H, state_kind)
+                if store:
+                    hidden[offsets[t] + k] = hk
 
 
-@njit(cache=CACHE, fastmath=FASTMATH)
+@njit(**JIT)
 def lstm_backward(x, W, R, h0, c0, batch_sizes, gate_kind, state_kind, gates, cell, hidden,
                   dhidden, dh, dc, dW, dR, db, dx):
     """Backward pass through time of :func:`lstm_forward_train`.
@@ -222,44 +248,58 @@ def lstm_backward(x, W, R, h0, c0, batch_sizes, gate_kind, state_kind, gates, ce
     H = R.shape[1]
     T = batch_sizes.shape[0]
     S = x.shape[0]
+    G = 4 * H
     has_dhidden = dhidden.shape[0] > 0
     offsets = packed_offsets(batch_sizes)
-    dgates = np.empty((S, 4 * H), gates.dtype)
+    dgates = np.empty((S, G), gates.dtype)
     hprev = np.empty((S, H), gates.dtype)
+    gh = np.empty(H, gates.dtype)
+    sc = np.empty(H, gates.dtype)
     for t in range(T - 1, -1, -1):
         n = batch_sizes[t]
         off = offsets[t]
         for k in range(n):
             r = off + k
-            q = offsets[t - 1] + k if t > 0 else 0
+            if t > 0:
+                cp = cell[offsets[t - 1] + k]
+                hprev[r] = hidden[offsets[t - 1] + k]
+            else:
+                cp = c0[k]
+                hprev[r] = h0[k]
+            gh[:] = dh[k]
+            if has_dhidden:
+                dy = dhidden[r]
+                for j in range(H):
+                    gh[j] += dy[j]
+            ct = cell[r]
             for j in range(H):
-                if t > 0:
-                    cp = cell[q, j]
-                    hprev[r, j] = hidden[q, j]
-                else:
-                    cp = c0[k, j]
-                    hprev[r, j] = h0[k, j]
-                g_dh = dh[k, j]
-                if has_dhidden:
-                    g_dh += dhidden[r, j]
-                ig = gates[r, j]
-                fg = gates[r, H + j]
-                gg = gates[r, 2 * H + j]
-                og = gates[r, 3 * H + j]
-                sc = state(cell[r, j], state_kind)
-                dct = g_dh * og * state_grad(sc, state_kind) + dc[k, j]
-                dgates[r, j] = dct * gg * gate_grad(ig, gate_kind)
-                dgates[r, H + j] = dct * cp * gate_grad(fg, gate_kind)
-                dgates[r, 2 * H + j] = dct * ig * state_grad(gg, state_kind)
-                dgates[r, 3 * H + j] = g_dh * sc * gate_grad(og, gate_kind)
-                dc[k, j] = dct * fg
+                sc[j] = state(ct[j], state_kind)
+            a = gates[r]
+            ai = a[:H]
+            af = a[H:2 * H]
+            ag = a[2 * H:3 * H]
+            ao = a[3 * H:]
+            d = dgates[r]
+            di = d[:H]
+            df = d[H:2 * H]
+            dg = d[2 * H:3 * H]
+            do = d[3 * H:]
+            dck = dc[k]
+            for j in range(H):
+                do[j] = gh[j] * sc[j] * gate_grad(ao[j], gate_kind)
+                dck[j] += gh[j] * ao[j] * state_grad(sc[j], state_kind)
+            for j in range(H):
+                di[j] = dck[j] * ag[j] * gate_grad(ai[j], gate_kind)
+                df[j] = dck[j] * cp[j] * gate_grad(af[j], gate_kind)
+                dg[j] = dck[j] * ai[j] * state_grad(ag[j], state_kind)
+                dck[j] *= af[j]
         np.dot(dgates[off:off + n], R, dh[:n])
     np.dot(dgates.T, x, dW)
     np.dot(dgates.T, hprev, dR)
-    for m in range(4 * H):
-        db[m] = 0
+    db[:] = 0
     for r in range(S):
-        for m in range(4 * H):
-            db[m] += dgates[r, m]
+        d = dgates[r]
+        for m in range(G):
+            db[m] += d[m]
     if dx.shape[0] > 0:
         np.dot(dgates, W, dx)

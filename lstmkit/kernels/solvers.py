@@ -13,7 +13,7 @@ gradient, the gradient is thresholded, then the solver step is taken.
 import numpy as np
 from numba import njit
 
-from ._config import CACHE, FASTMATH
+from ._config import JIT
 
 SGDM = 0
 ADAM = 1
@@ -25,7 +25,7 @@ THRESHOLD_GLOBAL_L2NORM = 2
 THRESHOLD_ABSOLUTE_VALUE = 3
 
 
-@njit(cache=CACHE, fastmath=FASTMATH)
+@njit(**JIT)
 def _sum_squares(g, lo, hi):
     s = 0.0
     for i in range(lo, hi):
@@ -33,7 +33,7 @@ def _sum_squares(g, lo, hi):
     return s
 
 
-@njit(cache=CACHE, fastmath=FASTMATH)
+@njit(**JIT)
 def regularize_and_threshold(theta, grad, l2_factor, l2, segments, method, threshold):
     """Add L2 regularisation to ``grad`` and threshold it, in place.
 
@@ -92,7 +92,7 @@ def regularize_and_threshold(theta, grad, l2_factor, l2, segments, method, thres
     return np.sqrt(total)
 
 
-@njit(cache=CACHE, fastmath=FASTMATH)
+@njit(**JIT)
 def solver_step(solver, theta, grad, state1, state2, learn_rate, lr_factor, hyper1, hyper2,
                 epsilon, iteration):
     """One solver update of ``theta``, in place.

@@ -186,6 +186,42 @@ def _prepare_minibatch(indices, seqs, targets, input_layer, options, dtype):
     return chunks
 
 
+def forward_backward(hidden, out_layer, chunk, states, grads, backward_from, dtype):
+    """Loss and gradients of one chunk.
+
+    Runs the hidden layers forward from ``states``, the output layer's loss,
+    and the backward pass down to layer ``backward_from - 1`` (the softmax
+    before a classification layer is skipped: its gradient is fused into the
+    loss).  Gradients are written into ``grads`` (per hidden layer, name ->
+    array).  Returns ``(loss, stat, new_states)`` where stat is the number of
+    correct rows (classification) or the sum of squared errors (regression).
+    """
+    y, caches, states = hidden_forward(hidden, chunk.x, chunk.batch, states, True, dtype)
+    loss, dy, stat = out_layer._loss(y, chunk.target, chunk.row_scale, dtype)
+    for i in range(backward_from - 1, -1, -1):
+        dy = hidden[i]._backward(dy, caches[i], grads[i], i > 0)
+    return loss, stat, states
+
+
+def _epochs(options, num_batches, M, N, rng, seqs, targets, input_layer, dtype):
+    """Yield ``(epoch, chunks)`` for every mini-batch of every epoch.
+
+    Mini-batches are packed once and reused while the order does not change
+    (Shuffle 'once' or 'never'); 'every-epoch' reshuffles and repacks.
+    """
+    order = rng.permutation(N) if options.Shuffle == "once" else np.arange(N)
+    cache = {}
+    for epoch in range(1, options.MaxEpochs + 1):
+        if options.Shuffle == "every-epoch":
+            order = rng.permutation(N)
+            cache.clear()
+        for b in range(num_batches):
+            if b not in cache:
+                cache[b] = _prepare_minibatch(order[b * M:(b + 1) * M], seqs, targets,
+                                              input_layer, options, dtype)
+            yield epoch, cache[b]
+
+
 def trainNetwork(X, Y, layers, options, *, dtype="float32"):
     """Train a network, as MATLAB's ``trainNetwork``.
 
@@ -241,10 +277,6 @@ def trainNetwork(X, Y, layers, options, *, dtype="float32"):
     N = len(seqs)
     M = min(options.MiniBatchSize, N)
     num_batches = N // M
-    order = np.arange(N)
-    if options.Shuffle == "once":
-        order = rng.permutation(N)
-    cache = {}
     state1 = np.zeros_like(params.theta)
     state2 = np.zeros_like(params.theta)
     solver = _SOLVER_CODES[options.SolverName]
@@ -266,58 +298,43 @@ def trainNetwork(X, Y, layers, options, *, dtype="float32"):
     start_time = time.perf_counter()
     iteration = 0
     stop_reason = "Max epochs completed"
-    last_row = None
-    for epoch in range(1, options.MaxEpochs + 1):
-        if options.Shuffle == "every-epoch":
-            order = rng.permutation(N)
-            cache.clear()
-        for b in range(num_batches):
-            chunks = cache.get(b)
-            if chunks is None:
-                chunks = _prepare_minibatch(order[b * M:(b + 1) * M], seqs, targets, input_layer,
-                                            options, dt)
-                cache[b] = chunks
-            states = [None] * len(hidden)
-            for chunk in chunks:
-                states = truncate_states(states, chunk.n)
-                y, caches, states = hidden_forward(hidden, chunk.x, chunk.batch, states, True, dt)
-                loss, dy, stat = out_layer._loss(y, chunk.target, chunk.row_scale, dt)
-                for i in range(backward_from - 1, -1, -1):
-                    dy = hidden[i]._backward(dy, caches[i], params.grads[i], i > 0)
-                norm = solver_kernels.regularize_and_threshold(
-                    params.theta, params.grad, params.l2_factor, options.L2Regularization,
-                    params.segments, method, threshold)
-                iteration += 1
-                if not (np.isfinite(loss) and np.isfinite(norm)):
-                    stop_reason = (f"Training loss or gradient is not finite at iteration "
-                                   f"{iteration}; the network of iteration {iteration - 1} was "
-                                   f"kept")
-                    warnings.warn(f"trainNetwork: {stop_reason}.", RuntimeWarning, stacklevel=2)
-                    break
-                solver_kernels.solver_step(solver, params.theta, params.grad, state1, state2,
-                                           learn_rate, params.lr_factor, hyper1, hyper2, epsilon,
-                                           iteration)
-                rows = chunk.target.shape[0]
-                metric = 100.0 * stat / rows if classification else float(
-                    np.sqrt(stat / (rows * plan.num_outputs)))
-                losses.append(loss)
-                metrics.append(metric)
-                rates.append(learn_rate)
-                last_row = (epoch, iteration, metric, loss)
-                if table and (iteration == 1 or iteration % options.VerboseFrequency == 0):
-                    table.row(epoch, iteration, time.perf_counter() - start_time, metric, loss,
-                              learn_rate)
-                    last_row = None
-            else:
-                continue
-            break
+    pending_row = None
+    for epoch, chunks in _epochs(options, num_batches, M, N, rng, seqs, targets, input_layer, dt):
+        states = [None] * len(hidden)
+        for chunk in chunks:
+            states = truncate_states(states, chunk.n)
+            loss, stat, states = forward_backward(hidden, out_layer, chunk, states, params.grads,
+                                                  backward_from, dt)
+            norm = solver_kernels.regularize_and_threshold(
+                params.theta, params.grad, params.l2_factor, options.L2Regularization,
+                params.segments, method, threshold)
+            iteration += 1
+            if not (np.isfinite(loss) and np.isfinite(norm)):
+                stop_reason = (f"Training loss or gradient is not finite at iteration "
+                               f"{iteration}; the network of iteration {iteration - 1} was kept")
+                warnings.warn(f"trainNetwork: {stop_reason}.", RuntimeWarning, stacklevel=2)
+                break
+            solver_kernels.solver_step(solver, params.theta, params.grad, state1, state2,
+                                       learn_rate, params.lr_factor, hyper1, hyper2, epsilon,
+                                       iteration)
+            rows = chunk.target.shape[0]
+            metric = 100.0 * stat / rows if classification else float(
+                np.sqrt(stat / (rows * plan.num_outputs)))
+            losses.append(loss)
+            metrics.append(metric)
+            rates.append(learn_rate)
+            pending_row = (epoch, iteration, metric, loss)
+            if table and (iteration == 1 or iteration % options.VerboseFrequency == 0):
+                table.row(epoch, iteration, time.perf_counter() - start_time, metric, loss,
+                          learn_rate)
+                pending_row = None
         else:
             continue
         break
     if table:
-        if last_row is not None:
-            table.row(last_row[0], last_row[1], time.perf_counter() - start_time, last_row[2],
-                      last_row[3], learn_rate)
+        if pending_row is not None:  # MATLAB always prints the last iteration
+            table.row(pending_row[0], pending_row[1], time.perf_counter() - start_time,
+                      pending_row[2], pending_row[3], learn_rate)
         table.finish(stop_reason)
     params.detach()
     metric_name = "TrainingAccuracy" if classification else "TrainingRMSE"
