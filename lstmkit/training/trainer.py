@@ -222,6 +222,41 @@ def _epochs(options, num_batches, M, N, rng, seqs, targets, input_layer, dtype):
             yield epoch, cache[b]
 
 
+class TrainingSetup:
+    """Everything :func:`prepare_training` checked and built."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def prepare_training(func, X, Y, layers, options, dtype):
+    """Validate trainNetwork's arguments and build the initialized layers.
+
+    All checks run here, before any work: the caller's data and layers are
+    only read (layers are deep-copied).
+    """
+    if not isinstance(options, TrainingOptions):
+        fail(func, f"`options` must come from trainingOptions(...). Received: {_show(options)}.",
+             TypeError)
+    dt = check_dtype(func, dtype)
+    layers = copy_and_name_layers(func, layers)
+    plan = check_layers(func, layers)
+    seqs, single = as_sequences(func, X)
+    input_layer, out_layer = layers[0], layers[-1]
+    check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
+    targets = _make_targets(func, Y, seqs, single, plan, out_layer)
+    normalizing = input_layer.Normalization != "none" and (
+        options.ResetInputNormalization or bool(input_layer._missing_statistics()))
+    if normalizing:
+        input_layer._compute_statistics(seqs)
+    rng = global_rng()
+    for layer, size in zip(layers[1:], plan.input_sizes[1:]):
+        layer._initialize(size, rng)
+    params = ParameterVector(layers[1:-1], dt)
+    return TrainingSetup(layers=layers, plan=plan, seqs=seqs, targets=targets, params=params,
+                         normalizing=normalizing)
+
+
 def trainNetwork(X, Y, layers, options, *, dtype="float32"):
     """Train a network, as MATLAB's ``trainNetwork``.
 
@@ -254,26 +289,12 @@ def trainNetwork(X, Y, layers, options, *, dtype="float32"):
         (TrainingLoss, TrainingAccuracy or TrainingRMSE, BaseLearnRate).
     """
     func = "trainNetwork"
-    if not isinstance(options, TrainingOptions):
-        fail(func, f"`options` must come from trainingOptions(...). Received: {_show(options)}.",
-             TypeError)
-    dt = check_dtype(func, dtype)
-    layers = copy_and_name_layers(func, layers)
-    plan = check_layers(func, layers)
-    seqs, single = as_sequences(func, X)
+    setup = prepare_training(func, X, Y, layers, options, dtype)
+    layers, plan, seqs, targets, params, normalizing = (
+        setup.layers, setup.plan, setup.seqs, setup.targets, setup.params, setup.normalizing)
+    dt = params.theta.dtype
     input_layer, hidden, out_layer = layers[0], layers[1:-1], layers[-1]
-    check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
-    targets = _make_targets(func, Y, seqs, single, plan, out_layer)
-
-    normalizing = input_layer.Normalization != "none" and (
-        options.ResetInputNormalization or input_layer._missing_statistics())
-    if normalizing:
-        input_layer._compute_statistics(seqs)
     rng = global_rng()
-    for layer, size in zip(layers[1:], plan.input_sizes[1:]):
-        layer._initialize(size, rng)
-    params = ParameterVector(hidden, dt)
-
     N = len(seqs)
     M = min(options.MiniBatchSize, N)
     num_batches = N // M

@@ -1,0 +1,44 @@
+"""Helpers for network-level tests: loss and gradient of a whole network."""
+
+import numpy as np
+
+from lstmkit import trainingOptions
+from lstmkit.network import truncate_states
+from lstmkit.training.trainer import _prepare_minibatch, forward_backward, prepare_training
+
+
+class NetworkProblem:
+    """A network set up as trainNetwork would, with the whole data as one mini-batch."""
+
+    def __init__(self, layers, X, Y, dtype=np.float64, **option_values):
+        options = trainingOptions("sgdm", MiniBatchSize=10 ** 6, L2Regularization=0,
+                                  **option_values)
+        self.setup = prepare_training("test", X, Y, layers, options, dtype)
+        self.options = options
+        self.dtype = np.dtype(dtype)
+        s = self.setup
+        self.hidden = s.layers[1:-1]
+        self.out = s.layers[-1]
+        self.backward_from = len(self.hidden) - (1 if s.plan.task == "classification" else 0)
+        self.chunks = _prepare_minibatch(np.arange(len(s.seqs)), s.seqs, s.targets, s.layers[0],
+                                         options, self.dtype)
+
+    @property
+    def theta(self):
+        return self.setup.params.theta
+
+    def loss_and_gradient(self):
+        """Sum of the chunks' losses and of their gradients (flat)."""
+        params = self.setup.params
+        states = [None] * len(self.hidden)
+        total, grad = 0.0, np.zeros_like(params.theta)
+        for chunk in self.chunks:
+            states = truncate_states(states, chunk.n)
+            loss, _, states = forward_backward(self.hidden, self.out, chunk, states, params.grads,
+                                               self.backward_from, self.dtype)
+            total += loss
+            grad += params.grad
+        return total, grad
+
+    def loss(self):
+        return self.loss_and_gradient()[0]
