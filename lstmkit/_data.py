@@ -108,6 +108,11 @@ def check_sequences(func, seqs, input_size, min_length=1, name="X", check_finite
 
 def _label_array(func, name, value):
     """1-D array of str or int labels from a list/array."""
+    if isinstance(value, (list, tuple)):
+        is_str = [isinstance(v, (str, np.str_)) for v in value]
+        if any(is_str) and not all(is_str):
+            fail(func, f"`{name}` must hold labels that are all str or all int. "
+                       f"Received: {_show(list(value[:5]))}.", TypeError)
     arr = np.asarray(value)
     if arr.ndim == 2 and 1 in arr.shape:
         arr = arr.reshape(-1)
@@ -152,7 +157,7 @@ def as_label_sequences(func, Y, seqs, single, name="Y"):
     """Labels of a sequence-to-sequence task: one 1-D label array per sequence."""
     if single and not (isinstance(Y, (list, tuple)) and len(Y) == 1 and np.ndim(Y[0]) >= 1):
         items = [Y]
-    elif isinstance(Y, np.ndarray) and Y.dtype == object:
+    elif isinstance(Y, np.ndarray) and (Y.dtype == object or Y.ndim == 1):
         items = list(Y.reshape(-1))
     elif isinstance(Y, (list, tuple)):
         items = list(Y)

@@ -94,11 +94,6 @@ def check_choice(func, name, value, choices):
     fail(func, f"`{name}` must be one of {options}. Received: {name}={_show(value)}.")
 
 
-def is_integer(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) or (
-        isinstance(value, np.ndarray) and value.ndim == 0 and np.issubdtype(value.dtype, np.integer))
-
-
 def check_positive_int(func, name, value):
     """A positive integer (a float with an integer value is accepted, as MATLAB's doubles)."""
     if isinstance(value, (bool, np.bool_)):

@@ -5,7 +5,7 @@ import numpy as np
 from ._packing import PackedBatch
 from ._validation import _show, fail
 from .layers.base import Layer
-from .layers.output import ClassificationOutputLayer, RegressionOutputLayer
+from .layers.output import ClassificationOutputLayer
 from .layers.sequence_input import SequenceInputLayer
 from .layers.softmax import SoftmaxLayer
 

@@ -79,7 +79,7 @@ def test_chunked_gradient_is_truncated_bptt(rng, task):
         frozen = [None if s is None else tuple(a.copy() for a in s)
                   for s in truncate_states(states, chunk.n)]
 
-        def chunk_loss():
+        def chunk_loss(chunk=chunk, frozen=frozen):
             return forward_backward(problem.hidden, problem.out, chunk, frozen, params.grads,
                                     problem.backward_from, problem.dtype)[0]
         _, _, states = forward_backward(problem.hidden, problem.out, chunk, frozen, params.grads,

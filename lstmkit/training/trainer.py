@@ -107,9 +107,9 @@ def _class_indices(func, labels, classes, name="Y"):
     idx = sorter[pos]
     bad = classes[idx] != labels
     if np.any(bad):
-        unknown = list(np.unique(labels[bad])[:5])
+        unknown = np.unique(labels[bad])[:5].tolist()
         fail(func, f"`{name}` contains labels {unknown} that are not in the classificationLayer's "
-                   f"Classes {list(classes)}.")
+                   f"Classes {classes.tolist()}.")
     return idx.astype(np.int64)
 
 
