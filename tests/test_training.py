@@ -397,3 +397,35 @@ def test_assemble_network_round_trip_and_errors():
     norm = [sequenceInputLayer(1, Normalization="zscore")] + layers[1:]
     with pytest.raises(ValueError, match="has no Mean, StandardDeviation"):
         assembleNetwork(norm)
+
+
+def test_non_finite_training_stops_and_keeps_last_finite_network():
+    X, Y = sine_classes(12)
+    opts = trainingOptions("sgdm", MaxEpochs=50, MiniBatchSize=4, InitialLearnRate=1e30,
+                           Momentum=0, **QUIET)
+    with pytest.warns(RuntimeWarning, match="not finite at iteration"):
+        net = trainNetwork(X, Y, classifier(), opts)
+    info = net.TrainingInfo
+    assert "not finite" in info.StopReason
+    assert info.TrainingLoss.size < 150 and np.all(np.isfinite(info.TrainingLoss))
+    for layer in net.Layers[1:3]:
+        for name in ("Weights", "InputWeights", "RecurrentWeights", "Bias"):
+            if hasattr(layer, name):
+                assert np.all(np.isfinite(getattr(layer, name)))
+
+
+def test_non_contiguous_and_fortran_inputs():
+    X, Y = sine_classes(12)
+    net = trainNetwork(X, Y, classifier(), trainingOptions("adam", MaxEpochs=1, **QUIET))
+    wide = [np.repeat(x, 2, axis=1) for x in X]
+    strided = [w[:, ::2] for w in wide]               # views with a step
+    fortran = [np.asfortranarray(x) for x in X]
+    ref = predict(net, X)
+    assert not strided[0].flags.c_contiguous
+    np.testing.assert_array_equal(predict(net, strided), ref)
+    np.testing.assert_array_equal(predict(net, fortran), ref)
+    rng(1)
+    a = trainNetwork(strided, Y, classifier(), trainingOptions("adam", MaxEpochs=1, **QUIET))
+    rng(1)
+    b = trainNetwork(X, Y, classifier(), trainingOptions("adam", MaxEpochs=1, **QUIET))
+    np.testing.assert_array_equal(a.Layers[1].InputWeights, b.Layers[1].InputWeights)

@@ -203,9 +203,11 @@ def forward_backward(hidden, out_layer, chunk, states, grads, backward_from, dty
     return loss, stat, states
 
 
-def _epochs(options, num_batches, M, N, rng, seqs, targets, input_layer, dtype):
-    """Yield ``(epoch, chunks)`` for every mini-batch of every epoch.
+def _iterations(options, num_batches, M, N, rng, seqs, targets, input_layer, dtype):
+    """Yield ``(epoch, chunk, new_batch)`` for every training iteration.
 
+    A mini-batch gives one chunk, or several with an integer SequenceLength
+    (``new_batch`` is True on its first chunk: the carried state restarts).
     Mini-batches are packed once and reused while the order does not change
     (Shuffle 'once' or 'never'); 'every-epoch' reshuffles and repacks.
     """
@@ -219,7 +221,40 @@ def _epochs(options, num_batches, M, N, rng, seqs, targets, input_layer, dtype):
             if b not in cache:
                 cache[b] = _prepare_minibatch(order[b * M:(b + 1) * M], seqs, targets,
                                               input_layer, options, dtype)
-            yield epoch, cache[b]
+            for k, chunk in enumerate(cache[b]):
+                yield epoch, chunk, k == 0
+
+
+class _Solver:
+    """The solver of the options, with its state over the flat parameters."""
+
+    def __init__(self, options, params):
+        self.options = options
+        self.params = params
+        self.kind = _SOLVER_CODES[options.SolverName]
+        self.state1 = np.zeros_like(params.theta)
+        self.state2 = np.zeros_like(params.theta)
+        hyper1 = {"sgdm": "Momentum", "adam": "GradientDecayFactor"}.get(options.SolverName)
+        self.hyper1 = getattr(options, hyper1) if hyper1 else 0.0
+        self.hyper2 = getattr(options, "SquaredGradientDecayFactor", 0.0)
+        self.epsilon = getattr(options, "Epsilon", 0.0)
+        self.threshold = options.GradientThreshold
+        self.method = (_THRESHOLD_CODES[options.GradientThresholdMethod]
+                       if np.isfinite(self.threshold) else solver_kernels.THRESHOLD_NONE)
+
+    def regularize_and_threshold(self):
+        """Add L2 and threshold ``params.grad``; return its norm before thresholding."""
+        p = self.params
+        return solver_kernels.regularize_and_threshold(
+            p.theta, p.grad, p.l2_factor, self.options.L2Regularization, p.segments,
+            self.method, self.threshold)
+
+    def step(self, learn_rate, iteration):
+        """Update ``params.theta`` with the prepared gradient."""
+        p = self.params
+        solver_kernels.solver_step(self.kind, p.theta, p.grad, self.state1, self.state2,
+                                   learn_rate, p.lr_factor, self.hyper1, self.hyper2,
+                                   self.epsilon, iteration)
 
 
 class TrainingSetup:
@@ -297,17 +332,7 @@ def trainNetwork(X, Y, layers, options, *, dtype="float32"):
     rng = global_rng()
     N = len(seqs)
     M = min(options.MiniBatchSize, N)
-    num_batches = N // M
-    state1 = np.zeros_like(params.theta)
-    state2 = np.zeros_like(params.theta)
-    solver = _SOLVER_CODES[options.SolverName]
-    hyper1 = {"sgdm": "Momentum", "adam": "GradientDecayFactor"}.get(options.SolverName)
-    hyper1 = getattr(options, hyper1) if hyper1 else 0.0
-    hyper2 = getattr(options, "SquaredGradientDecayFactor", 0.0)
-    epsilon = getattr(options, "Epsilon", 0.0)
-    threshold = options.GradientThreshold
-    method = _THRESHOLD_CODES[options.GradientThresholdMethod] if np.isfinite(threshold) \
-        else solver_kernels.THRESHOLD_NONE
+    solver = _Solver(options, params)
     learn_rate = options.InitialLearnRate
     classification = plan.task == "classification"
     backward_from = len(hidden) - (1 if classification else 0)  # softmax fused into the loss
@@ -320,38 +345,30 @@ def trainNetwork(X, Y, layers, options, *, dtype="float32"):
     iteration = 0
     stop_reason = "Max epochs completed"
     pending_row = None
-    for epoch, chunks in _epochs(options, num_batches, M, N, rng, seqs, targets, input_layer, dt):
-        states = [None] * len(hidden)
-        for chunk in chunks:
-            states = truncate_states(states, chunk.n)
-            loss, stat, states = forward_backward(hidden, out_layer, chunk, states, params.grads,
-                                                  backward_from, dt)
-            norm = solver_kernels.regularize_and_threshold(
-                params.theta, params.grad, params.l2_factor, options.L2Regularization,
-                params.segments, method, threshold)
-            iteration += 1
-            if not (np.isfinite(loss) and np.isfinite(norm)):
-                stop_reason = (f"Training loss or gradient is not finite at iteration "
-                               f"{iteration}; the network of iteration {iteration - 1} was kept")
-                warnings.warn(f"trainNetwork: {stop_reason}.", RuntimeWarning, stacklevel=2)
-                break
-            solver_kernels.solver_step(solver, params.theta, params.grad, state1, state2,
-                                       learn_rate, params.lr_factor, hyper1, hyper2, epsilon,
-                                       iteration)
-            rows = chunk.target.shape[0]
-            metric = 100.0 * stat / rows if classification else float(
-                np.sqrt(stat / (rows * plan.num_outputs)))
-            losses.append(loss)
-            metrics.append(metric)
-            rates.append(learn_rate)
-            pending_row = (epoch, iteration, metric, loss)
-            if table and (iteration == 1 or iteration % options.VerboseFrequency == 0):
-                table.row(epoch, iteration, time.perf_counter() - start_time, metric, loss,
-                          learn_rate)
-                pending_row = None
-        else:
-            continue
-        break
+    states = None
+    for epoch, chunk, new_batch in _iterations(options, N // M, M, N, rng, seqs, targets,
+                                               input_layer, dt):
+        states = truncate_states([None] * len(hidden) if new_batch else states, chunk.n)
+        loss, stat, states = forward_backward(hidden, out_layer, chunk, states, params.grads,
+                                              backward_from, dt)
+        norm = solver.regularize_and_threshold()
+        iteration += 1
+        if not (np.isfinite(loss) and np.isfinite(norm)):
+            stop_reason = (f"Training loss or gradient is not finite at iteration {iteration}; "
+                           f"the network of iteration {iteration - 1} was kept")
+            warnings.warn(f"trainNetwork: {stop_reason}.", RuntimeWarning, stacklevel=2)
+            break
+        solver.step(learn_rate, iteration)
+        rows = chunk.target.shape[0]
+        metric = 100.0 * stat / rows if classification else float(
+            np.sqrt(stat / (rows * plan.num_outputs)))
+        losses.append(loss)
+        metrics.append(metric)
+        rates.append(learn_rate)
+        pending_row = (epoch, iteration, metric, loss)
+        if table and (iteration == 1 or iteration % options.VerboseFrequency == 0):
+            table.row(epoch, iteration, time.perf_counter() - start_time, metric, loss, learn_rate)
+            pending_row = None
     if table:
         if pending_row is not None:  # MATLAB always prints the last iteration
             table.row(pending_row[0], pending_row[1], time.perf_counter() - start_time,
