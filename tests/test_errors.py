@@ -89,7 +89,7 @@ CASES = [
     (lambda: trainNetwork(X, LABELS, [sequenceInputLayer(3), lstmLayer(2, InputWeights=np.ones((8, 5)))]
                           + clf()[1:], OPTS), ValueError, "expects input of size 5"),
     (lambda: trainNetwork(X, LABELS, clf()[:2] + [fullyConnectedLayer(2, Weights=np.ones((2, 3)))]
-                          + clf()[3:], OPTS), ValueError, "(fully connected) expects input of size 3"),
+                          + clf()[3:], OPTS), ValueError, "(Fully Connected) expects input of size 3 (Weights is 2-by-3)"),
     (lambda: trainNetwork(X, LABELS, [sequenceInputLayer(3, Name="x"), lstmLayer(4, Name="x")]
                           + clf()[2:], OPTS), ValueError, "'x' is used more than once"),
     (lambda: trainNetwork(X, LABELS, clf() + ["softmax"], OPTS), TypeError, "`layers[5]` is not a layer"),

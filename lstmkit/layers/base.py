@@ -15,6 +15,7 @@ import copy
 import numpy as np
 
 from .._validation import _show, as_float_array, check_real, fail
+from . import initializers
 
 
 class Learnable:
@@ -24,17 +25,32 @@ class Learnable:
     ----------
     name : str
         Property holding the array (``"InputWeights"``).
+    initializer : str
+        Property holding its initializer (``"InputWeightsInitializer"``).
     lr_factor, l2_factor : str
         Properties holding its learn-rate and L2 factors.
     blocks : int
         Number of row blocks a vector factor may address (4 LSTM gates);
         1 means only scalar factors are valid.
+    l2_default : float
+        Default L2 factor (MATLAB: 1 for weights, 0 for biases).
     """
 
-    __slots__ = ("name", "lr_factor", "l2_factor", "blocks")
+    __slots__ = ("name", "initializer", "lr_factor", "l2_factor", "blocks", "l2_default")
 
-    def __init__(self, name, lr_factor, l2_factor, blocks=1):
-        self.name, self.lr_factor, self.l2_factor, self.blocks = name, lr_factor, l2_factor, blocks
+    def __init__(self, name, initializer, lr_factor, l2_factor, blocks=1, l2_default=1.0):
+        self.name, self.initializer = name, initializer
+        self.lr_factor, self.l2_factor = lr_factor, l2_factor
+        self.blocks, self.l2_default = blocks, l2_default
+
+
+def set_factors(func, layer, opts):
+    """Validate and set the learn-rate and L2 factors of every learnable of ``layer``."""
+    for lb in layer.learnables:
+        setattr(layer, lb.lr_factor,
+                check_factor(func, lb.lr_factor, opts.get(lb.lr_factor, 1.0), lb.blocks))
+        setattr(layer, lb.l2_factor,
+                check_factor(func, lb.l2_factor, opts.get(lb.l2_factor, lb.l2_default), lb.blocks))
 
 
 def check_factor(func, name, value, blocks):
@@ -79,6 +95,7 @@ class Layer:
 
     type_name = ""
     default_name = ""
+    factory = ""
     learnables = ()
     is_output = False
 
@@ -119,7 +136,29 @@ class Layer:
         """Raise if this layer cannot take the given input (sizes set at construction)."""
 
     def _initialize(self, input_size, rng):
-        """Set sizes inferred from the input and create missing learnables."""
+        """Set sizes inferred from the input and create the missing learnables."""
+        if not self.learnables:
+            return
+        self.InputSize = input_size
+        for lb in self.learnables:
+            if getattr(self, lb.name) is None:
+                shape, num_in, num_out = self._learnable_shape(lb.name, input_size)
+                setattr(self, lb.name, initializers.initialize(
+                    self.factory, lb.initializer, getattr(self, lb.initializer), shape, num_in,
+                    num_out, rng, gate_blocks=lb.blocks))
+
+    def _learnable_shape(self, name, input_size):
+        """``(shape, fan_in, fan_out)`` of learnable ``name`` for ``input_size`` inputs."""
+        raise NotImplementedError
+
+    def _check_input_size(self, func, input_size):
+        """Raise if weights given at construction fix another input size."""
+        if self.InputSize != "auto" and self.InputSize != input_size:
+            first = self.learnables[0].name
+            rows, cols = np.shape(getattr(self, first))
+            fail(func, f"layer '{self.Name}' ({self.type_name}) expects input of size "
+                       f"{self.InputSize} ({first} is {rows}-by-{cols}) but receives input of "
+                       f"size {input_size}.")
 
     def _missing_learnables(self):
         """Names of learnables that are still empty."""

@@ -5,7 +5,7 @@ import numpy as np
 from .._validation import as_float_array, check_name, check_positive_int, fail, parse_name_value
 from ..kernels.dense import fc_backward, fc_forward
 from . import initializers
-from .base import Layer, Learnable, check_column, check_factor, kernel_array
+from .base import Layer, Learnable, check_column, kernel_array, set_factors
 
 
 class FullyConnectedLayer(Layer):
@@ -18,9 +18,11 @@ class FullyConnectedLayer(Layer):
 
     type_name = "Fully Connected"
     default_name = "fc"
+    factory = "fullyConnectedLayer"
     learnables = (
-        Learnable("Weights", "WeightLearnRateFactor", "WeightL2Factor"),
-        Learnable("Bias", "BiasLearnRateFactor", "BiasL2Factor"),
+        Learnable("Weights", "WeightsInitializer", "WeightLearnRateFactor", "WeightL2Factor"),
+        Learnable("Bias", "BiasInitializer", "BiasLearnRateFactor", "BiasL2Factor",
+                  l2_default=0.0),
     )
 
     @property
@@ -36,21 +38,13 @@ class FullyConnectedLayer(Layer):
         return self.OutputSize
 
     def _check_input(self, func, input_size, input_is_sequence):
-        if self.InputSize != "auto" and self.InputSize != input_size:
-            fail(func, f"layer '{self.Name}' (fully connected) expects input of size "
-                       f"{self.InputSize} (Weights is {self.OutputSize}-by-{self.InputSize}) but "
-                       f"receives input of size {input_size}.")
+        self._check_input_size(func, input_size)
 
-    def _initialize(self, input_size, rng):
+    def _learnable_shape(self, name, input_size):
         K = self.OutputSize
-        self.InputSize = input_size
-        if self.Weights is None:
-            self.Weights = initializers.initialize(
-                "fullyConnectedLayer", "WeightsInitializer", self.WeightsInitializer,
-                (K, input_size), input_size, K, rng)
-        if self.Bias is None:
-            self.Bias = initializers.initialize(
-                "fullyConnectedLayer", "BiasInitializer", self.BiasInitializer, (K, 1), 1, K, rng)
+        if name == "Weights":
+            return (K, input_size), input_size, K
+        return (K, 1), 1, K
 
     def _forward(self, x, batch, state, training, dtype):
         W = kernel_array(self.Weights, dtype)
@@ -112,9 +106,5 @@ def fullyConnectedLayer(outputSize, *args, **kwargs):
         initializers.WEIGHT_INITIALIZERS)
     layer.BiasInitializer = initializers.check_initializer(
         func, "BiasInitializer", opts.get("BiasInitializer", "zeros"), initializers.BIAS_INITIALIZERS)
-    for lb in FullyConnectedLayer.learnables:
-        setattr(layer, lb.lr_factor, check_factor(func, lb.lr_factor, opts.get(lb.lr_factor, 1.0), 1))
-        default_l2 = 0.0 if lb.name == "Bias" else 1.0
-        setattr(layer, lb.l2_factor,
-                check_factor(func, lb.l2_factor, opts.get(lb.l2_factor, default_l2), 1))
+    set_factors(func, layer, opts)
     return layer

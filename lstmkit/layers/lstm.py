@@ -7,7 +7,7 @@ from .._validation import (as_float_array, check_bool, check_choice, check_name,
 from ..kernels import _config
 from ..kernels.lstm import lstm_backward, lstm_forward_predict, lstm_forward_train
 from . import initializers
-from .base import Layer, Learnable, check_column, check_factor, kernel_array
+from .base import Layer, Learnable, check_column, kernel_array, set_factors
 
 _GATE_CODES = {"sigmoid": _config.GATE_SIGMOID, "hard-sigmoid": _config.GATE_HARD_SIGMOID}
 _STATE_CODES = {"tanh": _config.STATE_TANH, "softsign": _config.STATE_SOFTSIGN}
@@ -40,10 +40,14 @@ class LSTMLayer(Layer):
 
     type_name = "LSTM"
     default_name = "lstm"
+    factory = "lstmLayer"
     learnables = (
-        Learnable("InputWeights", "InputWeightsLearnRateFactor", "InputWeightsL2Factor", 4),
-        Learnable("RecurrentWeights", "RecurrentWeightsLearnRateFactor", "RecurrentWeightsL2Factor", 4),
-        Learnable("Bias", "BiasLearnRateFactor", "BiasL2Factor", 4),
+        Learnable("InputWeights", "InputWeightsInitializer", "InputWeightsLearnRateFactor",
+                  "InputWeightsL2Factor", 4),
+        Learnable("RecurrentWeights", "RecurrentWeightsInitializer",
+                  "RecurrentWeightsLearnRateFactor", "RecurrentWeightsL2Factor", 4),
+        Learnable("Bias", "BiasInitializer", "BiasLearnRateFactor", "BiasL2Factor", 4,
+                  l2_default=0.0),
     )
 
     @property
@@ -78,26 +82,15 @@ class LSTMLayer(Layer):
             fail(func, f"layer '{self.Name}' (LSTM) needs sequence input, but the layer before it "
                        f"outputs one vector per observation (an LSTM with OutputMode 'last'?). "
                        f"Set OutputMode='sequence' on the earlier recurrent layer.")
-        if self.InputSize != "auto" and self.InputSize != input_size:
-            fail(func, f"layer '{self.Name}' (LSTM) expects input of size {self.InputSize} "
-                       f"(InputWeights is {4 * self.NumHiddenUnits}-by-{self.InputSize}) but "
-                       f"receives input of size {input_size}.")
+        self._check_input_size(func, input_size)
 
-    def _initialize(self, input_size, rng):
+    def _learnable_shape(self, name, input_size):
         H = self.NumHiddenUnits
-        self.InputSize = input_size
-        if self.InputWeights is None:
-            self.InputWeights = initializers.initialize(
-                "lstmLayer", "InputWeightsInitializer", self.InputWeightsInitializer,
-                (4 * H, input_size), input_size, 4 * H, rng)
-        if self.RecurrentWeights is None:
-            self.RecurrentWeights = initializers.initialize(
-                "lstmLayer", "RecurrentWeightsInitializer", self.RecurrentWeightsInitializer,
-                (4 * H, H), H, 4 * H, rng)
-        if self.Bias is None:
-            self.Bias = initializers.initialize(
-                "lstmLayer", "BiasInitializer", self.BiasInitializer, (4 * H, 1), 1, 4 * H, rng,
-                gate_blocks=4)
+        if name == "InputWeights":
+            return (4 * H, input_size), input_size, 4 * H
+        if name == "RecurrentWeights":
+            return (4 * H, H), H, 4 * H
+        return (4 * H, 1), 1, 4 * H
 
     # -- computation --------------------------------------------------------------
     def _initial_state(self, batch, dtype):
@@ -242,10 +235,6 @@ def lstmLayer(numHiddenUnits, *args, **kwargs):
     layer.BiasInitializer = initializers.check_initializer(
         func, "BiasInitializer", opts.get("BiasInitializer", "unit-forget-gate"),
         ("unit-forget-gate",) + initializers.BIAS_INITIALIZERS)
-    for lb in LSTMLayer.learnables:
-        setattr(layer, lb.lr_factor, check_factor(func, lb.lr_factor, opts.get(lb.lr_factor, 1.0), 4))
-        default_l2 = 0.0 if lb.name == "Bias" else 1.0
-        setattr(layer, lb.l2_factor,
-                check_factor(func, lb.l2_factor, opts.get(lb.l2_factor, default_l2), 4))
+    set_factors(func, layer, opts)
     return layer
 
