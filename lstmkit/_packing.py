@@ -36,12 +36,14 @@ class PackedBatch:
         Packed row of each sorted sequence's last time step.
     row_sequence : ndarray of int64, shape (S,)
         Sorted index of the sequence each packed row belongs to.
+    row_step : ndarray of int64, shape (S,)
+        Time step of each packed row.
     starts : ndarray of int64, shape (N,)
         First row of each sequence (caller's order) in the concatenation.
     """
 
     __slots__ = ("order", "lengths", "batch_sizes", "offsets", "rows", "last_rows", "starts",
-                 "row_sequence")
+                 "row_sequence", "row_step", "_reverse_rows")
 
     def __init__(self, lengths):
         lengths = np.asarray(lengths, dtype=np.int64)
@@ -64,7 +66,22 @@ class PackedBatch:
         self.starts = starts
         self.rows = starts[order][k_of_row] + t_of_row
         self.row_sequence = k_of_row
+        self.row_step = t_of_row
+        self._reverse_rows = None
         self.last_rows = offsets[sorted_lengths - 1] + np.arange(lengths.size, dtype=np.int64)
+
+    @property
+    def reverse_rows(self):
+        """Permutation to the time-reversed packing (each sequence read backwards).
+
+        Row ``r`` of the reversed layout is step ``t`` of sequence ``k`` from its
+        end, i.e. packed row ``offsets[L_k - 1 - t] + k``.  Both layouts have the
+        same batch sizes, and the permutation is its own inverse.
+        """
+        if self._reverse_rows is None:
+            L = self.lengths[self.row_sequence]
+            self._reverse_rows = self.offsets[L - 1 - self.row_step] + self.row_sequence
+        return self._reverse_rows
 
     @property
     def num_observations(self):

@@ -23,8 +23,9 @@ GATES = {"sigmoid": sigmoid, "hard-sigmoid": hard_sigmoid}
 STATES = {"tanh": np.tanh, "softsign": softsign}
 
 
-def lstm_sequence(x, W, R, b, h0, c0, gate="sigmoid", state="tanh"):
-    """Run one C-by-T sequence through an LSTM.
+def lstm_sequence(x, W, R, b, h0, c0, gate="sigmoid", state="tanh", P=None, coupled=False):
+    """Run one C-by-T sequence through an LSTM (optionally with peepholes P = [p_i; p_f; p_o]
+    and coupled input/forget gates).
 
     Returns (Y, hT, cT) with Y of shape (H, T) and hT, cT of shape (H,).
     """
@@ -32,11 +33,15 @@ def lstm_sequence(x, W, R, b, h0, c0, gate="sigmoid", state="tanh"):
     H = R.shape[1]
     h, c = np.array(h0, float), np.array(c0, float)
     b = np.ravel(b)
+    p = np.zeros(3 * H) if P is None else np.ravel(P)
     Y = np.zeros((H, x.shape[1]))
     for t in range(x.shape[1]):
         z = W @ x[:, t] + R @ h + b
-        i, f, g, o = sg(z[:H]), sg(z[H:2 * H]), ss(z[2 * H:3 * H]), sg(z[3 * H:])
+        f = sg(z[H:2 * H] + p[H:2 * H] * c)
+        i = 1 - f if coupled else sg(z[:H] + p[:H] * c)
+        g = ss(z[2 * H:3 * H])
         c = f * c + i * g
+        o = sg(z[3 * H:] + p[2 * H:] * c)
         h = o * ss(c)
         Y[:, t] = h
     return Y, h, c

@@ -23,6 +23,13 @@ Gate blocks follow MATLAB's order input ``i``, forget ``f``, cell candidate
     c_t &= f_t \\odot c_{t-1} + i_t \\odot g_t \\\\
     h_t &= o_t \\odot \\sigma_s(c_t)
 
+Two classic variants are options of the same kernels (lstmkit extensions,
+as in the ONNX LSTM operator): *peepholes* add ``p_i * c_{t-1}`` and
+``p_f * c_{t-1}`` to the input and forget preactivations and ``p_o * c_t`` to
+the output gate's (``P`` holds the diagonal weights p_i, p_f, p_o; an empty
+``P`` means none), and *coupled input and forget gates* set ``i_t = 1 - f_t``
+(the input-gate rows of W, R and b are then unused and get zero gradient).
+
 The kernels take contiguous arrays of one dtype (float32 or float64) and do no
 validation; :mod:`lstmkit.layers.lstm` is the checked entry point.
 
@@ -64,34 +71,52 @@ def packed_offsets(batch_sizes):
 
 
 @njit(**JIT, inline="always")
-def _activate(z, H, gate_kind, state_kind):
-    """Apply the gate/state activations in place to one row of 4H preactivations."""
-    zi = z[:2 * H]  # input and forget gates are adjacent
-    for j in range(2 * H):
-        zi[j] = gate(zi[j], gate_kind)
-    zg = z[2 * H:3 * H]
-    for j in range(H):
-        zg[j] = state(zg[j], state_kind)
-    zo = z[3 * H:]
-    for j in range(H):
-        zo[j] = gate(zo[j], gate_kind)
+def _lstm_cell(a, c, h, P, H, gate_kind, state_kind, coupled):
+    """One row of LSTM gate math, in place.
 
-
-@njit(**JIT, inline="always")
-def _cell_update(a, c, h, H, state_kind):
-    """``c = f*c + i*g`` and ``h = o*state(c)`` in place, from activated gates ``a``."""
+    ``a`` holds the 4H preactivations on entry and the activated gates on exit;
+    ``c`` the previous cell state on entry and the new one on exit; ``h``
+    receives the new hidden state.  ``P`` (3H or empty) are peephole weights.
+    """
+    peep = P.shape[0] > 0
     ai = a[:H]
     af = a[H:2 * H]
     ag = a[2 * H:3 * H]
     ao = a[3 * H:]
+    if peep:
+        pi = P[:H]
+        pf = P[H:2 * H]
+        for j in range(H):
+            ai[j] += pi[j] * c[j]
+        for j in range(H):
+            af[j] += pf[j] * c[j]
+    if coupled:
+        one = a.dtype.type(1.0)
+        for j in range(H):
+            af[j] = gate(af[j], gate_kind)
+        for j in range(H):
+            ai[j] = one - af[j]
+    else:
+        aif = a[:2 * H]  # input and forget gates are adjacent
+        for j in range(2 * H):
+            aif[j] = gate(aif[j], gate_kind)
+    for j in range(H):
+        ag[j] = state(ag[j], state_kind)
     for j in range(H):
         c[j] = af[j] * c[j] + ai[j] * ag[j]
+    if peep:
+        po = P[2 * H:]
+        for j in range(H):
+            ao[j] += po[j] * c[j]
+    for j in range(H):
+        ao[j] = gate(ao[j], gate_kind)
     for j in range(H):
         h[j] = ao[j] * state(c[j], state_kind)
 
 
 @njit(**JIT)
-def lstm_forward_train(x, W, R, b, h, c, batch_sizes, gate_kind, state_kind, gates, cell, hidden):
+def lstm_forward_train(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, coupled, gates,
+                       cell, hidden):
     """LSTM forward pass that keeps what the backward pass needs.
 
     Parameters
@@ -104,6 +129,8 @@ def lstm_forward_train(x, W, R, b, h, c, batch_sizes, gate_kind, state_kind, gat
         Recurrent weights.
     b : ndarray of shape (4H,)
         Bias.
+    P : ndarray of shape (3H,) or (0,)
+        Peephole weights p_i, p_f, p_o, or empty for a plain LSTM.
     h, c : ndarray of shape (N, H)
         On entry the initial hidden and cell states (sorted like the batch);
         on exit each sequence's state after its own last time step.
@@ -111,6 +138,8 @@ def lstm_forward_train(x, W, R, b, h, c, batch_sizes, gate_kind, state_kind, gat
         Active sequences per time step.
     gate_kind, state_kind : int
         Activation codes from :mod:`lstmkit.kernels._config`.
+    coupled : bool
+        Couple the input and forget gates (``i = 1 - f``).
     gates : ndarray of shape (S, 4H)
         Output: activated gates i, f, g, o of every packed row.
     cell : ndarray of shape (S, H)
@@ -139,24 +168,24 @@ def lstm_forward_train(x, W, R, b, h, c, batch_sizes, gate_kind, state_kind, gat
             z = rec[k]
             for m in range(G):
                 a[m] += z[m] + b[m]
-            _activate(a, H, gate_kind, state_kind)
             ck = c[k]
             hk = h[k]
-            _cell_update(a, ck, hk, H, state_kind)
+            _lstm_cell(a, ck, hk, P, H, gate_kind, state_kind, coupled)
             cell[off + k] = ck
             hidden[off + k] = hk
         off += n
 
 
 @njit(**JIT)
-def lstm_forward_predict(x, W, R, b, h, c, batch_sizes, gate_kind, state_kind, hidden, block):
+def lstm_forward_predict(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, coupled, hidden,
+                         block):
     """LSTM forward pass for prediction: no gate storage, bounded memory.
 
     Parameters
     ----------
     x : ndarray of shape (S, C)
         Packed input.
-    W, R, b : ndarray
+    W, R, b, P : ndarray
         Weights as in :func:`lstm_forward_train`.
     h, c : ndarray of shape (N, H)
         Initial states on entry, final states (after each sequence's own last
@@ -165,6 +194,8 @@ def lstm_forward_predict(x, W, R, b, h, c, batch_sizes, gate_kind, state_kind, h
         Active sequences per time step.
     gate_kind, state_kind : int
         Activation codes.
+    coupled : bool
+        Couple the input and forget gates.
     hidden : ndarray of shape (S, H) or (0, H)
         Output: the hidden state of every packed row, or an empty array when
         only the final state is wanted (OutputMode 'last').
@@ -196,30 +227,31 @@ def lstm_forward_predict(x, W, R, b, h, c, batch_sizes, gate_kind, state_kind, h
                 p = proj[offsets[t] - base + k]
                 for m in range(G):
                     z[m] += p[m] + b[m]
-                _activate(z, H, gate_kind, state_kind)
                 hk = h[k]
-                _cell_update(z, c[k], hk, H, state_kind)
+                _lstm_cell(z, c[k], hk, P, H, gate_kind, state_kind, coupled)
                 if store:
                     hidden[offsets[t] + k] = hk
 
 
 @njit(**JIT)
-def lstm_backward(x, W, R, h0, c0, batch_sizes, gate_kind, state_kind, gates, cell, hidden,
-                  dhidden, dh, dc, dW, dR, db, dx):
+def lstm_backward(x, W, R, P, h0, c0, batch_sizes, gate_kind, state_kind, coupled, gates, cell,
+                  hidden, dhidden, dh, dc, dW, dR, db, dP, dx):
     """Backward pass through time of :func:`lstm_forward_train`.
 
     Parameters
     ----------
     x : ndarray of shape (S, C)
         Packed input of the forward pass.
-    W, R : ndarray
-        Input and recurrent weights.
+    W, R, P : ndarray
+        Input, recurrent and peephole weights (``P`` may be empty).
     h0, c0 : ndarray of shape (N, H)
         Initial states of the forward pass.
     batch_sizes : ndarray of int64, shape (T,)
         Active sequences per time step.
     gate_kind, state_kind : int
         Activation codes.
+    coupled : bool
+        Input and forget gates coupled.
     gates, cell, hidden : ndarray
         What :func:`lstm_forward_train` stored.
     dhidden : ndarray of shape (S, H) or (0, H)
@@ -235,6 +267,8 @@ def lstm_backward(x, W, R, h0, c0, batch_sizes, gate_kind, state_kind, gates, ce
         Output: gradient of the recurrent weights.
     db : ndarray of shape (4H,)
         Output: gradient of the bias.
+    dP : ndarray of shape (3H,) or (0,)
+        Output: gradient of the peephole weights.
     dx : ndarray of shape (S, C) or (0, C)
         Output: gradient of the input, or an empty array when not needed.
 
@@ -249,12 +283,15 @@ def lstm_backward(x, W, R, h0, c0, batch_sizes, gate_kind, state_kind, gates, ce
     T = batch_sizes.shape[0]
     S = x.shape[0]
     G = 4 * H
+    peep = P.shape[0] > 0
     has_dhidden = dhidden.shape[0] > 0
     offsets = packed_offsets(batch_sizes)
     dgates = np.empty((S, G), gates.dtype)
     hprev = np.empty((S, H), gates.dtype)
     gh = np.empty(H, gates.dtype)
     sc = np.empty(H, gates.dtype)
+    dP[:] = 0
+    zero = gates.dtype.type(0.0)
     for t in range(T - 1, -1, -1):
         n = batch_sizes[t]
         off = offsets[t]
@@ -288,11 +325,32 @@ def lstm_backward(x, W, R, h0, c0, batch_sizes, gate_kind, state_kind, gates, ce
             for j in range(H):
                 do[j] = gh[j] * sc[j] * gate_grad(ao[j], gate_kind)
                 dck[j] += gh[j] * ao[j] * state_grad(sc[j], state_kind)
+            if peep:
+                po = P[2 * H:]
+                for j in range(H):
+                    dck[j] += do[j] * po[j]
+            if coupled:
+                for j in range(H):
+                    di[j] = zero
+                    df[j] = dck[j] * (cp[j] - ag[j]) * gate_grad(af[j], gate_kind)
+            else:
+                for j in range(H):
+                    di[j] = dck[j] * ag[j] * gate_grad(ai[j], gate_kind)
+                    df[j] = dck[j] * cp[j] * gate_grad(af[j], gate_kind)
             for j in range(H):
-                di[j] = dck[j] * ag[j] * gate_grad(ai[j], gate_kind)
-                df[j] = dck[j] * cp[j] * gate_grad(af[j], gate_kind)
                 dg[j] = dck[j] * ai[j] * state_grad(ag[j], state_kind)
                 dck[j] *= af[j]
+            if peep:
+                pi = P[:H]
+                pf = P[H:2 * H]
+                dpi = dP[:H]
+                dpf = dP[H:2 * H]
+                dpo = dP[2 * H:]
+                for j in range(H):
+                    dck[j] += di[j] * pi[j] + df[j] * pf[j]
+                    dpi[j] += di[j] * cp[j]
+                    dpf[j] += df[j] * cp[j]
+                    dpo[j] += do[j] * ct[j]
         np.dot(dgates[off:off + n], R, dh[:n])
     np.dot(dgates.T, x, dW)
     np.dot(dgates.T, hprev, dR)

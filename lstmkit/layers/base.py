@@ -30,18 +30,23 @@ class Learnable:
     lr_factor, l2_factor : str
         Properties holding its learn-rate and L2 factors.
     blocks : int
-        Number of row blocks a vector factor may address (4 LSTM gates);
+        Number of gates a vector factor addresses (4 for an LSTM: i, f, g, o);
         1 means only scalar factors are valid.
+    repeats : int
+        How many times the gate blocks repeat along the rows (2 for a BiLSTM:
+        one set per direction, sharing the per-gate factor).
     l2_default : float
         Default L2 factor (MATLAB: 1 for weights, 0 for biases).
     """
 
-    __slots__ = ("name", "initializer", "lr_factor", "l2_factor", "blocks", "l2_default")
+    __slots__ = ("name", "initializer", "lr_factor", "l2_factor", "blocks", "repeats",
+                 "l2_default")
 
-    def __init__(self, name, initializer, lr_factor, l2_factor, blocks=1, l2_default=1.0):
+    def __init__(self, name, initializer, lr_factor, l2_factor, blocks=1, l2_default=1.0,
+                 repeats=1):
         self.name, self.initializer = name, initializer
         self.lr_factor, self.l2_factor = lr_factor, l2_factor
-        self.blocks, self.l2_default = blocks, l2_default
+        self.blocks, self.repeats, self.l2_default = blocks, repeats, l2_default
 
 
 def set_factors(func, layer, opts):
@@ -77,12 +82,16 @@ def check_column(func, name, value, size):
     return arr.reshape(size, 1)
 
 
-def expand_factor(value, shape, blocks):
-    """Per-element factor array of ``shape`` from a scalar or per-block factor."""
+def expand_factor(value, shape, blocks, repeats=1):
+    """Per-element factor array of ``shape`` from a scalar or per-gate factor.
+
+    A per-gate factor (one value per gate block) is repeated over the rows of
+    each block, and the block pattern ``repeats`` times (BiLSTM directions).
+    """
     if np.ndim(value) == 0:
         return np.full(shape, float(value))
-    rows = shape[0] // blocks
-    per_row = np.repeat(np.asarray(value, dtype=np.float64), rows)
+    rows = shape[0] // (blocks * repeats)
+    per_row = np.tile(np.repeat(np.asarray(value, dtype=np.float64), rows), repeats)
     return np.broadcast_to(per_row.reshape((shape[0],) + (1,) * (len(shape) - 1)), shape).copy()
 
 
@@ -145,7 +154,7 @@ class Layer:
                 shape, num_in, num_out = self._learnable_shape(lb.name, input_size)
                 setattr(self, lb.name, initializers.initialize(
                     self.factory, lb.initializer, getattr(self, lb.initializer), shape, num_in,
-                    num_out, rng, gate_blocks=lb.blocks))
+                    num_out, rng, gate_blocks=lb.blocks * lb.repeats))
 
     def _learnable_shape(self, name, input_size):
         """``(shape, fan_in, fan_out)`` of learnable ``name`` for ``input_size`` inputs."""

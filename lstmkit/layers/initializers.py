@@ -58,8 +58,9 @@ def initialize(func, name, spec, shape, num_in, num_out, rng, gate_blocks=1):
     rng : numpy.random.Generator
         Source of randomness.
     gate_blocks : int
-        Number of gate blocks stacked along the rows (4 for an LSTM); only
-        'unit-forget-gate' uses it.
+        Number of H-row gate blocks stacked along the rows (4 for an LSTM, 8
+        for a BiLSTM: i, f, g, o of each direction); only 'unit-forget-gate'
+        uses it, setting every forget block (index 1 of each group of 4) to 1.
     """
     if callable(spec):
         try:
@@ -92,6 +93,7 @@ def initialize(func, name, spec, shape, num_in, num_out, rng, gate_blocks=1):
     if spec == "unit-forget-gate":
         b = np.zeros(shape)
         H = shape[0] // gate_blocks
-        b[H:2 * H] = 1.0
+        for block in range(1, gate_blocks, 4):
+            b[block * H:(block + 1) * H] = 1.0
         return b
     raise AssertionError(f"unhandled initializer {spec!r}")  # validated before

@@ -1,22 +1,69 @@
-"""lstmLayer: long short-term memory layer."""
+"""lstmLayer: long short-term memory layer (with the peephole and coupled-gate variants)."""
 
 import numpy as np
 
-from .._validation import (as_float_array, check_bool, check_choice, check_name,
-                           check_positive_int, fail, parse_name_value)
-from ..kernels import _config
+from .._validation import check_bool, fail
 from ..kernels.lstm import lstm_backward, lstm_forward_predict, lstm_forward_train
 from . import initializers
-from .base import Layer, Learnable, check_column, kernel_array, set_factors
-
-_GATE_CODES = {"sigmoid": _config.GATE_SIGMOID, "hard-sigmoid": _config.GATE_HARD_SIGMOID}
-_STATE_CODES = {"tanh": _config.STATE_TANH, "softsign": _config.STATE_SOFTSIGN}
-
-#: time steps whose input projection is one GEMM in prediction (bounds memory)
-PREDICT_BLOCK = 64
+from .base import Learnable, check_column, kernel_array
+from .recurrent import PREDICT_BLOCK, RecurrentLayer, finish_recurrent, parse_recurrent_options
 
 
-class LSTMLayer(Layer):
+class LSTMDirection:
+    """Forward and backward pass of one LSTM direction on packed rows.
+
+    ``reverse`` runs the direction from each sequence's last time step to its
+    first (the backward half of a BiLSTM) by permuting the packed rows: the
+    reversed layout has the same batch sizes, so the same kernels serve.
+    """
+
+    @staticmethod
+    def forward(x, batch, W, R, b, P, h, c, codes, coupled, training, sequence, reverse):
+        gk, sk = codes
+        H, S = R.shape[1], x.shape[0]
+        dtype = x.dtype
+        if reverse:
+            x = x[batch.reverse_rows]
+        if training:
+            h0, c0 = h.copy(), c.copy()
+            gates = np.empty((S, 4 * H), dtype)
+            cell = np.empty((S, H), dtype)
+            hidden = np.empty((S, H), dtype)
+            lstm_forward_train(x, W, R, b, P, h, c, batch.batch_sizes, gk, sk, coupled, gates,
+                               cell, hidden)
+            cache = (x, h0, c0, gates, cell, hidden)
+        else:
+            hidden = np.empty((S if sequence else 0, H), dtype)
+            lstm_forward_predict(x, W, R, b, P, h, c, batch.batch_sizes, gk, sk, coupled, hidden,
+                                 PREDICT_BLOCK)
+            cache = None
+        if sequence:
+            y = hidden[batch.reverse_rows] if reverse else hidden
+        else:
+            y = h.copy()
+        return y, cache
+
+    @staticmethod
+    def backward(dy, cache, batch, W, R, P, codes, coupled, sequence, reverse, dW, dR, db, dP,
+                 need_dx):
+        x, h0, c0, gates, cell, hidden = cache
+        dtype = x.dtype
+        H = R.shape[1]
+        if sequence:
+            dhidden = np.ascontiguousarray(dy[batch.reverse_rows] if reverse else dy, dtype)
+            dh = np.zeros_like(h0)
+        else:
+            dhidden, dh = np.empty((0, H), dtype), np.array(dy, dtype=dtype, order="C")
+        dc = np.zeros_like(c0)
+        dx = np.empty((x.shape[0] if need_dx else 0, x.shape[1]), dtype)
+        lstm_backward(x, W, R, P, h0, c0, batch.batch_sizes, codes[0], codes[1], coupled, gates,
+                      cell, hidden, dhidden, dh, dc, dW, dR, db, dP, dx)
+        if not need_dx:
+            return None
+        return dx[batch.reverse_rows] if reverse else dx
+
+
+class LSTMLayer(RecurrentLayer):
     """Long short-term memory layer (create it with :func:`lstmLayer`).
 
     Notes
@@ -36,12 +83,19 @@ class LSTMLayer(Layer):
 
     With ``OutputMode='last'`` each sequence's output is taken at its own last
     time step, whatever the padding of MATLAB would have been.
+
+    lstmkit extensions: ``HasPeepholes`` adds ``p_i c_{t-1}``, ``p_f c_{t-1}``
+    and ``p_o c_t`` to the gate preactivations (``PeepholeWeights`` 3H-by-1,
+    rows p_i, p_f, p_o; the ONNX LSTM's ``P`` in the order i, o, f); and
+    ``CoupledInputForget`` sets ``i_t = 1 - f_t`` (ONNX ``input_forget``).
     """
 
     type_name = "LSTM"
     default_name = "lstm"
     factory = "lstmLayer"
-    learnables = (
+    state_properties = ("HiddenState", "CellState")
+    gate_rows = 4
+    base_learnables = (
         Learnable("InputWeights", "InputWeightsInitializer", "InputWeightsLearnRateFactor",
                   "InputWeightsL2Factor", 4),
         Learnable("RecurrentWeights", "RecurrentWeightsInitializer",
@@ -49,40 +103,33 @@ class LSTMLayer(Layer):
         Learnable("Bias", "BiasInitializer", "BiasLearnRateFactor", "BiasL2Factor", 4,
                   l2_default=0.0),
     )
+    peephole_learnable = Learnable("PeepholeWeights", "PeepholeWeightsInitializer",
+                                   "PeepholeWeightsLearnRateFactor", "PeepholeWeightsL2Factor", 3)
+    learnables = base_learnables
 
     @property
     def Description(self):
-        return f"LSTM with {self.NumHiddenUnits} hidden units"
+        extras = [name for flag, name in ((self.HasPeepholes, "peepholes"),
+                                          (self.CoupledInputForget, "coupled input-forget gates"))
+                  if flag]
+        text = f"LSTM with {self.NumHiddenUnits} hidden units"
+        return text + (" and " + " and ".join(extras) if extras else "")
 
     def _display_properties(self):
-        return ["Name", "InputNames", "OutputNames", "NumInputs", "NumOutputs", "HasStateInputs",
-                "HasStateOutputs", "InputSize", "NumHiddenUnits", "OutputMode",
-                "StateActivationFunction", "GateActivationFunction", "InputWeights",
-                "RecurrentWeights", "Bias", "HiddenState", "CellState", "InputWeightsInitializer",
-                "RecurrentWeightsInitializer", "BiasInitializer", "InputWeightsLearnRateFactor",
-                "RecurrentWeightsLearnRateFactor", "BiasLearnRateFactor", "InputWeightsL2Factor",
-                "RecurrentWeightsL2Factor", "BiasL2Factor"]
-
-    InputNames = ("in",)
-    OutputNames = ("out",)
-    NumInputs = 1
-    NumOutputs = 1
-    HasStateInputs = False
-    HasStateOutputs = False
-
-    # -- construction -----------------------------------------------------------
-    def _output_size(self, input_size):
-        return self.NumHiddenUnits
-
-    def _outputs_sequence(self, input_is_sequence):
-        return self.OutputMode == "sequence"
-
-    def _check_input(self, func, input_size, input_is_sequence):
-        if not input_is_sequence:
-            fail(func, f"layer '{self.Name}' (LSTM) needs sequence input, but the layer before it "
-                       f"outputs one vector per observation (an LSTM with OutputMode 'last'?). "
-                       f"Set OutputMode='sequence' on the earlier recurrent layer.")
-        self._check_input_size(func, input_size)
+        props = ["Name", "InputNames", "OutputNames", "NumInputs", "NumOutputs", "HasStateInputs",
+                 "HasStateOutputs", "InputSize", "NumHiddenUnits", "OutputMode",
+                 "StateActivationFunction", "GateActivationFunction", "InputWeights",
+                 "RecurrentWeights", "Bias", "HiddenState", "CellState",
+                 "InputWeightsInitializer", "RecurrentWeightsInitializer", "BiasInitializer",
+                 "InputWeightsLearnRateFactor", "RecurrentWeightsLearnRateFactor",
+                 "BiasLearnRateFactor", "InputWeightsL2Factor", "RecurrentWeightsL2Factor",
+                 "BiasL2Factor"]
+        if self.HasPeepholes:
+            props += ["HasPeepholes", "PeepholeWeights", "PeepholeWeightsInitializer",
+                      "PeepholeWeightsLearnRateFactor", "PeepholeWeightsL2Factor"]
+        if self.CoupledInputForget:
+            props.append("CoupledInputForget")
+        return props
 
     def _learnable_shape(self, name, input_size):
         H = self.NumHiddenUnits
@@ -90,74 +137,42 @@ class LSTMLayer(Layer):
             return (4 * H, input_size), input_size, 4 * H
         if name == "RecurrentWeights":
             return (4 * H, H), H, 4 * H
+        if name == "PeepholeWeights":
+            return (3 * H, 1), 1, 3 * H
         return (4 * H, 1), 1, 4 * H
-
-    # -- computation --------------------------------------------------------------
-    def _initial_state(self, batch, dtype):
-        N, H = batch.num_observations, self.NumHiddenUnits
-        h = np.zeros((N, H), dtype)
-        c = np.zeros((N, H), dtype)
-        if self.HiddenState is not None:
-            h[:] = np.asarray(self.HiddenState, dtype).reshape(1, H)
-        if self.CellState is not None:
-            c[:] = np.asarray(self.CellState, dtype).reshape(1, H)
-        return h, c
 
     def _weights(self, dtype):
         H = self.NumHiddenUnits
+        P = (kernel_array(self.PeepholeWeights, dtype, (3 * H,)) if self.HasPeepholes
+             else np.empty(0, dtype))
         return (kernel_array(self.InputWeights, dtype), kernel_array(self.RecurrentWeights, dtype),
-                kernel_array(self.Bias, dtype, (4 * H,)))
+                kernel_array(self.Bias, dtype, (4 * H,)), P)
 
     def _forward(self, x, batch, state, training, dtype):
-        W, R, b = self._weights(dtype)
+        W, R, b, P = self._weights(dtype)
         if state is None:
-            h, c = self._initial_state(batch, dtype)
+            h, c = self._initial_state(batch.num_observations, None, dtype)
         else:
             h, c = state[0].copy(), state[1].copy()
-        g, s = _GATE_CODES[self.GateActivationFunction], _STATE_CODES[self.StateActivationFunction]
         sequence = self.OutputMode == "sequence"
-        H, S = self.NumHiddenUnits, x.shape[0]
-        if training:
-            h0, c0 = h.copy(), c.copy()
-            gates = np.empty((S, 4 * H), dtype)
-            cell = np.empty((S, H), dtype)
-            hidden = np.empty((S, H), dtype)
-            lstm_forward_train(x, W, R, b, h, c, batch.batch_sizes, g, s, gates, cell, hidden)
-            cache = (x, h0, c0, batch, gates, cell, hidden, sequence)
-            y = hidden if sequence else h.copy()
-        else:
-            hidden = np.empty((S if sequence else 0, H), dtype)
-            lstm_forward_predict(x, W, R, b, h, c, batch.batch_sizes, g, s, hidden, PREDICT_BLOCK)
-            cache = None
-            y = hidden if sequence else h.copy()
-        return y, cache, (h, c)
+        y, cache = LSTMDirection.forward(x, batch, W, R, b, P, h, c, self._codes(),
+                                         self.CoupledInputForget, training, sequence, False)
+        return y, (None if cache is None else (cache, batch)), (h, c)
 
     def _backward(self, dy, cache, grads, need_dx):
-        x, h0, c0, batch, gates, cell, hidden, sequence = cache
-        dtype = x.dtype
-        W, R, _ = self._weights(dtype)
+        cache, batch = cache
+        W, R, _, P = self._weights(cache[0].dtype)
         H = self.NumHiddenUnits
-        if sequence:
-            dhidden, dh = dy, np.zeros_like(h0)
-        else:
-            dhidden, dh = np.empty((0, H), dtype), np.array(dy, dtype=dtype, order="C")
-        dc = np.zeros_like(c0)
-        dx = np.empty((x.shape[0] if need_dx else 0, x.shape[1]), dtype)
-        lstm_backward(x, W, R, h0, c0, batch.batch_sizes,
-                      _GATE_CODES[self.GateActivationFunction],
-                      _STATE_CODES[self.StateActivationFunction], gates, cell, hidden, dhidden, dh,
-                      dc, grads["InputWeights"], grads["RecurrentWeights"],
-                      grads["Bias"].reshape(4 * H), dx)
-        return dx if need_dx else None
+        dP = grads["PeepholeWeights"].reshape(3 * H) if self.HasPeepholes else np.empty(0, W.dtype)
+        return LSTMDirection.backward(
+            dy, cache, batch, W, R, P, self._codes(), self.CoupledInputForget,
+            self.OutputMode == "sequence", False, grads["InputWeights"],
+            grads["RecurrentWeights"], grads["Bias"].reshape(4 * H), dP, need_dx)
 
 
-_LSTM_OPTIONS = (
-    "Name", "OutputMode", "StateActivationFunction", "GateActivationFunction", "HasStateInputs",
-    "HasStateOutputs", "InputWeights", "RecurrentWeights", "Bias", "HiddenState", "CellState",
-    "InputWeightsInitializer", "RecurrentWeightsInitializer", "BiasInitializer",
-    "InputWeightsLearnRateFactor", "RecurrentWeightsLearnRateFactor", "BiasLearnRateFactor",
-    "InputWeightsL2Factor", "RecurrentWeightsL2Factor", "BiasL2Factor",
-)
+_LSTM_EXTRA = ("CellState", "HasPeepholes", "CoupledInputForget", "PeepholeWeights",
+               "PeepholeWeightsInitializer", "PeepholeWeightsLearnRateFactor",
+               "PeepholeWeightsL2Factor")
 
 
 def lstmLayer(numHiddenUnits, *args, **kwargs):
@@ -188,6 +203,22 @@ def lstmLayer(numHiddenUnits, *args, **kwargs):
     InputWeightsL2Factor, RecurrentWeightsL2Factor : float or 4-vector, default 1
     BiasL2Factor : float or 4-vector, default 0
     Name : str, default ''
+    HasPeepholes : bool, default False
+        lstmkit extension: peephole connections (Gers & Schmidhuber 2000).  The
+        gates see the cell state: i and f see c_{t-1}, o sees c_t, each through
+        a diagonal weight (``PeepholeWeights``, 3H-by-1, rows i, f, o).  They
+        help where precise timing matters (counting, spike intervals); on most
+        sequence-classification data they change little (Greff et al. 2017).
+    PeepholeWeights : array (3H-by-1), optional
+    PeepholeWeightsInitializer : str or callable, default 'zeros'
+    PeepholeWeightsLearnRateFactor, PeepholeWeightsL2Factor : float or 3-vector, default 1
+    CoupledInputForget : bool, default False
+        lstmkit extension: couple the input and forget gates, ``i = 1 - f``
+        (ONNX's ``input_forget``; the "CIFG" variant of Greff et al. 2017).  The
+        cell then interpolates between its old value and the candidate, with
+        one gate fewer to learn: about as accurate as the full LSTM on most
+        tasks, and a quarter of the gate parameters unused.  The input-gate rows
+        of the weights are kept (MATLAB's 4H layout) but unused.
 
     Name=Value options may also be given as MATLAB's positional pairs,
     ``lstmLayer(100, "OutputMode", "last")``; names are case-insensitive.
@@ -197,44 +228,25 @@ def lstmLayer(numHiddenUnits, *args, **kwargs):
     LSTMLayer
     """
     func = "lstmLayer"
-    H = check_positive_int(func, "numHiddenUnits", numHiddenUnits)
-    opts = parse_name_value(func, args, kwargs, _LSTM_OPTIONS)
-    layer = LSTMLayer(check_name(func, opts.get("Name", "")))
-    layer.NumHiddenUnits = H
-    layer.InputSize = "auto"
-    layer.OutputMode = check_choice(func, "OutputMode", opts.get("OutputMode", "sequence"),
-                                    ("sequence", "last"))
-    layer.StateActivationFunction = check_choice(
-        func, "StateActivationFunction", opts.get("StateActivationFunction", "tanh"),
-        ("tanh", "softsign"))
-    layer.GateActivationFunction = check_choice(
-        func, "GateActivationFunction", opts.get("GateActivationFunction", "sigmoid"),
-        ("sigmoid", "hard-sigmoid"))
-    for flag in ("HasStateInputs", "HasStateOutputs"):
-        if flag in opts and check_bool(func, flag, opts[flag]):
-            fail(func, f"`{flag}`=true (extra state inputs/outputs for layer graphs) is not "
-                       f"supported by lstmkit; use HiddenState/CellState, or "
-                       f"predictAndUpdateState for stateful prediction.")
-    W = as_float_array(func, "InputWeights", opts.get("InputWeights"), shape=(4 * H, None))
-    if W is not None:
-        if W.shape[1] == 0:
-            fail(func, "`InputWeights` must have at least one column.")
-        layer.InputSize = W.shape[1]
-    layer.InputWeights = W
-    layer.RecurrentWeights = as_float_array(func, "RecurrentWeights",
-                                            opts.get("RecurrentWeights"), shape=(4 * H, H))
-    layer.Bias = check_column(func, "Bias", opts.get("Bias"), 4 * H)
-    layer.HiddenState = check_column(func, "HiddenState", opts.get("HiddenState"), H)
-    layer.CellState = check_column(func, "CellState", opts.get("CellState"), H)
-    layer.InputWeightsInitializer = initializers.check_initializer(
-        func, "InputWeightsInitializer", opts.get("InputWeightsInitializer", "glorot"),
-        initializers.WEIGHT_INITIALIZERS)
-    layer.RecurrentWeightsInitializer = initializers.check_initializer(
-        func, "RecurrentWeightsInitializer", opts.get("RecurrentWeightsInitializer", "orthogonal"),
-        initializers.WEIGHT_INITIALIZERS)
+    layer = LSTMLayer("")
+    opts = parse_recurrent_options(func, layer, numHiddenUnits, args, kwargs, extra=_LSTM_EXTRA)
+    H = layer.NumHiddenUnits
     layer.BiasInitializer = initializers.check_initializer(
         func, "BiasInitializer", opts.get("BiasInitializer", "unit-forget-gate"),
         ("unit-forget-gate",) + initializers.BIAS_INITIALIZERS)
-    set_factors(func, layer, opts)
-    return layer
-
+    layer.HasPeepholes = check_bool(func, "HasPeepholes", opts.get("HasPeepholes", False))
+    layer.CoupledInputForget = check_bool(func, "CoupledInputForget",
+                                          opts.get("CoupledInputForget", False))
+    peephole_opts = [n for n in _LSTM_EXTRA[3:] if n in opts]
+    if peephole_opts and not layer.HasPeepholes:
+        fail(func, f"`{peephole_opts[0]}` needs HasPeepholes=true.")
+    if layer.HasPeepholes:
+        layer.learnables = LSTMLayer.base_learnables + (LSTMLayer.peephole_learnable,)
+        layer.PeepholeWeights = check_column(func, "PeepholeWeights", opts.get("PeepholeWeights"),
+                                             3 * H)
+        layer.PeepholeWeightsInitializer = initializers.check_initializer(
+            func, "PeepholeWeightsInitializer", opts.get("PeepholeWeightsInitializer", "zeros"),
+            initializers.BIAS_INITIALIZERS)
+    else:
+        layer.PeepholeWeights = None
+    return finish_recurrent(func, layer, opts)

@@ -66,9 +66,9 @@ class ParameterVector:
             setattr(layer, lb.name, self.theta[lo:hi].reshape(shape))
             self.grads[i][lb.name] = self.grad[lo:hi].reshape(shape)
             self.lr_factor[lo:hi] = expand_factor(getattr(layer, lb.lr_factor), shape,
-                                                  lb.blocks).reshape(-1)
+                                                  lb.blocks, lb.repeats).reshape(-1)
             self.l2_factor[lo:hi] = expand_factor(getattr(layer, lb.l2_factor), shape,
-                                                  lb.blocks).reshape(-1)
+                                                  lb.blocks, lb.repeats).reshape(-1)
 
     def detach(self):
         """Give every layer its own copy of its learnables (no view into ``theta``)."""

@@ -34,8 +34,9 @@ def make_problem(rng, C, H, lengths, scale=0.5, dtype=np.float64):
     return xs, W, R, b, h0, c0
 
 
-def kernel_forward(xs, W, R, b, h0, c0, gate, state):
+def kernel_forward(xs, W, R, b, h0, c0, gate, state, P=None, coupled=False):
     dtype = W.dtype
+    P = np.empty(0, dtype) if P is None else P
     batch = PackedBatch([x.shape[1] for x in xs])
     H = R.shape[1]
     x = batch.pack(xs, dtype)
@@ -45,9 +46,10 @@ def kernel_forward(xs, W, R, b, h0, c0, gate, state):
     gates = np.empty((S, 4 * H), dtype)
     cell = np.empty((S, H), dtype)
     hidden = np.empty((S, H), dtype)
-    saved = dict(batch=batch, x=x, h0=h.copy(), c0=c.copy(), gates=gates, cell=cell, hidden=hidden)
-    lstm_forward_train(x, W, R, b, h, c, batch.batch_sizes, GATE_CODES[gate], STATE_CODES[state],
-                       gates, cell, hidden)
+    saved = dict(batch=batch, x=x, h0=h.copy(), c0=c.copy(), gates=gates, cell=cell, hidden=hidden,
+                 P=P, coupled=coupled)
+    lstm_forward_train(x, W, R, b, P, h, c, batch.batch_sizes, GATE_CODES[gate], STATE_CODES[state],
+                       coupled, gates, cell, hidden)
     Ys = batch.unpack(hidden)
     return Ys, batch.to_caller_order(h).T, batch.to_caller_order(c).T, saved
 
@@ -60,15 +62,16 @@ def kernel_backward(saved, W, R, gate, state, dYs, dhT, dcT):
     dc = np.ascontiguousarray(batch.to_sorted_order(dcT.T), dtype)
     dW, dR, db = np.empty_like(W), np.empty_like(R), np.empty(R.shape[0], dtype)
     dx = np.empty_like(saved["x"])
-    lstm_backward(saved["x"], W, R, saved["h0"], saved["c0"], batch.batch_sizes, GATE_CODES[gate],
-                  STATE_CODES[state], saved["gates"], saved["cell"], saved["hidden"], dhidden, dh, dc,
-                  dW, dR, db, dx)
-    return dict(W=dW, R=dR, b=db, xs=batch.unpack(dx), h0=batch.to_caller_order(dh).T,
+    dP = np.empty_like(saved["P"])
+    lstm_backward(saved["x"], W, R, saved["P"], saved["h0"], saved["c0"], batch.batch_sizes,
+                  GATE_CODES[gate], STATE_CODES[state], saved["coupled"], saved["gates"],
+                  saved["cell"], saved["hidden"], dhidden, dh, dc, dW, dR, db, dP, dx)
+    return dict(W=dW, R=dR, b=db, P=dP, xs=batch.unpack(dx), h0=batch.to_caller_order(dh).T,
                 c0=batch.to_caller_order(dc).T)
 
 
-def reference_forward(xs, W, R, b, h0, c0, gate, state):
-    outs = [reference.lstm_sequence(x, W, R, b, h0[:, n], c0[:, n], gate, state)
+def reference_forward(xs, W, R, b, h0, c0, gate, state, P=None, coupled=False):
+    outs = [reference.lstm_sequence(x, W, R, b, h0[:, n], c0[:, n], gate, state, P, coupled)
             for n, x in enumerate(xs)]
     return [o[0] for o in outs], np.stack([o[1] for o in outs], 1), np.stack([o[2] for o in outs], 1)
 
@@ -115,7 +118,8 @@ def test_predict_kernel_matches_train_kernel(rng, block, store):
     batch = saved["batch"]
     h, c = saved["h0"].copy(), saved["c0"].copy()
     hidden = np.empty((batch.num_rows if store else 0, 4), np.float64)
-    lstm_forward_predict(saved["x"], W, R, b, h, c, batch.batch_sizes, 0, 0, hidden, block)
+    lstm_forward_predict(saved["x"], W, R, b, np.empty(0), h, c, batch.batch_sizes, 0, 0, False,
+                         hidden, block)
     np.testing.assert_array_equal(batch.to_caller_order(h).T, hT)
     np.testing.assert_array_equal(batch.to_caller_order(c).T, cT)
     if store:
@@ -162,3 +166,36 @@ def test_zero_weights_golden_values():
     Ys, hT, cT, _ = kernel_forward([np.ones((C, 3))], W, R, b, h0, c0, "sigmoid", "tanh")
     np.testing.assert_allclose(cT[:, 0], 1.0)
     np.testing.assert_allclose(Ys[0], 0.5 * np.tanh(np.array([[4.0, 2.0, 1.0]] * H)))
+
+
+VARIANTS = [(True, False), (False, True), (True, True)]  # (peepholes, coupled)
+
+
+@pytest.mark.parametrize("gate,state", [("sigmoid", "tanh"), ("hard-sigmoid", "softsign")])
+@pytest.mark.parametrize("peep,coupled", VARIANTS)
+@pytest.mark.parametrize("C,H,lengths", [(3, 4, [5, 3, 1]), (1, 1, [1]), (2, 3, [3, 8, 1, 5])])
+def test_variants_forward_and_finite_differences(rng, C, H, lengths, peep, coupled, gate, state):
+    xs, W, R, b, h0, c0 = make_problem(rng, C, H, lengths)
+    P = 0.5 * rng.standard_normal(3 * H) if peep else None
+    Ys, hT, cT, saved = kernel_forward(xs, W, R, b, h0, c0, gate, state, P, coupled)
+    Yr, hr, cr = reference_forward(xs, W, R, b, h0, c0, gate, state, P, coupled)
+    for y, yr in zip(Ys, Yr):
+        np.testing.assert_allclose(y, yr, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(cT, cr, rtol=1e-12, atol=1e-14)
+    dYs = [rng.standard_normal((H, x.shape[1])) for x in xs]
+    dhT, dcT = rng.standard_normal((H, len(lengths))), rng.standard_normal((H, len(lengths)))
+
+    def loss():
+        Yr, hr, cr = reference_forward(xs, W, R, b, h0, c0, gate, state, P, coupled)
+        return sum(np.sum(y * d) for y, d in zip(Yr, dYs)) + np.sum(hr * dhT) + np.sum(cr * dcT)
+
+    grads = kernel_backward(saved, W, R, gate, state, dYs, dhT, dcT)
+    params = [("W", W), ("R", R), ("b", b), ("h0", h0), ("c0", c0)] + ([("P", P)] if peep else [])
+    for name, arr in params:
+        assert_gradient_close(grads[name], numerical_gradient(loss, arr), rtol=1e-6, atol=1e-8,
+                              name=name)
+    for n, x in enumerate(xs):
+        assert_gradient_close(grads["xs"][n], numerical_gradient(loss, x), rtol=1e-6, atol=1e-8,
+                              name=f"x[{n}]")
+    if coupled:  # the input-gate rows are unused
+        assert np.all(grads["W"][:H] == 0) and np.all(grads["b"][:H] == 0)

@@ -1,0 +1,156 @@
+"""What lstmLayer, bilstmLayer and gruLayer share: options, states, direction helpers."""
+
+import numpy as np
+
+from .._validation import (as_float_array, check_bool, check_choice, check_name,
+                           check_positive_int, fail, parse_name_value)
+from ..kernels import _config
+from . import initializers
+from .base import Layer, check_column, set_factors
+
+GATE_CODES = {"sigmoid": _config.GATE_SIGMOID, "hard-sigmoid": _config.GATE_HARD_SIGMOID}
+STATE_CODES = {"tanh": _config.STATE_TANH, "softsign": _config.STATE_SOFTSIGN}
+
+#: time steps whose input projection is one GEMM in prediction (bounds memory)
+PREDICT_BLOCK = 64
+
+#: Name=Value options every recurrent factory takes.
+COMMON_OPTIONS = (
+    "Name", "OutputMode", "StateActivationFunction", "GateActivationFunction", "HasStateInputs",
+    "HasStateOutputs", "InputWeights", "RecurrentWeights", "Bias", "HiddenState",
+    "InputWeightsInitializer", "RecurrentWeightsInitializer", "BiasInitializer",
+    "InputWeightsLearnRateFactor", "RecurrentWeightsLearnRateFactor", "BiasLearnRateFactor",
+    "InputWeightsL2Factor", "RecurrentWeightsL2Factor", "BiasL2Factor",
+)
+
+
+class RecurrentLayer(Layer):
+    """Base of the recurrent layers.
+
+    Subclasses set ``state_properties`` (``("HiddenState", "CellState")`` for
+    an LSTM), ``gate_rows`` (rows of the weights per hidden unit: 4, 8 or 3)
+    and implement ``_state_size``.
+    """
+
+    state_properties = ("HiddenState",)
+    gate_rows = 4
+    InputNames = ("in",)
+    OutputNames = ("out",)
+    NumInputs = 1
+    NumOutputs = 1
+    HasStateInputs = False
+    HasStateOutputs = False
+
+    def _state_size(self):
+        return self.NumHiddenUnits
+
+    def _output_size(self, input_size):
+        return self._state_size()
+
+    def _outputs_sequence(self, input_is_sequence):
+        return self.OutputMode == "sequence"
+
+    def _check_input(self, func, input_size, input_is_sequence):
+        if not input_is_sequence:
+            fail(func, f"layer '{self.Name}' ({self.type_name}) needs sequence input, but the layer "
+                       f"before it outputs one vector per observation (a recurrent layer with "
+                       f"OutputMode 'last'?). Set OutputMode='sequence' on the earlier recurrent "
+                       f"layer.")
+        self._check_input_size(func, input_size)
+
+    def _codes(self):
+        return GATE_CODES[self.GateActivationFunction], STATE_CODES[self.StateActivationFunction]
+
+    # -- states ------------------------------------------------------------------
+    def _state_columns(self):
+        """Number of observations the stored state holds (1 = one state for all)."""
+        cols = {np.shape(getattr(self, p))[1] for p in self.state_properties
+                if getattr(self, p) is not None}
+        return max(cols) if cols else 1
+
+    def _initial_state(self, n, columns, dtype):
+        """Initial states of ``n`` sorted observations from the stored properties.
+
+        ``columns`` gives each sorted row's column in a stored H-by-N state (None
+        when the stored state has one column, which every observation uses).
+        """
+        size = self._state_size()
+        out = []
+        for prop in self.state_properties:
+            value = getattr(self, prop)
+            arr = np.zeros((n, size), dtype)
+            if value is not None:
+                arr[:] = value[:, 0] if value.shape[1] == 1 else value[:, columns].T
+            out.append(arr)
+        return tuple(out)
+
+    def _store_state(self, state, columns, total):
+        """Write final states (sorted rows) back to the properties as size-by-total arrays."""
+        for prop, arr in zip(self.state_properties, state):
+            full = getattr(self, prop)
+            if full is None or full.shape[1] != total:
+                full = np.zeros((self._state_size(), total)) if full is None else \
+                    np.repeat(full[:, :1], total, axis=1)
+            else:
+                full = full.copy()
+            full[:, columns] = arr.T
+            setattr(self, prop, full)
+
+    def _reset_state(self, initial):
+        for prop in self.state_properties:
+            setattr(self, prop, initial.get(prop))
+
+
+def parse_recurrent_options(func, layer, num_hidden, args, kwargs, extra=(), unavailable=None,
+                            bias_rows=None, weight_inits=("orthogonal",)):
+    """Parse the options shared by the recurrent factories into ``layer``.
+
+    Returns the parsed option dict so the caller can read its own ``extra``
+    options.
+    """
+    H = check_positive_int(func, "numHiddenUnits", num_hidden)
+    opts = parse_name_value(func, args, kwargs, COMMON_OPTIONS + tuple(extra), unavailable)
+    layer.Name = check_name(func, opts.get("Name", ""))
+    layer.NumHiddenUnits = H
+    layer.InputSize = "auto"
+    layer.OutputMode = check_choice(func, "OutputMode", opts.get("OutputMode", "sequence"),
+                                    ("sequence", "last"))
+    layer.StateActivationFunction = check_choice(
+        func, "StateActivationFunction", opts.get("StateActivationFunction", "tanh"),
+        ("tanh", "softsign"))
+    layer.GateActivationFunction = check_choice(
+        func, "GateActivationFunction", opts.get("GateActivationFunction", "sigmoid"),
+        ("sigmoid", "hard-sigmoid"))
+    for flag in ("HasStateInputs", "HasStateOutputs"):
+        if flag in opts and check_bool(func, flag, opts[flag]):
+            fail(func, f"`{flag}`=true (extra state inputs/outputs for layer graphs) is not "
+                       f"supported by lstmkit; use HiddenState/CellState, or "
+                       f"predictAndUpdateState for stateful prediction.")
+    rows = layer.gate_rows * H
+    W = as_float_array(func, "InputWeights", opts.get("InputWeights"), shape=(rows, None))
+    if W is not None:
+        if W.shape[1] == 0:
+            fail(func, "`InputWeights` must have at least one column.")
+        layer.InputSize = W.shape[1]
+    layer.InputWeights = W
+    layer.RecurrentWeights = as_float_array(func, "RecurrentWeights",
+                                            opts.get("RecurrentWeights"), shape=(rows, H))
+    layer.Bias = check_column(func, "Bias", opts.get("Bias"), bias_rows or rows)
+    size = layer._state_size()
+    for prop in layer.state_properties:
+        setattr(layer, prop, check_column(func, prop, opts.get(prop), size))
+    layer.InputWeightsInitializer = initializers.check_initializer(
+        func, "InputWeightsInitializer", opts.get("InputWeightsInitializer", "glorot"),
+        initializers.WEIGHT_INITIALIZERS)
+    layer.RecurrentWeightsInitializer = initializers.check_initializer(
+        func, "RecurrentWeightsInitializer", opts.get("RecurrentWeightsInitializer",
+                                                      weight_inits[0]),
+        initializers.WEIGHT_INITIALIZERS)
+    return opts
+
+
+def finish_recurrent(func, layer, opts):
+    """Set the factors and remember the initial states (for resetState)."""
+    set_factors(func, layer, opts)
+    layer._initial_states = {p: getattr(layer, p) for p in layer.state_properties}
+    return layer
