@@ -14,14 +14,18 @@ Sequences are C-by-T (channels by time steps), as in MATLAB.
 
 from ._random import rng
 from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
+from .layers.bilstm import BiLSTMLayer, bilstmLayer
+from .layers.dropout import DropoutLayer, dropoutLayer
 from .layers.fully_connected import FullyConnectedLayer, fullyConnectedLayer
+from .layers.gru import GRULayer, gruLayer
 from .layers.lstm import LSTMLayer, lstmLayer
 from .layers.output import (ClassificationOutputLayer, RegressionOutputLayer, classificationLayer,
                             regressionLayer)
 from .layers.sequence_input import SequenceInputLayer, sequenceInputLayer
 from .layers.softmax import SoftmaxLayer, softmaxLayer
 from .network import SeriesNetwork
-from .prediction import assembleNetwork, classify, predict
+from .prediction import (assembleNetwork, classify, classifyAndUpdateState, predict,
+                         predictAndUpdateState, resetState)
 from .training.info import TrainingInfo
 from .training.options import TrainingOptions, trainingOptions
 from .training.trainer import trainNetwork
@@ -29,7 +33,9 @@ from .training.trainer import trainNetwork
 __version__ = "0.1.0"
 
 __all__ = [
-    "sequenceInputLayer", "lstmLayer", "fullyConnectedLayer", "softmaxLayer",
-    "classificationLayer", "regressionLayer", "trainingOptions", "trainNetwork", "classify",
-    "predict", "assembleNetwork", "japaneseVowelsTrainData", "japaneseVowelsTestData", "rng",
+    "sequenceInputLayer", "lstmLayer", "bilstmLayer", "gruLayer", "dropoutLayer",
+    "fullyConnectedLayer", "softmaxLayer", "classificationLayer", "regressionLayer",
+    "trainingOptions", "trainNetwork", "classify", "predict", "predictAndUpdateState",
+    "classifyAndUpdateState", "resetState", "assembleNetwork", "japaneseVowelsTrainData",
+    "japaneseVowelsTestData", "rng",
 ]

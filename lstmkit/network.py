@@ -5,7 +5,9 @@ import numpy as np
 from ._packing import PackedBatch
 from ._validation import _show, fail
 from .layers.base import Layer
+from .layers.bilstm import BiLSTMLayer
 from .layers.output import ClassificationOutputLayer
+from .layers.recurrent import RecurrentLayer
 from .layers.sequence_input import SequenceInputLayer
 from .layers.softmax import SoftmaxLayer
 
@@ -177,6 +179,14 @@ def hidden_forward(layers, x, batch, states, training, dtype):
     return x, caches, new_states
 
 
+def check_carried_state(func, layers, what):
+    """A BiLSTM's backward direction needs the whole sequence: it cannot carry state."""
+    for layer in layers:
+        if isinstance(layer, BiLSTMLayer):
+            fail(func, f"{what} is not possible with bilstmLayer '{layer.Name}': its backward "
+                       f"direction needs the whole sequence at once.")
+
+
 def truncate_states(states, n):
     """Keep the first ``n`` (sorted) rows of every layer's carried state."""
     return [None if s is None else tuple(a[:n] for a in s) for s in states]
@@ -203,24 +213,44 @@ def truncate_to_shortest(seqs, direction):
     return [s[:, s.shape[1] - L:] for s in seqs], L
 
 
-def predict_batches(net, seqs, mini_batch_size, sequence_length, direction):
+def initial_states(hidden, columns, dtype):
+    """Initial states of every hidden layer for sorted rows drawn from stored columns.
+
+    ``columns[k]`` is the caller's observation index of sorted row ``k``; it
+    selects the column of a stored H-by-N state (an H-by-1 state serves all).
+    Non-recurrent layers get None.
+    """
+    return [layer._initial_state(len(columns), columns, dtype)
+            if isinstance(layer, RecurrentLayer) else None for layer in hidden]
+
+
+def predict_batches(net, seqs, mini_batch_size, sequence_length, direction, keep_states=False):
     """Network outputs for every sequence, in the caller's order.
 
-    Returns a list of K-by-T arrays (sequence output) or an N-by-K array.
+    Every recurrent layer starts from its stored state (HiddenState, CellState).
+    Returns ``(outputs, final)``: a list of K-by-T arrays (sequence output) or
+    an N-by-K array, and, with ``keep_states``, each hidden layer's final
+    states as arrays of shape (N, size) in the caller's order (None for
+    layers without state).
     """
     dtype = net._dtype
     layers = list(net.Layers)
     input_layer, hidden = layers[0], layers[1:-1]
     plan = net._plan
-    outputs = [None] * len(seqs)
-    for lo in range(0, len(seqs), mini_batch_size):
+    N = len(seqs)
+    outputs = [None] * N
+    final = [tuple(np.zeros((N, layer._state_size()), dtype) for _ in layer.state_properties)
+             if isinstance(layer, RecurrentLayer) else None
+             for layer in hidden] if keep_states else None
+    for lo in range(0, N, mini_batch_size):
         part = seqs[lo:lo + mini_batch_size]
         if sequence_length == "shortest":
             part, _ = truncate_to_shortest(part, direction)
         chunk = sequence_length if isinstance(sequence_length, int) else None
         full = PackedBatch([s.shape[1] for s in part])
         ordered = [part[i] for i in full.order]
-        states = [None] * len(hidden)
+        callers = lo + full.order
+        states = initial_states(hidden, callers, dtype)
         pieces = [[] for _ in ordered]
         for start, stop, n in chunk_bounds(full.lengths, chunk):
             sub = [s[:, start:stop] for s in ordered[:n]]
@@ -228,19 +258,24 @@ def predict_batches(net, seqs, mini_batch_size, sequence_length, direction):
             x = input_layer._normalize(batch.pack(sub, np.float64), dtype)
             states = truncate_states(states, n)
             y, _, states = hidden_forward(hidden, x, batch, states, False, dtype)
+            ending = np.flatnonzero(full.lengths[:n] <= stop)  # sequences ending in this chunk
             if plan.output_is_sequence:
                 for k, piece in enumerate(batch.unpack(y)):
                     pieces[k].append(piece)
             else:
-                for k in range(n):
-                    if full.lengths[k] <= stop:  # the sequence ends in this chunk
-                        pieces[k] = y[k]
+                for k in ending:
+                    pieces[k] = y[k]
+            if keep_states:
+                for layer_final, state in zip(final, states):
+                    if layer_final is not None:
+                        for target, arr in zip(layer_final, state):
+                            target[callers[ending]] = arr[ending]
         for k, i in enumerate(full.order):
             if plan.output_is_sequence:
                 outputs[lo + i] = np.concatenate(pieces[k], axis=1) if len(pieces[k]) > 1 \
                     else pieces[k][0]
             else:
                 outputs[lo + i] = pieces[k]
-    if plan.output_is_sequence:
-        return outputs
-    return np.stack(outputs)
+    if not plan.output_is_sequence:
+        outputs = np.stack(outputs)
+    return outputs, final

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from lstmkit import trainingOptions
+from lstmkit import rng, trainingOptions
 from lstmkit.network import truncate_states
 from lstmkit.training.trainer import _prepare_minibatch, forward_backward, prepare_training
 
@@ -28,7 +28,12 @@ class NetworkProblem:
         return self.setup.params.theta
 
     def loss_and_gradient(self):
-        """Sum of the chunks' losses and of their gradients (flat)."""
+        """Sum of the chunks' losses and of their gradients (flat).
+
+        lstmkit's generator is re-seeded first, so dropout masks are the same in
+        every evaluation (finite differences need a deterministic function).
+        """
+        rng(2024)
         params = self.setup.params
         states = [None] * len(self.hidden)
         total, grad = 0.0, np.zeros_like(params.theta)

@@ -64,3 +64,26 @@ def cross_entropy(probs, target, class_weights, row_scale):
 
 def half_mse(y, target, row_scale):
     return np.sum(row_scale * 0.5 * np.sum((y - target) ** 2, axis=1))
+
+
+def gru_sequence(x, W, R, b, bR, h0, mode="after", gate="sigmoid", state="tanh"):
+    """Run one C-by-T sequence through a GRU (gate order r, z, h~).
+
+    mode 'after': h~ = s(W_h x + b_h + r * (R_h h + bR_h)); 'before': h~ = s(W_h x + b_h
+    + R_h (r * h)).  Returns (Y, hT).
+    """
+    sg, ss = GATES[gate], STATES[state]
+    H = R.shape[1]
+    h = np.array(h0, float)
+    Y = np.zeros((H, x.shape[1]))
+    for t in range(x.shape[1]):
+        px, rh = W @ x[:, t], R @ h
+        r = sg(px[:H] + rh[:H] + b[:H] + bR[:H])
+        z = sg(px[H:2 * H] + rh[H:2 * H] + b[H:2 * H] + bR[H:2 * H])
+        if mode == "after":
+            n = ss(px[2 * H:] + b[2 * H:] + r * (rh[2 * H:] + bR[2 * H:]))
+        else:
+            n = ss(px[2 * H:] + b[2 * H:] + R[2 * H:] @ (r * h))
+        h = (1 - z) * n + z * h
+        Y[:, t] = h
+    return Y, h

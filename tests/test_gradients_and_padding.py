@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from gradcheck import assert_gradient_close, numerical_gradient
-from lstmkit import (assembleNetwork, classificationLayer, fullyConnectedLayer, lstmLayer, predict,
-                     regressionLayer, sequenceInputLayer, softmaxLayer, trainingOptions,
-                     trainNetwork)
+from lstmkit import (assembleNetwork, bilstmLayer, classificationLayer, dropoutLayer,
+                     fullyConnectedLayer, gruLayer, lstmLayer, predict, regressionLayer,
+                     sequenceInputLayer, softmaxLayer, trainingOptions, trainNetwork)
 from lstmkit.network import truncate_states
 from lstmkit.training.trainer import forward_backward
 from netutil import NetworkProblem
@@ -29,15 +29,35 @@ def data(rng, lengths, task):
     return X, Y
 
 
-def network(task, stacked=False, normalization="zscore", gate="sigmoid", state="tanh"):
+KINDS = {
+    "lstm": lambda mode, **kw: lstmLayer(H, OutputMode=mode, **kw),
+    "lstm-peepholes": lambda mode, **kw: lstmLayer(H, OutputMode=mode, HasPeepholes=True,
+                                                   PeepholeWeightsInitializer="narrow-normal", **kw),
+    "lstm-coupled": lambda mode, **kw: lstmLayer(H, OutputMode=mode, CoupledInputForget=True, **kw),
+    "lstm-peepholes-coupled": lambda mode, **kw: lstmLayer(
+        H, OutputMode=mode, HasPeepholes=True, CoupledInputForget=True,
+        PeepholeWeights=0.3 * np.arange(1, 3 * H + 1) / H, **kw),
+    "bilstm": lambda mode, **kw: bilstmLayer(H, OutputMode=mode, **kw),
+    "gru-after": lambda mode, **kw: gruLayer(H, OutputMode=mode, **kw),
+    "gru-before": lambda mode, **kw: gruLayer(H, OutputMode=mode,
+                                              ResetGateMode="before-multiplication", **kw),
+    "gru-recurrent-bias": lambda mode, **kw: gruLayer(
+        H, OutputMode=mode, ResetGateMode="recurrent-bias-after-multiplication", **kw),
+}
+
+
+def network(task, stacked=False, normalization="zscore", gate="sigmoid", state="tanh",
+            kind="lstm", dropout=0.0):
     mode = "last" if task in ("label", "response") else "sequence"
+    acts = dict(GateActivationFunction=gate, StateActivationFunction=state)
     layers = [sequenceInputLayer(C, Normalization=normalization)]
     if stacked:
-        layers.append(lstmLayer(H, OutputMode="sequence", GateActivationFunction=gate,
-                                StateActivationFunction=state))
-    layers.append(lstmLayer(H, OutputMode=mode, GateActivationFunction=gate,
-                            StateActivationFunction=state,
-                            BiasInitializer="narrow-normal"))
+        layers.append(KINDS[kind]("sequence", **acts))
+        if dropout:
+            layers.append(dropoutLayer(dropout))
+    layers.append(KINDS[kind](mode, BiasInitializer="narrow-normal", **acts))
+    if dropout:
+        layers.append(dropoutLayer(dropout))
     if task.startswith("label"):
         layers += [fullyConnectedLayer(K), softmaxLayer(), classificationLayer()]
     else:
@@ -56,6 +76,27 @@ def test_network_gradient_matches_finite_differences(rng, task, stacked):
     _, grad = problem.loss_and_gradient()
     assert_gradient_close(grad, numerical_gradient(problem.loss, problem.theta), rtol=1e-6,
                           atol=1e-9, name=task)
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "lstm"])
+@pytest.mark.parametrize("task", TASKS)
+def test_every_recurrent_kind_gradient(rng, kind, task):
+    X, Y = data(rng, [5, 2, 7, 1], task)
+    problem = NetworkProblem(network(task, kind=kind), X, Y)
+    _, grad = problem.loss_and_gradient()
+    assert_gradient_close(grad, numerical_gradient(problem.loss, problem.theta), rtol=1e-6,
+                          atol=1e-9, name=f"{kind} {task}")
+
+
+@pytest.mark.parametrize("kind", ["lstm", "bilstm", "gru-before"])
+def test_stack_with_dropout_gradient(rng, kind):
+    """Dropout masks come from lstmkit's generator, re-seeded for every evaluation."""
+    X, Y = data(rng, [6, 3, 4], "response-sequence")
+    problem = NetworkProblem(network("response-sequence", stacked=True, kind=kind, dropout=0.3),
+                             X, Y)
+    _, grad = problem.loss_and_gradient()
+    assert_gradient_close(grad, numerical_gradient(problem.loss, problem.theta), rtol=1e-6,
+                          atol=1e-9)
 
 
 @pytest.mark.parametrize("gate,state", [("hard-sigmoid", "softsign"), ("sigmoid", "softsign")])
@@ -89,12 +130,13 @@ def test_chunked_gradient_is_truncated_bptt(rng, task):
                               atol=1e-9)
 
 
+@pytest.mark.parametrize("kind", list(KINDS))
 @pytest.mark.parametrize("task", TASKS)
-def test_batch_gradient_is_mean_of_single_sequence_gradients(rng, task):
+def test_batch_gradient_is_mean_of_single_sequence_gradients(rng, task, kind):
     """Neighbours and padding never change a sequence's gradient."""
     lengths = [6, 1, 9, 3, 3]
     X, Y = data(rng, lengths, task)
-    layers = network(task, normalization="none")
+    layers = network(task, normalization="none", kind=kind, stacked=kind == "bilstm")
     batch = NetworkProblem(layers, X, Y)
     theta0 = batch.theta.copy()
     _, grad_batch = batch.loss_and_gradient()
@@ -112,13 +154,14 @@ def layers_with_weights(problem):
     return [layer.copy() for layer in problem.setup.layers]
 
 
+@pytest.mark.parametrize("kind", ["lstm", "bilstm", "gru-after", "lstm-peepholes-coupled"])
 @pytest.mark.parametrize("task", TASKS)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_predictions_independent_of_batching_and_padding(rng, task, dtype):
+def test_predictions_independent_of_batching_and_padding(rng, task, dtype, kind):
     lengths = [6, 1, 9, 3, 3, 12, 2]
     X, Y = data(rng, lengths, task)
     opts = trainingOptions("adam", MaxEpochs=2, MiniBatchSize=7, Verbose=False)
-    net = trainNetwork(X, Y, network(task), opts, dtype=dtype)
+    net = trainNetwork(X, Y, network(task, kind=kind, dropout=0.2), opts, dtype=dtype)
     reference = predict(net, X, MiniBatchSize=1)
     tol = dict(rtol=1e-12, atol=1e-14) if dtype == "float64" else dict(rtol=2e-6, atol=1e-7)
     for mb in (2, 3, 128):

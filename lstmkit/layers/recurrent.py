@@ -102,11 +102,12 @@ class RecurrentLayer(Layer):
 
 
 def parse_recurrent_options(func, layer, num_hidden, args, kwargs, extra=(), unavailable=None,
-                            bias_rows=None, weight_inits=("orthogonal",)):
+                            set_bias=True):
     """Parse the options shared by the recurrent factories into ``layer``.
 
-    Returns the parsed option dict so the caller can read its own ``extra``
-    options.
+    ``set_bias=False`` leaves ``Bias`` to the caller (its size depends on
+    another option).  Returns the parsed option dict so the caller can read
+    its own ``extra`` options.
     """
     H = check_positive_int(func, "numHiddenUnits", num_hidden)
     opts = parse_name_value(func, args, kwargs, COMMON_OPTIONS + tuple(extra), unavailable)
@@ -135,7 +136,8 @@ def parse_recurrent_options(func, layer, num_hidden, args, kwargs, extra=(), una
     layer.InputWeights = W
     layer.RecurrentWeights = as_float_array(func, "RecurrentWeights",
                                             opts.get("RecurrentWeights"), shape=(rows, H))
-    layer.Bias = check_column(func, "Bias", opts.get("Bias"), bias_rows or rows)
+    if set_bias:
+        layer.Bias = check_column(func, "Bias", opts.get("Bias"), rows)
     size = layer._state_size()
     for prop in layer.state_properties:
         setattr(layer, prop, check_column(func, prop, opts.get(prop), size))
@@ -143,8 +145,7 @@ def parse_recurrent_options(func, layer, num_hidden, args, kwargs, extra=(), una
         func, "InputWeightsInitializer", opts.get("InputWeightsInitializer", "glorot"),
         initializers.WEIGHT_INITIALIZERS)
     layer.RecurrentWeightsInitializer = initializers.check_initializer(
-        func, "RecurrentWeightsInitializer", opts.get("RecurrentWeightsInitializer",
-                                                      weight_inits[0]),
+        func, "RecurrentWeightsInitializer", opts.get("RecurrentWeightsInitializer", "orthogonal"),
         initializers.WEIGHT_INITIALIZERS)
     return opts
 

@@ -12,8 +12,10 @@ from .._random import global_rng
 from .._validation import _show, fail
 from ..kernels import solvers as solver_kernels
 from ..layers.base import expand_factor
-from ..network import (SeriesNetwork, check_layers, chunk_bounds, copy_and_name_layers,
-                       hidden_forward, truncate_states, truncate_to_shortest)
+from ..layers.recurrent import RecurrentLayer
+from ..network import (SeriesNetwork, check_carried_state, check_layers, chunk_bounds,
+                       copy_and_name_layers, hidden_forward, truncate_states,
+                       truncate_to_shortest)
 from .info import TrainingInfo
 from .options import TrainingOptions
 from .verbose import VerboseTable
@@ -278,6 +280,13 @@ def prepare_training(func, X, Y, layers, options, dtype):
     plan = check_layers(func, layers)
     seqs, single = as_sequences(func, X)
     input_layer, out_layer = layers[0], layers[-1]
+    for layer in layers:
+        if isinstance(layer, RecurrentLayer) and layer._state_columns() > 1:
+            fail(func, f"layer '{layer.Name}' holds the states of {layer._state_columns()} "
+                       f"observations (from predictAndUpdateState); training starts every "
+                       f"sequence from one state. Call resetState(net) first.")
+    if isinstance(options.SequenceLength, int):
+        check_carried_state(func, layers, "SequenceLength as an integer (chunks)")
     check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
     targets = _make_targets(func, Y, seqs, single, plan, out_layer)
     normalizing = input_layer.Normalization != "none" and (

@@ -120,11 +120,12 @@ def test_predict_kernel_matches_train_kernel(rng, block, store):
     hidden = np.empty((batch.num_rows if store else 0, 4), np.float64)
     lstm_forward_predict(saved["x"], W, R, b, np.empty(0), h, c, batch.batch_sizes, 0, 0, False,
                          hidden, block)
-    np.testing.assert_array_equal(batch.to_caller_order(h).T, hT)
-    np.testing.assert_array_equal(batch.to_caller_order(c).T, cT)
+    tight = dict(rtol=1e-13, atol=1e-15)  # blocked input projection: same math, other GEMM sizes
+    np.testing.assert_allclose(batch.to_caller_order(h).T, hT, **tight)
+    np.testing.assert_allclose(batch.to_caller_order(c).T, cT, **tight)
     if store:
         for y, yr in zip(batch.unpack(hidden), Ys):
-            np.testing.assert_array_equal(y, yr)
+            np.testing.assert_allclose(y, yr, **tight)
 
 
 @pytest.mark.parametrize("gate,state", ACTIVATIONS)

@@ -1,0 +1,270 @@
+"""Numba kernels for the GRU layer, forward and backward, in MATLAB's three reset modes.
+
+Same packed, time-major layout as :mod:`lstmkit.kernels.lstm`.  Gate blocks
+are MATLAB's order: reset r, update z, candidate h~ (rows ``0:H``, ``H:2H``,
+``2H:3H``).  ``b`` is the input-side bias (3H) and ``bR`` the recurrent-side
+bias (3H; zero except in 'recurrent-bias-after-multiplication').
+
+.. math::
+
+    r_t &= \\sigma_g(W_r x_t + R_r h_{t-1} + b_r + b^R_r) \\\\
+    z_t &= \\sigma_g(W_z x_t + R_z h_{t-1} + b_z + b^R_z) \\\\
+    \\tilde h_t &= \\sigma_s(W_h x_t + b_h + r_t \\odot (R_h h_{t-1} + b^R_h))
+        \\quad \\text{(after multiplication)} \\\\
+    \\tilde h_t &= \\sigma_s(W_h x_t + b_h + R_h (r_t \\odot h_{t-1}))
+        \\quad \\text{(before multiplication)} \\\\
+    h_t &= (1 - z_t) \\odot \\tilde h_t + z_t \\odot h_{t-1}
+"""
+
+import numpy as np
+from numba import njit
+
+from ._config import JIT
+from .activations import gate, gate_grad, state, state_grad
+from .lstm import packed_offsets
+
+AFTER = 0   # 'after-multiplication' and 'recurrent-bias-after-multiplication'
+BEFORE = 1  # 'before-multiplication'
+
+
+@njit(**JIT, inline="always")
+def _update(a, h, H):
+    """``h = (1 - z) * n + z * h`` in place from activated gates ``a``."""
+    az = a[H:2 * H]
+    an = a[2 * H:]
+    one = a.dtype.type(1.0)
+    for j in range(H):
+        h[j] = (one - az[j]) * an[j] + az[j] * h[j]
+
+
+@njit(**JIT)
+def gru_forward(x, W, R, b, bR, h, batch_sizes, gate_kind, state_kind, mode, gates, aux, hidden,
+                block):
+    """GRU forward pass.
+
+    Parameters
+    ----------
+    x : ndarray of shape (S, C)
+        Packed input.
+    W : ndarray of shape (3H, C)
+        Input weights r, z, h~.
+    R : ndarray of shape (3H, H)
+        Recurrent weights.
+    b, bR : ndarray of shape (3H,)
+        Input-side and recurrent-side biases.
+    h : ndarray of shape (N, H)
+        Initial hidden state on entry, each sequence's final state on exit.
+    batch_sizes : ndarray of int64, shape (T,)
+        Active sequences per time step.
+    gate_kind, state_kind : int
+        Activation codes.
+    mode : int
+        ``AFTER`` or ``BEFORE``.
+    gates : ndarray of shape (S, 3H) or (0, 3H)
+        Output: activated r, z, h~ of every packed row (training), or empty
+        (prediction: a per-step buffer is used instead).
+    aux : ndarray of shape (S, H) or (0, H)
+        Output (training): ``R_h h_{t-1} + b^R_h`` (after) or ``r * h_{t-1}``
+        (before) of every row.
+    hidden : ndarray of shape (S, H) or (0, H)
+        Output: hidden state of every row, or empty when only the final state
+        is wanted.
+    block : int
+        In prediction, the number of time steps whose input projection is one
+        GEMM (bounds memory); training projects all steps at once.
+    """
+    H = R.shape[1]
+    N = h.shape[0]
+    T = batch_sizes.shape[0]
+    G = 3 * H
+    train = gates.shape[0] > 0
+    store = hidden.shape[0] > 0
+    offsets = packed_offsets(batch_sizes)
+    if train:
+        np.dot(x, W.T, gates)
+        buf = gates
+        block = T
+    else:
+        rows_max = 0
+        for t0 in range(0, T, block):
+            rows_max = max(rows_max, offsets[min(t0 + block, T)] - offsets[t0])
+        buf = np.empty((rows_max, G), h.dtype)
+    rec = np.empty((N, G), h.dtype)
+    rec_rz = np.empty((N, 2 * H), h.dtype)
+    rec_n = np.empty((N, H), h.dtype)
+    rh = np.empty((N, H), h.dtype)
+    Rrz = R[:2 * H]
+    Rn = R[2 * H:]
+    for t0 in range(0, T, block):
+        t1 = min(t0 + block, T)
+        base = 0 if train else offsets[t0]
+        if not train:
+            np.dot(x[offsets[t0]:offsets[t1]], W.T, buf[:offsets[t1] - base])
+        for t in range(t0, t1):
+            n = batch_sizes[t]
+            off = offsets[t]
+            if mode == AFTER:
+                np.dot(h[:n], R.T, rec[:n])
+            else:
+                np.dot(h[:n], Rrz.T, rec_rz[:n])
+            for k in range(n):
+                a = buf[off - base + k]
+                z = rec[k] if mode == AFTER else rec_rz[k]
+                arz = a[:2 * H]
+                for m in range(2 * H):
+                    arz[m] = gate(arz[m] + z[m] + b[m] + bR[m], gate_kind)
+                if mode == BEFORE:
+                    ar = a[:H]
+                    hk = h[k]
+                    rk = rh[k]
+                    for j in range(H):
+                        rk[j] = ar[j] * hk[j]
+            if mode == BEFORE:
+                np.dot(rh[:n], Rn.T, rec_n[:n])
+            for k in range(n):
+                a = buf[off - base + k]
+                ar = a[:H]
+                an = a[2 * H:]
+                bn = b[2 * H:]
+                if mode == AFTER:
+                    zn = rec[k, 2 * H:]
+                    bRn = bR[2 * H:]
+                    s = rec_n[k]
+                    for j in range(H):
+                        s[j] = zn[j] + bRn[j]
+                    for j in range(H):
+                        an[j] = state(an[j] + bn[j] + ar[j] * s[j], state_kind)
+                    if train:
+                        aux[off + k] = s
+                else:
+                    zn = rec_n[k]
+                    for j in range(H):
+                        an[j] = state(an[j] + bn[j] + zn[j], state_kind)
+                    if train:
+                        aux[off + k] = rh[k]
+                hk = h[k]
+                _update(a, hk, H)
+                if store:
+                    hidden[off + k] = hk
+
+
+@njit(**JIT)
+def gru_backward(x, W, R, bR, h0, batch_sizes, gate_kind, state_kind, mode, gates, aux, hidden,
+                 dhidden, dh, dW, dR, db, dbR, dx):
+    """Backward pass through time of :func:`gru_forward` (training mode).
+
+    Parameters
+    ----------
+    x, W, R, bR, h0, batch_sizes, gate_kind, state_kind, mode
+        As in the forward pass (``h0`` the initial state).
+    gates, aux, hidden : ndarray
+        What the forward pass stored.
+    dhidden : ndarray of shape (S, H) or (0, H)
+        Gradient with respect to every packed output, or empty.
+    dh : ndarray of shape (N, H)
+        On entry the gradient with respect to each sequence's final state; on
+        exit the gradient with respect to ``h0``.
+    dW, dR : ndarray
+        Output: weight gradients.
+    db, dbR : ndarray of shape (3H,)
+        Output: input-side and recurrent-side bias gradients.
+    dx : ndarray of shape (S, C) or (0, C)
+        Output: input gradient, skipped when empty.
+    """
+    H = R.shape[1]
+    T = batch_sizes.shape[0]
+    S = x.shape[0]
+    N = dh.shape[0]
+    has_dhidden = dhidden.shape[0] > 0
+    offsets = packed_offsets(batch_sizes)
+    drz = np.empty((S, 2 * H), gates.dtype)   # reset/update preactivation gradients
+    dn = np.empty((S, H), gates.dtype)        # candidate preactivation gradient
+    dnr = np.empty((S, H), gates.dtype)       # gradient reaching R_h's output (after mode)
+    hprev = np.empty((S, H), gates.dtype)
+    drh = np.empty((N, H), gates.dtype)
+    tmp = np.empty((N, H), gates.dtype)
+    gh = np.empty(H, gates.dtype)
+    one = gates.dtype.type(1.0)
+    Rrz = R[:2 * H]
+    Rn = R[2 * H:]
+    for t in range(T - 1, -1, -1):
+        n = batch_sizes[t]
+        off = offsets[t]
+        for k in range(n):
+            r = off + k
+            if t > 0:
+                hprev[r] = hidden[offsets[t - 1] + k]
+            else:
+                hprev[r] = h0[k]
+            hp = hprev[r]
+            gh[:] = dh[k]
+            if has_dhidden:
+                dy = dhidden[r]
+                for j in range(H):
+                    gh[j] += dy[j]
+            a = gates[r]
+            ar = a[:H]
+            az = a[H:2 * H]
+            an = a[2 * H:]
+            dr = drz[r, :H]
+            dz = drz[r, H:]
+            dnk = dn[r]
+            dhk = dh[k]
+            for j in range(H):
+                dnk[j] = gh[j] * (one - az[j]) * state_grad(an[j], state_kind)
+                dz[j] = gh[j] * (hp[j] - an[j]) * gate_grad(az[j], gate_kind)
+                dhk[j] = gh[j] * az[j]
+            if mode == AFTER:
+                s = aux[r]
+                dnrk = dnr[r]
+                for j in range(H):
+                    dr[j] = dnk[j] * s[j] * gate_grad(ar[j], gate_kind)
+                    dnrk[j] = dnk[j] * ar[j]
+        if mode == AFTER:
+            np.dot(dnr[off:off + n], Rn, tmp[:n])
+        else:
+            # the reset gate acts before R_h: its gradient needs dn @ R_h first
+            np.dot(dn[off:off + n], Rn, tmp[:n])
+            for k in range(n):
+                r = off + k
+                ar = gates[r, :H]
+                hp = hprev[r]
+                dr = drz[r, :H]
+                dhk = dh[k]
+                tk = tmp[k]
+                for j in range(H):
+                    dr[j] = tk[j] * hp[j] * gate_grad(ar[j], gate_kind)
+                    tk[j] *= ar[j]
+        np.dot(drz[off:off + n], Rrz, drh[:n])
+        for k in range(n):
+            dhk = dh[k]
+            tk = tmp[k]
+            dk = drh[k]
+            for j in range(H):
+                dhk[j] += tk[j] + dk[j]
+    np.dot(drz.T, x, dW[:2 * H])
+    np.dot(dn.T, x, dW[2 * H:])
+    np.dot(drz.T, hprev, dR[:2 * H])
+    if mode == AFTER:
+        np.dot(dnr.T, hprev, dR[2 * H:])
+    else:
+        np.dot(dn.T, aux, dR[2 * H:])
+    db[:] = 0
+    dbR[:] = 0
+    for r in range(S):
+        for m in range(2 * H):
+            db[m] += drz[r, m]
+        for j in range(H):
+            db[2 * H + j] += dn[r, j]
+    dbR[:2 * H] = db[:2 * H]
+    if mode == AFTER:
+        for r in range(S):
+            for j in range(H):
+                dbR[2 * H + j] += dnr[r, j]
+    if dx.shape[0] > 0:
+        np.dot(drz, W[:2 * H], dx)
+        part = np.empty_like(dx)
+        np.dot(dn, W[2 * H:], part)
+        for r in range(S):
+            for c in range(dx.shape[1]):
+                dx[r, c] += part[r, c]

@@ -1,0 +1,171 @@
+"""gruLayer: gated recurrent unit layer, in MATLAB's three reset-gate modes."""
+
+import numpy as np
+
+from .._validation import check_choice
+from ..kernels.gru import AFTER, BEFORE, gru_backward, gru_forward
+from . import initializers
+from .base import Learnable, check_column, kernel_array
+from .recurrent import PREDICT_BLOCK, RecurrentLayer, finish_recurrent, parse_recurrent_options
+
+RESET_GATE_MODES = ("after-multiplication", "before-multiplication",
+                    "recurrent-bias-after-multiplication")
+
+
+class GRULayer(RecurrentLayer):
+    """Gated recurrent unit layer (create it with :func:`gruLayer`).
+
+    Gate blocks of ``InputWeights`` (3H-by-C), ``RecurrentWeights`` (3H-by-H)
+    and ``Bias`` are in MATLAB's order reset r, update z, candidate h~:
+
+    .. math::
+
+        r_t = \\sigma_g(W_r x_t + R_r h_{t-1} + b_r),\\quad
+        z_t = \\sigma_g(W_z x_t + R_z h_{t-1} + b_z),\\\\
+        h_t = (1 - z_t) \\odot \\tilde h_t + z_t \\odot h_{t-1},
+
+    with the candidate, by ``ResetGateMode``:
+
+    * 'after-multiplication' (default, cuDNN's form):
+      :math:`\\tilde h_t = \\sigma_s(W_h x_t + b_h + r_t \\odot (R_h h_{t-1}))`;
+    * 'before-multiplication':
+      :math:`\\tilde h_t = \\sigma_s(W_h x_t + b_h + R_h (r_t \\odot h_{t-1}))`;
+    * 'recurrent-bias-after-multiplication' (PyTorch's ``nn.GRU``): ``Bias`` is
+      6H-by-1, input-side biases then recurrent-side biases ``b^R``, and
+      :math:`\\tilde h_t = \\sigma_s(W_h x_t + b_h + r_t \\odot (R_h h_{t-1} + b^R_h))`
+      (r and z add ``b^R`` too).
+    """
+
+    type_name = "GRU"
+    default_name = "gru"
+    factory = "gruLayer"
+    state_properties = ("HiddenState",)
+    gate_rows = 3
+
+    @property
+    def Description(self):
+        return f"GRU with {self.NumHiddenUnits} hidden units"
+
+    def _display_properties(self):
+        return ["Name", "InputNames", "OutputNames", "NumInputs", "NumOutputs", "HasStateInputs",
+                "HasStateOutputs", "InputSize", "NumHiddenUnits", "OutputMode", "ResetGateMode",
+                "StateActivationFunction", "GateActivationFunction", "InputWeights",
+                "RecurrentWeights", "Bias", "HiddenState", "InputWeightsInitializer",
+                "RecurrentWeightsInitializer", "BiasInitializer", "InputWeightsLearnRateFactor",
+                "RecurrentWeightsLearnRateFactor", "BiasLearnRateFactor", "InputWeightsL2Factor",
+                "RecurrentWeightsL2Factor", "BiasL2Factor"]
+
+    def _bias_rows(self):
+        return 6 * self.NumHiddenUnits if self.ResetGateMode == RESET_GATE_MODES[2] else \
+            3 * self.NumHiddenUnits
+
+    def _learnable_shape(self, name, input_size):
+        H = self.NumHiddenUnits
+        if name == "InputWeights":
+            return (3 * H, input_size), input_size, 3 * H
+        if name == "RecurrentWeights":
+            return (3 * H, H), H, 3 * H
+        return (self._bias_rows(), 1), 1, 3 * H
+
+    def _weights(self, dtype):
+        H = self.NumHiddenUnits
+        bias = kernel_array(self.Bias, dtype, (self._bias_rows(),))
+        bR = bias[3 * H:] if bias.size == 6 * H else np.zeros(3 * H, dtype)
+        return (kernel_array(self.InputWeights, dtype), kernel_array(self.RecurrentWeights, dtype),
+                bias[:3 * H], bR)
+
+    def _mode(self):
+        return BEFORE if self.ResetGateMode == "before-multiplication" else AFTER
+
+    def _forward(self, x, batch, state, training, dtype):
+        W, R, b, bR = self._weights(dtype)
+        h = self._initial_state(batch.num_observations, None, dtype)[0] if state is None \
+            else state[0].copy()
+        H, S = self.NumHiddenUnits, x.shape[0]
+        sequence = self.OutputMode == "sequence"
+        gk, sk = self._codes()
+        rows = S if training else 0
+        gates, aux = np.empty((rows, 3 * H), dtype), np.empty((rows, H), dtype)
+        hidden = np.empty((S if (training or sequence) else 0, H), dtype)
+        h0 = h.copy() if training else None
+        gru_forward(x, W, R, b, bR, h, batch.batch_sizes, gk, sk, self._mode(), gates, aux, hidden,
+                    PREDICT_BLOCK)
+        y = hidden if sequence else h.copy()
+        cache = (x, h0, batch, gates, aux, hidden, sequence) if training else None
+        return y, cache, (h,)
+
+    def _backward(self, dy, cache, grads, need_dx):
+        x, h0, batch, gates, aux, hidden, sequence = cache
+        dtype = x.dtype
+        W, R, _, bR = self._weights(dtype)
+        H = self.NumHiddenUnits
+        if sequence:
+            dhidden, dh = dy, np.zeros_like(h0)
+        else:
+            dhidden, dh = np.empty((0, H), dtype), np.array(dy, dtype=dtype, order="C")
+        dbias = grads["Bias"].reshape(-1)
+        db = dbias[:3 * H]
+        dbR = dbias[3 * H:] if dbias.size == 6 * H else np.empty(3 * H, dtype)
+        dx = np.empty((x.shape[0] if need_dx else 0, x.shape[1]), dtype)
+        gk, sk = self._codes()
+        gru_backward(x, W, R, bR, h0, batch.batch_sizes, gk, sk, self._mode(), gates, aux, hidden,
+                     dhidden, dh, grads["InputWeights"], grads["RecurrentWeights"], db, dbR, dx)
+        return dx if need_dx else None
+
+
+def gruLayer(numHiddenUnits, *args, **kwargs):
+    """Gated recurrent unit (GRU) layer, as MATLAB's ``gruLayer``.
+
+    Parameters
+    ----------
+    numHiddenUnits : int
+        Number of hidden units H.
+    ResetGateMode : str, default 'after-multiplication'
+        'after-multiplication', 'before-multiplication' or
+        'recurrent-bias-after-multiplication' (see :class:`GRULayer`).
+    OutputMode : {'sequence', 'last'}, default 'sequence'
+    StateActivationFunction : {'tanh', 'softsign'}, default 'tanh'
+    GateActivationFunction : {'sigmoid', 'hard-sigmoid'}, default 'sigmoid'
+    InputWeights : array (3H-by-C), optional
+    RecurrentWeights : array (3H-by-H), optional
+    Bias : array (3H-by-1, or 6H-by-1 for 'recurrent-bias-after-multiplication'), optional
+    HiddenState : array (H-by-1), optional
+    InputWeightsInitializer : default 'glorot'
+    RecurrentWeightsInitializer : default 'orthogonal'
+    BiasInitializer : default 'zeros'
+        'zeros', 'narrow-normal', 'ones' or ``f(shape)``.
+    InputWeightsLearnRateFactor, RecurrentWeightsLearnRateFactor, BiasLearnRateFactor : float or 3-vector, default 1
+    InputWeightsL2Factor, RecurrentWeightsL2Factor : float or 3-vector, default 1
+    BiasL2Factor : float or 3-vector, default 0
+    Name : str, default ''
+
+    Returns
+    -------
+    GRULayer
+    """
+    func = "gruLayer"
+    layer = GRULayer("")
+    # ResetGateMode fixes the Bias size, so it is read before the common options
+    mode = next((v for k, v in list(zip(args[::2], args[1::2])) + list(kwargs.items())
+                 if isinstance(k, str) and k.lower() == "resetgatemode"), RESET_GATE_MODES[0])
+    layer.ResetGateMode = check_choice(func, "ResetGateMode", mode, RESET_GATE_MODES)
+    unavailable = {n: f"`{n}` is not an option of gruLayer (a GRU has no cell state)."
+                   for n in ("CellState",)}
+    opts = parse_recurrent_options(func, layer, numHiddenUnits, args, kwargs,
+                                   extra=("ResetGateMode",), unavailable=unavailable,
+                                   set_bias=False)
+    H = layer.NumHiddenUnits
+    layer.Bias = check_column(func, "Bias", opts.get("Bias"), layer._bias_rows())
+    layer.BiasInitializer = initializers.check_initializer(
+        func, "BiasInitializer", opts.get("BiasInitializer", "zeros"),
+        initializers.BIAS_INITIALIZERS)
+    bias_repeats = 2 if layer._bias_rows() == 6 * H else 1
+    layer.learnables = (
+        Learnable("InputWeights", "InputWeightsInitializer", "InputWeightsLearnRateFactor",
+                  "InputWeightsL2Factor", 3),
+        Learnable("RecurrentWeights", "RecurrentWeightsInitializer",
+                  "RecurrentWeightsLearnRateFactor", "RecurrentWeightsL2Factor", 3),
+        Learnable("Bias", "BiasInitializer", "BiasLearnRateFactor", "BiasL2Factor", 3,
+                  l2_default=0.0, repeats=bias_repeats),
+    )
+    return finish_recurrent(func, layer, opts)
