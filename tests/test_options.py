@@ -5,7 +5,8 @@ import pytest
 
 from lstmkit import trainingOptions
 
-COMMON = {"L2Regularization": 1e-4, "GradientThresholdMethod": "l2norm",
+COMMON = {"LearnRateSchedule": "none", "LearnRateDropFactor": 0.1, "LearnRateDropPeriod": 10,
+          "L2Regularization": 1e-4, "GradientThresholdMethod": "l2norm",
           "GradientThreshold": np.inf, "MaxEpochs": 30, "MiniBatchSize": 128, "Verbose": True,
           "VerboseFrequency": 50, "Shuffle": "once", "ExecutionEnvironment": "auto",
           "SequenceLength": "longest", "SequencePaddingValue": 0,
@@ -38,6 +39,10 @@ def test_positional_pairs_keywords_and_case():
     (("sgdm",), {"InitalLearnRate": 0.1}, TypeError, "Did you mean 'InitialLearnRate'?"),
     (("adam", "MaxEpoch", 3), {}, TypeError, "Did you mean 'MaxEpochs'?"),
     (("adam",), {"ValidationData": ([], [])}, TypeError, "not supported by lstmkit yet"),
+    (("adam",), {"LearnRateSchedule": "cosine"}, ValueError, "R2024b) is not supported"),
+    (("adam",), {"LearnRateSchedule": "step"}, ValueError, "'none', 'piecewise'"),
+    (("adam",), {"LearnRateDropFactor": 2}, ValueError, "`LearnRateDropFactor` must be in [0, 1]"),
+    (("adam",), {"LearnRateDropPeriod": 0}, ValueError, "`LearnRateDropPeriod`"),
     (("adagrad",), {}, ValueError, "`solverName` must be one of 'sgdm', 'adam', 'rmsprop'"),
     (("adam",), {"MaxEpochs": 0}, ValueError, "`MaxEpochs` must be a positive integer"),
     (("adam",), {"MiniBatchSize": 2.5}, ValueError, "`MiniBatchSize` must be a positive integer"),

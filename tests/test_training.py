@@ -429,3 +429,12 @@ def test_non_contiguous_and_fortran_inputs():
     rng(1)
     b = trainNetwork(X, Y, classifier(), trainingOptions("adam", MaxEpochs=1, **QUIET))
     np.testing.assert_array_equal(a.Layers[1].InputWeights, b.Layers[1].InputWeights)
+
+
+def test_piecewise_learn_rate_schedule():
+    X, Y = sine_classes(12)
+    opts = trainingOptions("sgdm", MaxEpochs=7, MiniBatchSize=6, LearnRateSchedule="piecewise",
+                           LearnRateDropFactor=0.5, LearnRateDropPeriod=3, **QUIET)
+    rates = trainNetwork(X, Y, classifier(), opts).TrainingInfo.BaseLearnRate
+    expected = np.repeat(0.01 * 0.5 ** np.array([0, 0, 0, 1, 1, 1, 2]), 2)
+    np.testing.assert_allclose(rates, expected)

@@ -20,6 +20,9 @@ SOLVER_ONLY = ("Momentum", "GradientDecayFactor", "SquaredGradientDecayFactor", 
 
 #: Options common to every solver, in MATLAB's display order, with defaults.
 COMMON_DEFAULTS = {
+    "LearnRateSchedule": "none",
+    "LearnRateDropFactor": 0.1,
+    "LearnRateDropPeriod": 10,
     "L2Regularization": 1e-4,
     "GradientThresholdMethod": "l2norm",
     "GradientThreshold": np.inf,
@@ -37,7 +40,7 @@ COMMON_DEFAULTS = {
 
 #: MATLAB options that lstmkit recognises but does not implement yet.
 NOT_YET = ("ValidationData", "ValidationFrequency", "ValidationPatience", "OutputNetwork",
-           "LearnRateSchedule", "LearnRateDropFactor", "LearnRateDropPeriod", "Plots",
+           "Plots",
            "OutputFcn", "CheckpointPath", "CheckpointFrequency", "CheckpointFrequencyUnit",
            "WorkerLoad", "DispatchInBackground", "BatchNormalizationStatistics",
            "PreprocessingEnvironment", "Metrics", "ObjectiveMetricName", "InputDataFormats",
@@ -118,6 +121,11 @@ def trainingOptions(solverName, *args, **kwargs):
         The solver.
     InitialLearnRate : float
         0.01 for 'sgdm', 0.001 for 'adam' and 'rmsprop'.
+    LearnRateSchedule : {'none', 'piecewise'}, default 'none'
+        'piecewise' multiplies the learning rate by LearnRateDropFactor every
+        LearnRateDropPeriod epochs.
+    LearnRateDropFactor : float in [0, 1], default 0.1
+    LearnRateDropPeriod : int, default 10
     Momentum : float, default 0.9
         'sgdm' only.
     GradientDecayFactor : float, default 0.9
@@ -185,6 +193,16 @@ def _check_option(func, name, value):
         return check_real(func, name, value, low=0.0, high=1.0, high_open=True)
     if name == "Epsilon":
         return check_real(func, name, value, low=0.0, low_open=True)
+    if name == "LearnRateSchedule":
+        if isinstance(value, str) and value.lower() in ("warmup", "polynomial", "exponential",
+                                                         "cosine", "cyclical"):
+            fail(func, f"LearnRateSchedule='{value}' (MATLAB R2024b) is not supported by lstmkit "
+                       f"yet; use 'none' or 'piecewise'.")
+        return check_choice(func, name, value, ("none", "piecewise"))
+    if name == "LearnRateDropFactor":
+        return check_real(func, name, value, low=0.0, high=1.0)
+    if name == "LearnRateDropPeriod":
+        return check_positive_int(func, name, value)
     if name == "L2Regularization":
         return check_real(func, name, value, low=0.0)
     if name == "GradientThresholdMethod":

@@ -227,6 +227,14 @@ def _iterations(options, num_batches, M, N, rng, seqs, targets, input_layer, dty
                 yield epoch, chunk, k == 0
 
 
+def learn_rate_at(options, epoch):
+    """The base learning rate of an epoch (1-based) under the options' schedule."""
+    if options.LearnRateSchedule == "piecewise":
+        drops = (epoch - 1) // options.LearnRateDropPeriod
+        return options.InitialLearnRate * options.LearnRateDropFactor ** drops
+    return options.InitialLearnRate
+
+
 class _Solver:
     """The solver of the options, with its state over the flat parameters."""
 
@@ -342,7 +350,6 @@ def trainNetwork(X, Y, layers, options, *, dtype="float32"):
     N = len(seqs)
     M = min(options.MiniBatchSize, N)
     solver = _Solver(options, params)
-    learn_rate = options.InitialLearnRate
     classification = plan.task == "classification"
     backward_from = len(hidden) - (1 if classification else 0)  # softmax fused into the loss
 
@@ -357,6 +364,7 @@ def trainNetwork(X, Y, layers, options, *, dtype="float32"):
     states = None
     for epoch, chunk, new_batch in _iterations(options, N // M, M, N, rng, seqs, targets,
                                                input_layer, dt):
+        learn_rate = learn_rate_at(options, epoch)
         states = truncate_states([None] * len(hidden) if new_batch else states, chunk.n)
         loss, stat, states = forward_backward(hidden, out_layer, chunk, states, params.grads,
                                               backward_from, dt)
@@ -381,7 +389,7 @@ def trainNetwork(X, Y, layers, options, *, dtype="float32"):
     if table:
         if pending_row is not None:  # MATLAB always prints the last iteration
             table.row(pending_row[0], pending_row[1], time.perf_counter() - start_time,
-                      pending_row[2], pending_row[3], learn_rate)
+                      pending_row[2], pending_row[3], learn_rate_at(options, pending_row[0]))
         table.finish(stop_reason)
     params.detach()
     metric_name = "TrainingAccuracy" if classification else "TrainingRMSE"
