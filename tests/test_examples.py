@@ -1,0 +1,50 @@
+"""The examples run end to end (shortened with --quick) and print their metric."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_example(name, *args, cwd=None):
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name), *args],
+                         capture_output=True, text=True, timeout=600, cwd=cwd)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def number(pattern, text):
+    match = re.search(pattern, text)
+    assert match, text
+    return float(match.group(1))
+
+
+def test_sequence_to_sequence_regression():
+    out = run_example("sequence_to_sequence_regression.py", "--quick")
+    rmse = number(r"Test RMSE at the last time step: ([\d.]+) cycles", out)
+    assert 0 < rmse < 150
+
+
+def test_sequence_to_sequence_classification():
+    out = run_example("sequence_to_sequence_classification.py", "--quick")
+    accuracy = number(r"Per-time-step test accuracy: ([\d.]+)", out)
+    assert 0.2 < accuracy <= 1.0   # better than chance with five classes
+
+
+def test_time_series_forecasting(tmp_path):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "forecast.png"
+    out = run_example("time_series_forecasting.py", "--quick", "--plot", str(plot))
+    closed = number(r"Closed-loop RMSE: ([\d.]+)", out)
+    opened = number(r"Open-loop RMSE: ([\d.]+)", out)
+    assert closed > 0 and opened > 0
+    assert f"Plot written to {plot}" in out and plot.stat().st_size > 10000
+
+
+def test_time_series_forecasting_without_plot():
+    out = run_example("time_series_forecasting.py", "--quick", "--plot", "")
+    assert "Closed-loop RMSE" in out and "Plot written" not in out
