@@ -13,6 +13,7 @@ Sequences are C-by-T (channels by time steps), as in MATLAB.
 """
 
 from ._random import rng
+from .analysis import analyzeNetwork
 from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
 from .layers.bilstm import BiLSTMLayer, bilstmLayer
 from .layers.dropout import DropoutLayer, dropoutLayer
@@ -27,7 +28,10 @@ from .network import SeriesNetwork
 from .prediction import (assembleNetwork, classify, classifyAndUpdateState, predict,
                          predictAndUpdateState, resetState)
 from .training.info import TrainingInfo
+from .io import loadNetwork, saveNetwork
 from .training.options import TrainingOptions, trainingOptions
+from .training.schedules import (cosineLearnRate, cyclicalLearnRate, exponentialLearnRate,
+                                 piecewiseLearnRate, polynomialLearnRate, warmupLearnRate)
 from .training.trainer import trainNetwork
 
 __version__ = "0.1.0"
@@ -37,5 +41,7 @@ __all__ = [
     "fullyConnectedLayer", "softmaxLayer", "classificationLayer", "regressionLayer",
     "trainingOptions", "trainNetwork", "classify", "predict", "predictAndUpdateState",
     "classifyAndUpdateState", "resetState", "assembleNetwork", "japaneseVowelsTrainData",
-    "japaneseVowelsTestData", "rng",
+    "japaneseVowelsTestData", "rng", "saveNetwork", "loadNetwork", "piecewiseLearnRate",
+    "warmupLearnRate", "polynomialLearnRate", "exponentialLearnRate", "cosineLearnRate",
+    "cyclicalLearnRate", "analyzeNetwork",
 ]

@@ -89,34 +89,52 @@ def copy_and_name_layers(func, layers):
     return out
 
 
-def check_layers(func, layers):
-    """Check the order and sizes of a named layer array; return a :class:`Plan`."""
+def check_layers(func, layers, issues=None):
+    """Check the order and sizes of a named layer array; return a :class:`Plan`.
+
+    The first problem is raised as a ``ValueError``; with a list ``issues``,
+    every problem found is appended to it instead (analyzeNetwork) and the
+    plan is still built as far as possible.
+    """
+    def report(message):
+        if issues is None:
+            fail(func, message)
+        issues.append(message)
+
     if not isinstance(layers[0], SequenceInputLayer):
-        fail(func, f"the first layer must be a sequenceInputLayer. Received: layer "
-                   f"'{layers[0].Name}' ({layers[0].type_name}).")
+        report(f"the first layer must be a sequenceInputLayer. Received: layer "
+               f"'{layers[0].Name}' ({layers[0].type_name}).")
     for i, layer in enumerate(layers[1:], 1):
         if isinstance(layer, SequenceInputLayer):
-            fail(func, f"only the first layer may be an input layer; layer {i + 1} "
-                       f"('{layer.Name}') is a sequenceInputLayer too.")
+            report(f"only the first layer may be an input layer; layer {i + 1} "
+                   f"('{layer.Name}') is a sequenceInputLayer too.")
     if not layers[-1].is_output:
-        fail(func, f"the last layer must be an output layer (classificationLayer or "
-                   f"regressionLayer). Received: layer '{layers[-1].Name}' "
-                   f"({layers[-1].type_name}); add classificationLayer() or regressionLayer().")
+        report(f"the last layer must be an output layer (classificationLayer or "
+               f"regressionLayer). Received: layer '{layers[-1].Name}' "
+               f"({layers[-1].type_name}); add classificationLayer() or regressionLayer().")
     for layer in layers[:-1]:
         if layer.is_output:
-            fail(func, f"the output layer '{layer.Name}' must be the last layer.")
+            report(f"the output layer '{layer.Name}' must be the last layer.")
     out_layer = layers[-1]
-    if isinstance(out_layer, ClassificationOutputLayer) and not isinstance(layers[-2], SoftmaxLayer):
-        fail(func, f"classificationLayer '{out_layer.Name}' must follow a softmaxLayer "
-                   f"(cross-entropy needs probabilities); insert softmaxLayer() before it.")
-    size = layers[0].InputSize
+    if isinstance(out_layer, ClassificationOutputLayer) and (
+            len(layers) < 2 or not isinstance(layers[-2], SoftmaxLayer)):
+        report(f"classificationLayer '{out_layer.Name}' must follow a softmaxLayer "
+               f"(cross-entropy needs probabilities); insert softmaxLayer() before it.")
+    size = getattr(layers[0], "InputSize", None)
     is_seq = True
     input_sizes, sequence_in = [size], [True]
     for layer in layers[1:]:
-        layer._check_input(func, size, is_seq)
+        if size is not None:
+            try:
+                layer._check_input(func, size, is_seq)
+            except ValueError as err:
+                if issues is None:
+                    raise
+                issues.append(str(err).split(": ", 1)[1])
         input_sizes.append(size)
         sequence_in.append(is_seq)
-        size = layer._output_size(size)
+        if size is not None and not isinstance(layer, SequenceInputLayer):
+            size = layer._output_size(size)
         is_seq = layer._outputs_sequence(is_seq)
     task = "classification" if isinstance(out_layer, ClassificationOutputLayer) else "regression"
     return Plan(input_sizes, sequence_in, sequence_in[-1], task, input_sizes[-1])

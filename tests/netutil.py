@@ -4,7 +4,8 @@ import numpy as np
 
 from lstmkit import rng, trainingOptions
 from lstmkit.network import truncate_states
-from lstmkit.training.trainer import _prepare_minibatch, forward_backward, prepare_training
+from lstmkit.training.data import prepare_minibatch
+from lstmkit.training.trainer import forward_backward, prepare_training
 
 
 class NetworkProblem:
@@ -20,8 +21,9 @@ class NetworkProblem:
         self.hidden = s.layers[1:-1]
         self.out = s.layers[-1]
         self.backward_from = len(self.hidden) - (1 if s.plan.task == "classification" else 0)
-        self.chunks = _prepare_minibatch(np.arange(len(s.seqs)), s.seqs, s.targets, s.layers[0],
-                                         options, self.dtype)
+        self.chunks = prepare_minibatch(np.arange(len(s.seqs)), s.seqs, s.targets, s.layers[0],
+                                        options.SequenceLength, options.SequencePaddingDirection,
+                                        self.dtype)
 
     @property
     def theta(self):

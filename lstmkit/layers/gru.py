@@ -42,6 +42,21 @@ class GRULayer(RecurrentLayer):
     state_properties = ("HiddenState",)
     gate_rows = 3
 
+    _weight_learnables = (
+        Learnable("InputWeights", "InputWeightsInitializer", "InputWeightsLearnRateFactor",
+                  "InputWeightsL2Factor", 3),
+        Learnable("RecurrentWeights", "RecurrentWeightsInitializer",
+                  "RecurrentWeightsLearnRateFactor", "RecurrentWeightsL2Factor", 3),
+    )
+
+    @property
+    def learnables(self):
+        # a 6H bias holds the input-side and the recurrent-side r, z, h~ blocks
+        repeats = 2 if self.ResetGateMode == RESET_GATE_MODES[2] else 1
+        return self._weight_learnables + (
+            Learnable("Bias", "BiasInitializer", "BiasLearnRateFactor", "BiasL2Factor", 3,
+                      l2_default=0.0, repeats=repeats),)
+
     @property
     def Description(self):
         return f"GRU with {self.NumHiddenUnits} hidden units"
@@ -154,18 +169,8 @@ def gruLayer(numHiddenUnits, *args, **kwargs):
     opts = parse_recurrent_options(func, layer, numHiddenUnits, args, kwargs,
                                    extra=("ResetGateMode",), unavailable=unavailable,
                                    set_bias=False)
-    H = layer.NumHiddenUnits
     layer.Bias = check_column(func, "Bias", opts.get("Bias"), layer._bias_rows())
     layer.BiasInitializer = initializers.check_initializer(
         func, "BiasInitializer", opts.get("BiasInitializer", "zeros"),
         initializers.BIAS_INITIALIZERS)
-    bias_repeats = 2 if layer._bias_rows() == 6 * H else 1
-    layer.learnables = (
-        Learnable("InputWeights", "InputWeightsInitializer", "InputWeightsLearnRateFactor",
-                  "InputWeightsL2Factor", 3),
-        Learnable("RecurrentWeights", "RecurrentWeightsInitializer",
-                  "RecurrentWeightsLearnRateFactor", "RecurrentWeightsL2Factor", 3),
-        Learnable("Bias", "BiasInitializer", "BiasLearnRateFactor", "BiasL2Factor", 3,
-                  l2_default=0.0, repeats=bias_repeats),
-    )
     return finish_recurrent(func, layer, opts)

@@ -105,7 +105,12 @@ class LSTMLayer(RecurrentLayer):
     )
     peephole_learnable = Learnable("PeepholeWeights", "PeepholeWeightsInitializer",
                                    "PeepholeWeightsLearnRateFactor", "PeepholeWeightsL2Factor", 3)
-    learnables = base_learnables
+
+    @property
+    def learnables(self):
+        if self.HasPeepholes:
+            return self.base_learnables + (self.peephole_learnable,)
+        return self.base_learnables
 
     @property
     def Description(self):
@@ -241,7 +246,6 @@ def lstmLayer(numHiddenUnits, *args, **kwargs):
     if peephole_opts and not layer.HasPeepholes:
         fail(func, f"`{peephole_opts[0]}` needs HasPeepholes=true.")
     if layer.HasPeepholes:
-        layer.learnables = LSTMLayer.base_learnables + (LSTMLayer.peephole_learnable,)
         layer.PeepholeWeights = check_column(func, "PeepholeWeights", opts.get("PeepholeWeights"),
                                              3 * H)
         layer.PeepholeWeightsInitializer = initializers.check_initializer(

@@ -1,11 +1,13 @@
 """trainingOptions: MATLAB's training options for 'sgdm', 'adam' and 'rmsprop'."""
 
 import numbers
+import os
 
 import numpy as np
 
 from .._validation import (_show, check_bool, check_choice, check_positive_int, check_real, fail,
                            parse_name_value)
+from .schedules import SCHEDULES, check_schedule
 
 SOLVERS = ("sgdm", "adam", "rmsprop")
 
@@ -30,19 +32,26 @@ COMMON_DEFAULTS = {
     "MiniBatchSize": 128,
     "Verbose": True,
     "VerboseFrequency": 50,
+    "ValidationData": None,
+    "ValidationFrequency": 50,
+    "ValidationPatience": np.inf,
     "Shuffle": "once",
+    "CheckpointPath": "",
+    "CheckpointFrequency": 1,
+    "CheckpointFrequencyUnit": "epoch",
     "ExecutionEnvironment": "auto",
+    "OutputFcn": None,
+    "Plots": "none",
+    "ProgressPlotFile": "training-progress.png",
     "SequenceLength": "longest",
     "SequencePaddingValue": 0.0,
     "SequencePaddingDirection": "right",
     "ResetInputNormalization": True,
+    "OutputNetwork": "auto",
 }
 
 #: MATLAB options that lstmkit recognises but does not implement yet.
-NOT_YET = ("ValidationData", "ValidationFrequency", "ValidationPatience", "OutputNetwork",
-           "Plots",
-           "OutputFcn", "CheckpointPath", "CheckpointFrequency", "CheckpointFrequencyUnit",
-           "WorkerLoad", "DispatchInBackground", "BatchNormalizationStatistics",
+NOT_YET = ("WorkerLoad", "DispatchInBackground", "BatchNormalizationStatistics",
            "PreprocessingEnvironment", "Metrics", "ObjectiveMetricName", "InputDataFormats",
            "TargetDataFormats", "Acceleration")
 
@@ -89,13 +98,26 @@ class TrainingOptions:
 
 
 def _same(a, b):
+    if a is b:
+        return True
     if isinstance(a, float) and isinstance(b, float):
         return a == b or (np.isnan(a) and np.isnan(b))
-    return a == b
+    try:
+        return bool(a == b)
+    except (ValueError, TypeError):  # arrays inside ValidationData
+        return False
 
 
 def format_value(value):
     """MATLAB 'format short' display of an option value."""
+    if value is None:
+        return "[]"
+    if isinstance(value, tuple):
+        return f"{{1×{len(value)} cell}}"
+    if isinstance(value, list):
+        return "{" + ", ".join(format_value(v) for v in value) + "}"
+    if callable(value):
+        return "@" + getattr(value, "__name__", type(value).__name__)
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, str):
@@ -121,9 +143,12 @@ def trainingOptions(solverName, *args, **kwargs):
         The solver.
     InitialLearnRate : float
         0.01 for 'sgdm', 0.001 for 'adam' and 'rmsprop'.
-    LearnRateSchedule : {'none', 'piecewise'}, default 'none'
+    LearnRateSchedule : str, schedule object or list, default 'none'
         'piecewise' multiplies the learning rate by LearnRateDropFactor every
-        LearnRateDropPeriod epochs.
+        LearnRateDropPeriod epochs.  MATLAB R2024b's 'warmup', 'polynomial',
+        'exponential', 'cosine', 'cyclical' use their default parameters; for
+        others pass ``cosineLearnRate(Period=20)`` and the like, or a list that
+        runs one after another (see :mod:`lstmkit.training.schedules`).
     LearnRateDropFactor : float in [0, 1], default 0.1
     LearnRateDropPeriod : int, default 10
     Momentum : float, default 0.9
@@ -155,6 +180,33 @@ def trainingOptions(solverName, *args, **kwargs):
         result in lstmkit.
     Verbose : bool, default True
     VerboseFrequency : int, default 50
+    ValidationData : (XValidation, YValidation), optional
+        Data to validate on during training (MATLAB's ``{XVal, YVal}``), in
+        the forms trainNetwork takes.
+    ValidationFrequency : int, default 50
+        Validate every this many iterations (and at the first and last).
+    ValidationPatience : int or Inf, default Inf
+        Stop when the validation loss has not improved on its best this many
+        validations in a row ("Met validation criterion").
+    OutputNetwork : {'auto', 'last-iteration', 'best-validation-loss'}, default 'auto'
+        'auto' returns the network with the best validation loss when there
+        is ValidationData, else the last one.  'best-validation' is accepted
+        as a synonym of 'best-validation-loss'.
+    Plots : {'none', 'training-progress'}, default 'none'
+        A matplotlib figure like MATLAB's training-progress plot, updated live
+        in an interactive session; without a display it is written to
+        ``ProgressPlotFile`` and the path is printed.  Needs matplotlib.
+    ProgressPlotFile : str, default 'training-progress.png'
+        lstmkit extension: where the plot is written without a display.
+    OutputFcn : callable or list of callables, optional
+        Called as ``f(info)`` before training, after every iteration and at
+        the end; returning True stops training ("Stopped by OutputFcn").
+    CheckpointPath : str, default ''
+        An existing folder: a checkpoint network is saved there (MATLAB's
+        ``net_checkpoint__<iteration>__<date>.mat``) every
+        ``CheckpointFrequency`` ``CheckpointFrequencyUnit``.
+    CheckpointFrequency : int, default 1
+    CheckpointFrequencyUnit : {'epoch', 'iteration'}, default 'epoch'
     ExecutionEnvironment : {'auto', 'cpu'}, default 'auto'
         lstmkit runs on the CPU; 'gpu', 'multi-gpu' and 'parallel' are errors.
     ResetInputNormalization : bool, default True
@@ -176,6 +228,8 @@ def trainingOptions(solverName, *args, **kwargs):
     unavailable.update({n: f"'{n}' is not an option for solver '{solver}'." for n in SOLVER_ONLY
                         if n not in valid})
     given = parse_name_value(func, args, kwargs, valid, unavailable)
+    if given.get("LearnRateSchedule") is not None and not isinstance(given["LearnRateSchedule"], str):
+        given["LearnRateSchedule"] = check_schedule(func, given["LearnRateSchedule"])
     values = {}
     defaults = {**SOLVER_DEFAULTS[solver], **COMMON_DEFAULTS}
     order = [k for k in SOLVER_ONLY if k in SOLVER_DEFAULTS[solver]] + ["InitialLearnRate"] + list(
@@ -183,6 +237,9 @@ def trainingOptions(solverName, *args, **kwargs):
     for name in order:
         value = given.get(name, defaults[name])
         values[name] = _check_option(func, name, value) if name in given else value
+    if values["OutputNetwork"] in ("best-validation-loss", "best-validation") and \
+            values["ValidationData"] is None:
+        fail(func, f"OutputNetwork='{values['OutputNetwork']}' needs ValidationData.")
     return TrainingOptions(solver, values)
 
 
@@ -194,11 +251,59 @@ def _check_option(func, name, value):
     if name == "Epsilon":
         return check_real(func, name, value, low=0.0, low_open=True)
     if name == "LearnRateSchedule":
-        if isinstance(value, str) and value.lower() in ("warmup", "polynomial", "exponential",
-                                                         "cosine", "cyclical"):
-            fail(func, f"LearnRateSchedule='{value}' (MATLAB R2024b) is not supported by lstmkit "
-                       f"yet; use 'none' or 'piecewise'.")
-        return check_choice(func, name, value, ("none", "piecewise"))
+        if isinstance(value, str):
+            check_schedule(func, value)
+            return check_choice(func, name, value, ("none",) + tuple(SCHEDULES))
+        return value  # schedule objects, checked in trainingOptions
+    if name == "ValidationData":
+        if value is None:
+            return None
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            fail(func, f"`ValidationData` must be a pair (XValidation, YValidation), like MATLAB's "
+                       f"{{XValidation, YValidation}}. Received: {_show(value)}.", TypeError)
+        return tuple(value)
+    if name == "ValidationFrequency":
+        return check_positive_int(func, name, value)
+    if name == "ValidationPatience":
+        if isinstance(value, numbers.Real) and np.isinf(value) and value > 0:
+            return np.inf
+        return check_positive_int(func, name, value)
+    if name == "OutputNetwork":
+        return check_choice(func, name, value, ("auto", "last-iteration", "best-validation-loss",
+                                                 "best-validation"))
+    if name == "Plots":
+        choice = check_choice(func, name, value, ("none", "training-progress"))
+        if choice == "training-progress":
+            try:
+                import matplotlib  # noqa: F401
+            except ImportError:
+                fail(func, "Plots='training-progress' needs matplotlib, which is not installed: "
+                           "pip install matplotlib (or pip install \"lstmkit[plot]\").",
+                     ImportError)
+        return choice
+    if name == "ProgressPlotFile":
+        if not isinstance(value, str) or not value:
+            fail(func, f"`ProgressPlotFile` must be a file name (str). Received: {_show(value)}.",
+                 TypeError)
+        return value
+    if name == "OutputFcn":
+        funcs = value if isinstance(value, (list, tuple)) else [value]
+        if value is None or not all(callable(f) for f in funcs):
+            fail(func, f"`OutputFcn` must be a function f(info) or a list of them. "
+                       f"Received: {_show(value)}.", TypeError)
+        return value
+    if name == "CheckpointPath":
+        if not isinstance(value, str):
+            fail(func, f"`CheckpointPath` must be a folder name (str). Received: {_show(value)}.",
+                 TypeError)
+        if value and not os.path.isdir(value):
+            fail(func, f"`CheckpointPath` must be an existing folder. Received: "
+                       f"CheckpointPath={value!r}, which does not exist.")
+        return value
+    if name == "CheckpointFrequency":
+        return check_positive_int(func, name, value)
+    if name == "CheckpointFrequencyUnit":
+        return check_choice(func, name, value, ("epoch", "iteration"))
     if name == "LearnRateDropFactor":
         return check_real(func, name, value, low=0.0, high=1.0)
     if name == "LearnRateDropPeriod":

@@ -1,23 +1,24 @@
-"""trainNetwork: mini-batching, the training step and the solver loop."""
+"""trainNetwork: the training loop, validation, stopping, checkpoints and progress output."""
 
+import datetime
+import os
 import time
 import warnings
 
 import numpy as np
 
-from .._data import (as_label_sequences, as_labels, as_response_sequences, as_responses,
-                     as_sequences, check_sequences)
-from .._packing import PackedBatch
+from .._data import as_sequences, check_sequences
 from .._random import global_rng
 from .._validation import _show, fail
 from ..kernels import solvers as solver_kernels
 from ..layers.base import expand_factor
 from ..layers.recurrent import RecurrentLayer
-from ..network import (SeriesNetwork, check_carried_state, check_layers, chunk_bounds,
-                       copy_and_name_layers, hidden_forward, truncate_states,
-                       truncate_to_shortest)
+from ..network import (SeriesNetwork, check_carried_state, check_layers, copy_and_name_layers,
+                       hidden_forward, truncate_states)
+from .data import make_targets, prepare_minibatch
 from .info import TrainingInfo
 from .options import TrainingOptions
+from .schedules import ScheduleRunner, check_schedule
 from .verbose import VerboseTable
 
 _SOLVER_CODES = {"sgdm": solver_kernels.SGDM, "adam": solver_kernels.ADAM,
@@ -78,116 +79,6 @@ class ParameterVector:
             setattr(self._layers[i], lb.name, self.theta[lo:hi].reshape(shape).copy())
 
 
-class _Chunk:
-    """One training iteration's data: a packed chunk of a mini-batch."""
-
-    __slots__ = ("batch", "x", "target", "row_scale", "n")
-
-    def __init__(self, batch, x, target, row_scale, n):
-        self.batch, self.x, self.target, self.row_scale, self.n = batch, x, target, row_scale, n
-
-
-class _Targets:
-    """Training targets of one task kind, indexable per observation."""
-
-    def __init__(self, kind, values, num_outputs):
-        self.kind = kind              # 'label', 'label-sequence', 'response', 'response-sequence'
-        self.values = values          # int array / list of int arrays / float array / list
-        self.num_outputs = num_outputs
-
-
-def _class_indices(func, labels, classes, name="Y"):
-    """Map labels to indices into ``classes``; unknown labels are an error."""
-    if classes.dtype.kind != labels.dtype.kind and not (
-            classes.dtype.kind in "iu" and labels.dtype.kind in "iu"):
-        fail(func, f"the labels in `{name}` are {labels.dtype.kind == 'U' and 'str' or 'int'} but "
-                   f"the classificationLayer's Classes are "
-                   f"{classes.dtype.kind == 'U' and 'str' or 'int'}.", TypeError)
-    sorter = np.argsort(classes)
-    pos = np.searchsorted(classes, labels, sorter=sorter)
-    pos = np.clip(pos, 0, classes.size - 1)
-    idx = sorter[pos]
-    bad = classes[idx] != labels
-    if np.any(bad):
-        unknown = np.unique(labels[bad])[:5].tolist()
-        fail(func, f"`{name}` contains labels {unknown} that are not in the classificationLayer's "
-                   f"Classes {classes.tolist()}.")
-    return idx.astype(np.int64)
-
-
-def _make_targets(func, Y, seqs, single, plan, out_layer):
-    n = len(seqs)
-    if plan.task == "classification":
-        if plan.output_is_sequence:
-            labels = as_label_sequences(func, Y, seqs, single)
-            everything = np.concatenate(labels)
-        else:
-            labels = as_labels(func, Y, n)
-            everything = labels
-        if out_layer.Classes is None:
-            out_layer.Classes = np.unique(everything)
-        classes = out_layer.Classes
-        if len(classes) != plan.num_outputs:
-            fail(func, f"the training labels have {len(classes)} classes but the layer before the "
-                       f"softmax outputs {plan.num_outputs} values; use "
-                       f"fullyConnectedLayer({len(classes)}) as the last fully connected layer.")
-        if plan.output_is_sequence:
-            values = [_class_indices(func, lab, classes) for lab in labels]
-            return _Targets("label-sequence", values, len(classes))
-        return _Targets("label", _class_indices(func, labels, classes), len(classes))
-    if plan.output_is_sequence:
-        values = as_response_sequences(func, Y, seqs, single)
-        R = values[0].shape[0]
-    else:
-        values = as_responses(func, Y, n)
-        R = values.shape[1]
-    if R != plan.num_outputs:
-        fail(func, f"the responses have {R} channels but the layer before the regressionLayer "
-                   f"outputs {plan.num_outputs} values; use fullyConnectedLayer({R}) as the last "
-                   f"fully connected layer.")
-    return _Targets("response-sequence" if plan.output_is_sequence else "response", values, R)
-
-
-def _prepare_minibatch(indices, seqs, targets, input_layer, options, dtype):
-    """Pack one mini-batch into the chunks that are its training iterations."""
-    part = [seqs[i] for i in indices]
-    tvals = None
-    if targets.kind in ("label-sequence", "response-sequence"):
-        tvals = [targets.values[i] for i in indices]
-    if options.SequenceLength == "shortest":
-        part, L = truncate_to_shortest(part, options.SequencePaddingDirection)
-        if tvals is not None:
-            if options.SequencePaddingDirection == "right":
-                tvals = [t[..., :L] for t in tvals]
-            else:
-                tvals = [t[..., t.shape[-1] - L:] for t in tvals]
-    full = PackedBatch([s.shape[1] for s in part])
-    ordered = [part[k] for k in full.order]
-    sorted_idx = np.asarray(indices)[full.order]
-    chunk = options.SequenceLength if isinstance(options.SequenceLength, int) else None
-    chunks = []
-    for start, stop, n in chunk_bounds(full.lengths, chunk):
-        sub = [s[:, start:stop] for s in ordered[:n]]
-        batch = PackedBatch([s.shape[1] for s in sub])
-        x = input_layer._normalize(batch.pack(sub, np.float64), dtype)
-        if targets.kind == "label":
-            target = targets.values[sorted_idx[:n]]
-            scale = np.full(n, 1.0 / n)
-        elif targets.kind == "response":
-            target = np.ascontiguousarray(targets.values[sorted_idx[:n]], dtype=dtype)
-            scale = np.full(n, 1.0 / n)
-        else:
-            tsub = [tvals[full.order[k]][..., start:stop] for k in range(n)]
-            if targets.kind == "label-sequence":
-                target = np.concatenate(tsub)[batch.rows]
-                scale = np.full(batch.num_rows, 1.0 / n)
-            else:
-                target = batch.pack(tsub, dtype)
-                scale = 1.0 / (n * batch.lengths[batch.row_sequence])
-        chunks.append(_Chunk(batch, x, target, scale.astype(dtype), n))
-    return chunks
-
-
 def forward_backward(hidden, out_layer, chunk, states, grads, backward_from, dtype):
     """Loss and gradients of one chunk.
 
@@ -203,36 +94,6 @@ def forward_backward(hidden, out_layer, chunk, states, grads, backward_from, dty
     for i in range(backward_from - 1, -1, -1):
         dy = hidden[i]._backward(dy, caches[i], grads[i], i > 0)
     return loss, stat, states
-
-
-def _iterations(options, num_batches, M, N, rng, seqs, targets, input_layer, dtype):
-    """Yield ``(epoch, chunk, new_batch)`` for every training iteration.
-
-    A mini-batch gives one chunk, or several with an integer SequenceLength
-    (``new_batch`` is True on its first chunk: the carried state restarts).
-    Mini-batches are packed once and reused while the order does not change
-    (Shuffle 'once' or 'never'); 'every-epoch' reshuffles and repacks.
-    """
-    order = rng.permutation(N) if options.Shuffle == "once" else np.arange(N)
-    cache = {}
-    for epoch in range(1, options.MaxEpochs + 1):
-        if options.Shuffle == "every-epoch":
-            order = rng.permutation(N)
-            cache.clear()
-        for b in range(num_batches):
-            if b not in cache:
-                cache[b] = _prepare_minibatch(order[b * M:(b + 1) * M], seqs, targets,
-                                              input_layer, options, dtype)
-            for k, chunk in enumerate(cache[b]):
-                yield epoch, chunk, k == 0
-
-
-def learn_rate_at(options, epoch):
-    """The base learning rate of an epoch (1-based) under the options' schedule."""
-    if options.LearnRateSchedule == "piecewise":
-        drops = (epoch - 1) // options.LearnRateDropPeriod
-        return options.InitialLearnRate * options.LearnRateDropFactor ** drops
-    return options.InitialLearnRate
 
 
 class _Solver:
@@ -296,7 +157,17 @@ def prepare_training(func, X, Y, layers, options, dtype):
     if isinstance(options.SequenceLength, int):
         check_carried_state(func, layers, "SequenceLength as an integer (chunks)")
     check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
-    targets = _make_targets(func, Y, seqs, single, plan, out_layer)
+    targets = make_targets(func, Y, seqs, single, plan, out_layer)
+    validation = None
+    if options.ValidationData is not None:
+        Xv, Yv = options.ValidationData
+        vseqs, vsingle = as_sequences(func, Xv, name="XValidation")
+        check_sequences(func, vseqs, input_layer.InputSize, input_layer.MinLength,
+                        name="XValidation")
+        validation = (vseqs, make_targets(func, Yv, vseqs, vsingle, plan, out_layer,
+                                          name="YValidation"))
+    schedule = check_schedule(func, options.LearnRateSchedule, options.LearnRateDropFactor,
+                              options.LearnRateDropPeriod)
     normalizing = input_layer.Normalization != "none" and (
         options.ResetInputNormalization or bool(input_layer._missing_statistics()))
     if normalizing:
@@ -306,7 +177,271 @@ def prepare_training(func, X, Y, layers, options, dtype):
         layer._initialize(size, rng)
     params = ParameterVector(layers[1:-1], dt)
     return TrainingSetup(layers=layers, plan=plan, seqs=seqs, targets=targets, params=params,
-                         normalizing=normalizing)
+                         normalizing=normalizing, validation=validation, schedule=schedule)
+
+
+class OutputFcnInfo(dict):
+    """The info MATLAB passes to an OutputFcn, readable as attributes or keys.
+
+    Fields: Epoch, Iteration, TimeSinceStart, TrainingLoss, ValidationLoss,
+    BaseLearnRate, TrainingAccuracy, TrainingRMSE, ValidationAccuracy,
+    ValidationRMSE, State ('start', 'iteration' or 'done').  Fields that do
+    not apply are None (MATLAB's ``[]``).
+    """
+
+    __getattr__ = dict.__getitem__
+
+
+class _TrainingRun:
+    """One call of trainNetwork: the loop and everything that watches it."""
+
+    def __init__(self, setup, options):
+        self.s = setup
+        self.options = options
+        self.layers = setup.layers
+        self.hidden = setup.layers[1:-1]
+        self.out = setup.layers[-1]
+        self.params = setup.params
+        self.dtype = setup.params.theta.dtype
+        self.classification = setup.plan.task == "classification"
+        self.backward_from = len(self.hidden) - (1 if self.classification else 0)
+        self.solver = _Solver(options, setup.params)
+        self.schedule = ScheduleRunner(setup.schedule)
+        self.rng = global_rng()
+        self.history = {"loss": [], "metric": [], "rate": [], "val_iteration": [],
+                        "val_loss": [], "val_metric": [], "final_val_metric": np.nan}
+        self.best = None  # (validation loss, iteration, theta copy)
+        self.bad_validations = 0
+        self.iteration = 0
+        self.epoch = 1
+        self.start = time.perf_counter()
+        self.stop_reason = "Max epochs completed"
+        self.output_fcns = ([] if options.OutputFcn is None else
+                            list(options.OutputFcn) if isinstance(options.OutputFcn, (list, tuple))
+                            else [options.OutputFcn])
+        self.table = VerboseTable(setup.plan.task, setup.validation is not None) \
+            if options.Verbose else None
+        self.plot = None
+        if options.Plots == "training-progress":
+            from .progress import ProgressPlot
+            self.plot = ProgressPlot(setup.plan.task, setup.validation is not None,
+                                     options.ProgressPlotFile)
+        self.val_chunks = None
+        if setup.validation is not None:
+            vseqs, vtargets = setup.validation
+            M = options.MiniBatchSize
+            self.val_chunks = [c for lo in range(0, len(vseqs), M) for c in prepare_minibatch(
+                np.arange(lo, min(lo + M, len(vseqs))), vseqs, vtargets, self.layers[0],
+                "longest", "right", self.dtype, num_total=len(vseqs))]
+
+    # -- the loop -------------------------------------------------------------------
+    def run(self):
+        options = self.options
+        if self.table:
+            self.table.start(self.s.normalizing)
+        pending = None  # the last iteration's row, printed at the end if not yet
+        try:
+            if self._call_output_fcns("start"):
+                self.stop_reason = "Stopped by OutputFcn"
+                return self._finish(pending)
+            states = None
+            for epoch, chunk, new_batch, epoch_end in self._iterations():
+                if epoch != self.epoch and self.plot:
+                    self.plot.new_epoch(self.iteration + 1)
+                self.epoch = epoch
+                rate = options.InitialLearnRate * self.schedule.factor(epoch, self.iteration + 1)
+                states = truncate_states([None] * len(self.hidden) if new_batch else states,
+                                         chunk.n)
+                loss, stat, states = forward_backward(self.hidden, self.out, chunk, states,
+                                                      self.params.grads, self.backward_from,
+                                                      self.dtype)
+                norm = self.solver.regularize_and_threshold()
+                if not (np.isfinite(loss) and np.isfinite(norm)):
+                    self.stop_reason = (f"Training loss or gradient is not finite at iteration "
+                                        f"{self.iteration + 1}; the network of iteration "
+                                        f"{self.iteration} was kept")
+                    warnings.warn(f"trainNetwork: {self.stop_reason}.", RuntimeWarning,
+                                  stacklevel=3)
+                    break
+                self.solver.step(rate, self.iteration + 1)
+                self.iteration += 1
+                rows = chunk.target.shape[0]
+                metric = self._metric(stat, rows)
+                self.history["loss"].append(float(loss))
+                self.history["metric"].append(metric)
+                self.history["rate"].append(rate)
+                validated = False
+                if self.val_chunks is not None and (
+                        self.iteration == 1 or self.iteration % options.ValidationFrequency == 0):
+                    self._validate()
+                    validated = True
+                row = (epoch, self.iteration, metric, float(loss), rate)
+                pending = row
+                if self.table and (self.iteration == 1 or validated or
+                                   self.iteration % options.VerboseFrequency == 0):
+                    self._print_row(row)
+                    pending = None
+                if self.plot:
+                    self.plot.update(self.history)
+                if self._call_output_fcns("iteration"):
+                    self.stop_reason = "Stopped by OutputFcn"
+                    break
+                if options.CheckpointPath and self._checkpoint_due(epoch_end):
+                    self._save_checkpoint()
+                if epoch_end and self.plot:
+                    self.plot.checkpoint(self.history)
+                if self.bad_validations >= options.ValidationPatience:
+                    self.stop_reason = "Met validation criterion"
+                    break
+        except KeyboardInterrupt:
+            self.stop_reason = "Stopped manually"
+        return self._finish(pending)
+
+    def _iterations(self):
+        """Yield ``(epoch, chunk, new_batch, epoch_end)`` for every iteration."""
+        s, options = self.s, self.options
+        N = len(s.seqs)
+        M = min(options.MiniBatchSize, N)
+        num_batches = N // M
+        order = self.rng.permutation(N) if options.Shuffle == "once" else np.arange(N)
+        cache = {}
+        for epoch in range(1, options.MaxEpochs + 1):
+            if options.Shuffle == "every-epoch":
+                order = self.rng.permutation(N)
+                cache.clear()
+            for b in range(num_batches):
+                if b not in cache:
+                    cache[b] = prepare_minibatch(order[b * M:(b + 1) * M], s.seqs, s.targets,
+                                                 self.layers[0], options.SequenceLength,
+                                                 options.SequencePaddingDirection, self.dtype)
+                chunks = cache[b]
+                for k, chunk in enumerate(chunks):
+                    yield (epoch, chunk, k == 0,
+                           b == num_batches - 1 and k == len(chunks) - 1)
+
+    # -- pieces -------------------------------------------------------------------------
+    def _metric(self, stat, rows):
+        if self.classification:
+            return 100.0 * stat / rows
+        return float(np.sqrt(stat / (rows * self.s.plan.num_outputs)))
+
+    def _evaluate(self):
+        """Loss and accuracy/RMSE of the current network on the validation data."""
+        loss, stat, rows = 0.0, 0.0, 0
+        for chunk in self.val_chunks:
+            y, _, _ = hidden_forward(self.hidden, chunk.x, chunk.batch, [None] * len(self.hidden),
+                                     False, self.dtype)
+            part, _, st = self.out._loss(y, chunk.target, chunk.row_scale, self.dtype)
+            loss += part
+            stat += st
+            rows += chunk.target.shape[0]
+        return float(loss), self._metric(stat, rows)
+
+    def _validate(self):
+        loss, metric = self._evaluate()
+        h = self.history
+        h["val_iteration"].append(self.iteration)
+        h["val_loss"].append(loss)
+        h["val_metric"].append(metric)
+        if self.best is None or loss < self.best[0]:
+            self.best = (loss, self.iteration, self.params.theta.copy(), metric)
+            self.bad_validations = 0
+        else:
+            self.bad_validations += 1
+
+    def _print_row(self, row):
+        epoch, iteration, metric, loss, rate = row
+        vm = vl = None
+        h = self.history
+        if h["val_iteration"] and h["val_iteration"][-1] == iteration:
+            vm, vl = h["val_metric"][-1], h["val_loss"][-1]
+        self.table.row(epoch, iteration, time.perf_counter() - self.start, metric, loss, rate,
+                       vm, vl)
+
+    def _info(self, state):
+        h = self.history
+        last = bool(h["loss"]) and state != "start"
+        validated = bool(h["val_iteration"]) and h["val_iteration"][-1] == self.iteration
+        metric_key = "Accuracy" if self.classification else "RMSE"
+        other = "RMSE" if self.classification else "Accuracy"
+        return OutputFcnInfo({
+            "Epoch": self.epoch, "Iteration": self.iteration,
+            "TimeSinceStart": time.perf_counter() - self.start,
+            "TrainingLoss": h["loss"][-1] if last else None,
+            "ValidationLoss": h["val_loss"][-1] if validated else None,
+            "BaseLearnRate": h["rate"][-1] if last else None,
+            f"Training{metric_key}": h["metric"][-1] if last else None,
+            f"Training{other}": None,
+            f"Validation{metric_key}": h["val_metric"][-1] if validated else None,
+            f"Validation{other}": None,
+            "State": state,
+        })
+
+    def _call_output_fcns(self, state):
+        stop = False
+        for fcn in self.output_fcns:
+            if fcn(self._info(state)):
+                stop = True
+        return stop
+
+    def _checkpoint_due(self, epoch_end):
+        o = self.options
+        if o.CheckpointFrequencyUnit == "iteration":
+            return self.iteration % o.CheckpointFrequency == 0
+        return epoch_end and self.epoch % o.CheckpointFrequency == 0
+
+    def _save_checkpoint(self):
+        from ..io import saveNetwork
+        stamp = datetime.datetime.now().strftime("%Y_%m_%d__%H_%M_%S")
+        name = os.path.join(self.options.CheckpointPath,
+                            f"net_checkpoint__{self.iteration}__{stamp}.mat")
+        saveNetwork(SeriesNetwork(self.layers, self.s.plan, self.dtype), name)
+
+    def _finish(self, pending):
+        h = self.history
+        if self.val_chunks is not None and self.iteration > 0 and (
+                not h["val_iteration"] or h["val_iteration"][-1] != self.iteration):
+            self._validate()       # MATLAB validates at the final iteration too
+            if pending is not None or self.table:
+                pending = (self.epoch, self.iteration, h["metric"][-1], h["loss"][-1],
+                           h["rate"][-1])
+        output = self.options.OutputNetwork
+        use_best = self.best is not None and (
+            output in ("best-validation-loss", "best-validation") or
+            (output == "auto" and self.val_chunks is not None))
+        final_iteration = self.iteration
+        final_loss = final_metric = np.nan
+        if self.best is not None:
+            final_loss, final_metric = h["val_loss"][-1], h["val_metric"][-1]
+        if use_best:
+            final_loss, final_iteration, theta, final_metric = self.best
+            self.params.theta[:] = theta
+        h["final_val_metric"] = final_metric
+        if self.table:
+            if pending is not None:  # MATLAB always prints the last iteration
+                self._print_row(pending)
+            self.table.finish(self.stop_reason)
+        if self.plot:
+            self.plot.finish(h, self.stop_reason, time.perf_counter() - self.start)
+        self._call_output_fcns("done")
+        self.params.detach()
+        return SeriesNetwork(self.layers, self.s.plan, self.dtype,
+                             self._training_info(final_loss, final_metric, final_iteration))
+
+    def _training_info(self, final_loss, final_metric, final_iteration):
+        h = self.history
+        n = len(h["loss"])
+        val_loss, val_metric = np.full(n, np.nan), np.full(n, np.nan)
+        idx = np.asarray(h["val_iteration"], dtype=np.int64) - 1
+        val_loss[idx] = h["val_loss"]
+        val_metric[idx] = h["val_metric"]
+        m = "Accuracy" if self.classification else "RMSE"
+        return TrainingInfo(**{
+            "TrainingLoss": np.array(h["loss"]), f"Training{m}": np.array(h["metric"]),
+            "ValidationLoss": val_loss, f"Validation{m}": val_metric,
+            "BaseLearnRate": np.array(h["rate"]), "FinalValidationLoss": float(final_loss),
+            f"FinalValidation{m}": float(final_metric),
+            "OutputNetworkIteration": int(final_iteration), "StopReason": self.stop_reason})
 
 
 def trainNetwork(X, Y, layers, options, *, dtype="float32"):
@@ -324,10 +459,10 @@ def trainNetwork(X, Y, layers, options, *, dtype="float32"):
         Sequence-to-one regression: an N-by-R array.
         Sequence-to-sequence regression: a list of R-by-T arrays (one R-by-T
         array when X is one sequence).
-    layers : list of layers
+    layers : list of layers, or a SeriesNetwork
         ``[sequenceInputLayer(...), ..., classificationLayer()]``.  The list and
         its layers are not modified; weights given on the layers are the initial
-        values.
+        values (so ``net.Layers`` of a checkpoint resumes training).
     options : TrainingOptions
         From :func:`trainingOptions`.
     dtype : {'float32', 'float64'}, default 'float32'
@@ -337,62 +472,19 @@ def trainNetwork(X, Y, layers, options, *, dtype="float32"):
     Returns
     -------
     SeriesNetwork
-        The trained network; ``net.TrainingInfo`` holds MATLAB's second output
-        (TrainingLoss, TrainingAccuracy or TrainingRMSE, BaseLearnRate).
-    """
-    func = "trainNetwork"
-    setup = prepare_training(func, X, Y, layers, options, dtype)
-    layers, plan, seqs, targets, params, normalizing = (
-        setup.layers, setup.plan, setup.seqs, setup.targets, setup.params, setup.normalizing)
-    dt = params.theta.dtype
-    input_layer, hidden, out_layer = layers[0], layers[1:-1], layers[-1]
-    rng = global_rng()
-    N = len(seqs)
-    M = min(options.MiniBatchSize, N)
-    solver = _Solver(options, params)
-    classification = plan.task == "classification"
-    backward_from = len(hidden) - (1 if classification else 0)  # softmax fused into the loss
+        The trained network; ``net.TrainingInfo`` holds MATLAB's second output:
+        TrainingLoss, TrainingAccuracy or TrainingRMSE, ValidationLoss,
+        ValidationAccuracy or ValidationRMSE (NaN where no validation ran),
+        BaseLearnRate, FinalValidationLoss, FinalValidationAccuracy or
+        FinalValidationRMSE, OutputNetworkIteration and StopReason.
 
-    losses, metrics, rates = [], [], []
-    table = VerboseTable(plan.task) if options.Verbose else None
-    if table:
-        table.start(normalizing)
-    start_time = time.perf_counter()
-    iteration = 0
-    stop_reason = "Max epochs completed"
-    pending_row = None
-    states = None
-    for epoch, chunk, new_batch in _iterations(options, N // M, M, N, rng, seqs, targets,
-                                               input_layer, dt):
-        learn_rate = learn_rate_at(options, epoch)
-        states = truncate_states([None] * len(hidden) if new_batch else states, chunk.n)
-        loss, stat, states = forward_backward(hidden, out_layer, chunk, states, params.grads,
-                                              backward_from, dt)
-        norm = solver.regularize_and_threshold()
-        iteration += 1
-        if not (np.isfinite(loss) and np.isfinite(norm)):
-            stop_reason = (f"Training loss or gradient is not finite at iteration {iteration}; "
-                           f"the network of iteration {iteration - 1} was kept")
-            warnings.warn(f"trainNetwork: {stop_reason}.", RuntimeWarning, stacklevel=2)
-            break
-        solver.step(learn_rate, iteration)
-        rows = chunk.target.shape[0]
-        metric = 100.0 * stat / rows if classification else float(
-            np.sqrt(stat / (rows * plan.num_outputs)))
-        losses.append(loss)
-        metrics.append(metric)
-        rates.append(learn_rate)
-        pending_row = (epoch, iteration, metric, loss)
-        if table and (iteration == 1 or iteration % options.VerboseFrequency == 0):
-            table.row(epoch, iteration, time.perf_counter() - start_time, metric, loss, learn_rate)
-            pending_row = None
-    if table:
-        if pending_row is not None:  # MATLAB always prints the last iteration
-            table.row(pending_row[0], pending_row[1], time.perf_counter() - start_time,
-                      pending_row[2], pending_row[3], learn_rate_at(options, pending_row[0]))
-        table.finish(stop_reason)
-    params.detach()
-    metric_name = "TrainingAccuracy" if classification else "TrainingRMSE"
-    info = TrainingInfo(**{"TrainingLoss": np.array(losses), metric_name: np.array(metrics),
-                           "BaseLearnRate": np.array(rates), "StopReason": stop_reason})
-    return SeriesNetwork(layers, plan, dt, info)
+    Notes
+    -----
+    Training stops at MaxEpochs, when the validation loss has not improved
+    ValidationPatience times ("Met validation criterion"), when an OutputFcn
+    returns True ("Stopped by OutputFcn"), on Ctrl-C ("Stopped manually"), or
+    when the loss or gradient stops being finite.  In every case the network
+    returned is a complete one: updates are applied whole or not at all.
+    """
+    setup = prepare_training("trainNetwork", X, Y, layers, options, dtype)
+    return _TrainingRun(setup, options).run()

@@ -1,0 +1,105 @@
+"""analyzeNetwork: a text version of MATLAB's network analyzer."""
+
+import numpy as np
+
+from ._validation import _show, fail
+from .layers.base import Layer
+from .network import SeriesNetwork, check_layers, copy_and_name_layers
+
+
+class NetworkAnalysis:
+    """What :func:`analyzeNetwork` found.
+
+    Attributes
+    ----------
+    LayerInfo : list of dict
+        Per layer: Name, Type, Activations, Learnables (name -> size tuple),
+        NumLearnables.
+    TotalLearnables : int
+    Issues : list of str
+        Problems that would stop trainNetwork or assembleNetwork (empty when
+        the layers are fine).
+    """
+
+    def __init__(self, layer_info, issues):
+        self.LayerInfo = layer_info
+        self.TotalLearnables = int(sum(row["NumLearnables"] for row in layer_info))
+        self.Issues = issues
+
+    @property
+    def NumErrors(self):
+        return len(self.Issues)
+
+    def __repr__(self):
+        rows = [(str(i), f"'{r['Name']}'", r["Type"], r["Activations"],
+                 ", ".join(f"{k} {'×'.join(map(str, v))}" for k, v in r["Learnables"].items())
+                 or "-",
+                 f"{r['NumLearnables']:,}" if r["NumLearnables"] else "")
+                for i, r in enumerate(self.LayerInfo, 1)]
+        head = ("#", "Name", "Type", "Activations", "Learnables", "Total")
+        widths = [max(len(x[c]) for x in rows + [head]) for c in range(6)]
+        fmt = "  ".join([f"{{:>{widths[0]}}}"] + [f"{{:<{w}}}" for w in widths[1:]])
+        lines = [f"Network analysis: {len(self.LayerInfo)} layers, "
+                 f"{self.TotalLearnables:,} learnables, {self.NumErrors} "
+                 f"error{'s' if self.NumErrors != 1 else ''}.", "",
+                 "   " + fmt.format(*head).rstrip()]
+        lines += ["   " + fmt.format(*r).rstrip() for r in rows]
+        if self.Issues:
+            lines += ["", "Errors:"] + [f"  - {issue}" for issue in self.Issues]
+        return "\n".join(lines)
+
+    __str__ = __repr__
+
+
+def analyzeNetwork(layers, *, Print=True):
+    """Check a layer array or network and show its activations and learnables.
+
+    MATLAB's ``analyzeNetwork`` opens an app; lstmkit prints the same
+    information as a table: every layer's activation size (``12(C) × 1(B) ×
+    1(T)`` for a sequence of 12 channels, ``100(C) × 1(B)`` for one vector per
+    observation) and its learnables with their sizes and counts, then the
+    errors that would stop training (size mismatches, a missing output
+    layer, ...), all found before any training.
+
+    Parameters
+    ----------
+    layers : list of layers or SeriesNetwork
+    Print : bool, default True
+        Print the report (it is also the returned object's text).
+
+    Returns
+    -------
+    NetworkAnalysis
+    """
+    func = "analyzeNetwork"
+    if not isinstance(layers, (list, tuple, SeriesNetwork, Layer)):
+        fail(func, f"`layers` must be a list of layers or a network. Received: {_show(layers)}.",
+             TypeError)
+    layers = copy_and_name_layers(func, layers)
+    issues = []
+    plan = check_layers(func, layers, issues)
+    info = []
+    for layer, size, seq in zip(layers, plan.input_sizes, plan.sequence_in):
+        out_size = layer.InputSize if layer is layers[0] else (
+            None if size is None else layer._output_size(size))
+        out_seq = layer._outputs_sequence(seq)
+        if layer.is_output:
+            activations = "-"
+        elif out_size is None:
+            activations = "?"
+        else:
+            activations = f"{out_size}(C) × 1(B)" + (" × 1(T)" if out_seq else "")
+        learnables = {}
+        for lb in layer.learnables:
+            value = getattr(layer, lb.name)
+            if value is not None:
+                learnables[lb.name] = tuple(np.shape(value))
+            elif size is not None:
+                learnables[lb.name] = layer._learnable_shape(lb.name, size)[0]
+        info.append({"Name": layer.Name, "Type": layer.type_name, "Activations": activations,
+                     "Learnables": learnables,
+                     "NumLearnables": int(sum(np.prod(s) for s in learnables.values()))})
+    result = NetworkAnalysis(info, issues)
+    if Print:
+        print(result)
+    return result

@@ -1,0 +1,210 @@
+"""saveNetwork and loadNetwork: networks as plain MAT-files, without pickle.
+
+The file is a MATLAB MAT-file (``scipy.io.savemat``) a MATLAB user can open:
+
+* ``lstmkit_format``: the format name and version;
+* ``lstmkit_meta``: a JSON text with every layer's class and configuration,
+  the network's precision and the scalar training information;
+* one numeric variable per learnable, statistic or state, named
+  ``layer<k>_<Property>`` (``layer2_InputWeights``, ``layer1_Mean``, ...), and
+  ``TrainingInfo_<Field>`` for the training history.
+
+Loading reads only numbers and JSON text and maps class names through a fixed
+table, so it never executes code from the file.  A file is written to a
+temporary name in the same folder and then renamed, so an interrupted save
+leaves any earlier file intact.
+"""
+
+import json
+import os
+import tempfile
+
+import numpy as np
+import scipy.io
+
+from ._validation import _show, fail
+from .layers.base import Layer
+from .layers.bilstm import BiLSTMLayer
+from .layers.dropout import DropoutLayer
+from .layers.fully_connected import FullyConnectedLayer
+from .layers.gru import GRULayer
+from .layers.lstm import LSTMLayer
+from .layers.output import ClassificationOutputLayer, RegressionOutputLayer
+from .layers.sequence_input import SequenceInputLayer
+from .layers.softmax import SoftmaxLayer
+from .network import SeriesNetwork, check_layers
+from .training.info import TrainingInfo
+
+FORMAT = "lstmkit-network"
+VERSION = 1
+
+LAYER_CLASSES = {cls.__name__: cls for cls in (
+    SequenceInputLayer, LSTMLayer, BiLSTMLayer, GRULayer, DropoutLayer, FullyConnectedLayer,
+    SoftmaxLayer, ClassificationOutputLayer, RegressionOutputLayer)}
+
+
+class MissingFunction:
+    """Stands for a user function (an initializer) that a saved file cannot hold."""
+
+    def __init__(self, name):
+        self.__name__ = name
+
+    def __call__(self, *args, **kwargs):
+        raise ValueError(f"the function '{self.__name__}' was not saved with the network; set "
+                         f"the layer's initializer again before initializing new weights.")
+
+    def __repr__(self):
+        return f"<unsaved function {self.__name__}>"
+
+
+def _encode(value, arrays, key):
+    """JSON-ready form of a property; float arrays go to ``arrays[key]``."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f":
+            arrays[key] = value
+            return {"__array__": key, "shape": list(value.shape)}
+        return {"__values__": value.tolist(), "dtype": value.dtype.str}
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
+        return value.item()
+    if isinstance(value, dict):
+        return {"__dict__": {k: _encode(v, arrays, f"{key}_{k}") for k, v in value.items()}}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v, arrays, f"{key}_{i}") for i, v in enumerate(value)]
+    if callable(value):
+        return {"__function__": getattr(value, "__name__", "function")}
+    return value
+
+
+def _decode(value, arrays, filename):
+    if isinstance(value, dict):
+        if "__array__" in value:
+            name = value["__array__"]
+            if name not in arrays:
+                fail("loadNetwork", f"'{filename}' is corrupted: the variable '{name}' is missing.")
+            arr = np.asarray(arrays[name])
+            shape = tuple(value["shape"])
+            if arr.size != int(np.prod(shape)):
+                fail("loadNetwork", f"'{filename}' is corrupted: '{name}' has {arr.size} values, "
+                                    f"expected {'-by-'.join(map(str, shape))}.")
+            return np.ascontiguousarray(arr.reshape(shape))
+        if "__values__" in value:
+            return np.array(value["__values__"], dtype=np.dtype(value["dtype"]))
+        if "__dict__" in value:
+            return {k: _decode(v, arrays, filename) for k, v in value["__dict__"].items()}
+        if "__function__" in value:
+            return MissingFunction(value["__function__"])
+        fail("loadNetwork", f"'{filename}' is corrupted: unexpected entry {list(value)[:3]}.")
+    if isinstance(value, list):
+        return [_decode(v, arrays, filename) for v in value]
+    return value
+
+
+def saveNetwork(net, filename):
+    """Save a network to a MAT-file (layers, weights, classes, statistics, training info).
+
+    Parameters
+    ----------
+    net : SeriesNetwork
+    filename : str or path
+        ``.mat`` is appended when missing, as MATLAB's ``save`` does.
+
+    Returns
+    -------
+    str
+        The file written.
+    """
+    if not isinstance(net, SeriesNetwork):
+        fail("saveNetwork", f"`net` must be a network from trainNetwork or assembleNetwork. "
+                            f"Received: {_show(net)}.", TypeError)
+    filename = _mat_name("saveNetwork", filename)
+    arrays = {}
+    layers = []
+    for k, layer in enumerate(net.Layers, 1):
+        props = {name: _encode(value, arrays, f"layer{k}_{name.lstrip('_')}")
+                 for name, value in vars(layer).items()}
+        layers.append({"class": type(layer).__name__, "properties": props})
+    info = None
+    if net.TrainingInfo is not None:
+        info = {name: _encode(net.TrainingInfo[name], arrays, f"TrainingInfo_{name}")
+                for name in net.TrainingInfo.keys()}
+    meta = {"format": FORMAT, "version": VERSION, "dtype": str(net._dtype), "layers": layers,
+            "training_info": info}
+    contents = {"lstmkit_format": f"{FORMAT} {VERSION}", "lstmkit_meta": json.dumps(meta)}
+    contents.update(arrays)
+    write_atomically(filename, lambda path: scipy.io.savemat(path, contents, do_compression=True))
+    return filename
+
+
+def write_atomically(filename, write):
+    """Call ``write(temporary_path)`` then rename it to ``filename``."""
+    folder = os.path.dirname(os.path.abspath(filename))
+    handle, tmp = tempfile.mkstemp(prefix=".lstmkit-", suffix=".mat.part", dir=folder)
+    os.close(handle)
+    try:
+        write(tmp)
+        os.replace(tmp, filename)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _mat_name(func, filename):
+    if not isinstance(filename, (str, os.PathLike)):
+        fail(func, f"`filename` must be a str or path. Received: {_show(filename)}.", TypeError)
+    filename = os.fspath(filename)
+    return filename if filename.lower().endswith(".mat") else filename + ".mat"
+
+
+def loadNetwork(filename):
+    """Load a network saved by :func:`saveNetwork` (or a training checkpoint).
+
+    Raises a ``ValueError`` naming the file when it is truncated, corrupted,
+    or not an lstmkit network file.  Loading never executes code.
+
+    Returns
+    -------
+    SeriesNetwork
+    """
+    func = "loadNetwork"
+    path = _mat_name(func, filename)
+    if not os.path.exists(path) and os.path.exists(os.fspath(filename)):
+        path = os.fspath(filename)
+    if not os.path.isfile(path):
+        fail(func, f"file '{path}' does not exist.", FileNotFoundError)
+    try:
+        contents = scipy.io.loadmat(path, squeeze_me=False, chars_as_strings=True)
+    except Exception as err:  # scipy raises many kinds for damaged files
+        fail(func, f"'{path}' is not a readable MAT-file (truncated or corrupted?): "
+                   f"{type(err).__name__}: {err}")
+    if "lstmkit_format" not in contents or "lstmkit_meta" not in contents:
+        fail(func, f"'{path}' is a MAT-file but not an lstmkit network (no 'lstmkit_format' "
+                   f"entry); save networks with saveNetwork.")
+    try:
+        marker = str(np.asarray(contents["lstmkit_format"]).reshape(-1)[0])
+        meta = json.loads(str(np.asarray(contents["lstmkit_meta"]).reshape(-1)[0]))
+    except (ValueError, IndexError) as err:
+        fail(func, f"'{path}' is corrupted: its description cannot be read ({err}).")
+    if marker.split()[0] != FORMAT or not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        fail(func, f"'{path}' is not an lstmkit network file.")
+    if meta.get("version", 0) > VERSION:
+        fail(func, f"'{path}' was written by a newer lstmkit (format version "
+                   f"{meta.get('version')}); upgrade lstmkit to read it.")
+    try:
+        layers = []
+        for entry in meta["layers"]:
+            cls = LAYER_CLASSES.get(entry["class"])
+            if cls is None:
+                fail(func, f"'{path}' holds a layer of unknown class {entry['class']!r}.")
+            layer = cls.__new__(cls)
+            Layer.__init__(layer, "")
+            for name, value in entry["properties"].items():
+                setattr(layer, name, _decode(value, contents, path))
+            layers.append(layer)
+        info = meta.get("training_info")
+        info = None if info is None else TrainingInfo(
+            **{k: _decode(v, contents, path) for k, v in info.items()})
+        dtype = np.dtype(meta["dtype"])
+    except (KeyError, TypeError, AttributeError) as err:
+        fail(func, f"'{path}' is corrupted: {type(err).__name__}: {err}.")
+    plan = check_layers(func, layers)
+    return SeriesNetwork(layers, plan, dtype, info)
