@@ -42,3 +42,34 @@ def test_example_reaches_matlab_accuracy():
                          capture_output=True, text=True, check=True, timeout=600)
     accuracy = float(out.stdout.split("Test accuracy:")[1].split()[0])
     assert accuracy >= 0.94, out.stdout
+
+
+def test_example_with_validation_plot_and_checkpoints(tmp_path):
+    """The example's script, changing only its options (shortened to 3 epochs)."""
+    pytest.importorskip("matplotlib")
+    from lstmkit import (classificationLayer, classify, fullyConnectedLayer, loadNetwork,
+                         lstmLayer, sequenceInputLayer, softmaxLayer, trainingOptions,
+                         trainNetwork)
+    XTrain, YTrain = japaneseVowelsTrainData()
+    order = np.argsort([x.shape[1] for x in XTrain])
+    XTrain, YTrain = [XTrain[i] for i in order], YTrain[order]
+    XTest, YTest = japaneseVowelsTestData()
+    layers = [sequenceInputLayer(12), lstmLayer(100, OutputMode="last"),
+              fullyConnectedLayer(9), softmaxLayer(), classificationLayer()]
+    options = trainingOptions("adam", ExecutionEnvironment="cpu", GradientThreshold=1,
+                              MaxEpochs=3, MiniBatchSize=27, SequenceLength="longest",
+                              Shuffle="never", Verbose=0,
+                              ValidationData=(XTest, YTest), ValidationFrequency=10,
+                              Plots="training-progress",
+                              ProgressPlotFile=str(tmp_path / "progress.png"),
+                              CheckpointPath=str(tmp_path))
+    net = trainNetwork(XTrain, YTrain, layers, options)
+    info = net.TrainingInfo
+    assert np.sum(~np.isnan(info.ValidationLoss)) == 4        # iterations 1, 10, 20, 30
+    assert (tmp_path / "progress.png").stat().st_size > 20000
+    checkpoints = sorted(tmp_path.glob("net_checkpoint__*.mat"))
+    assert len(checkpoints) == 3
+    again = loadNetwork(checkpoints[-1])
+    YPred = classify(net, XTest, MiniBatchSize=27)
+    assert np.mean(YPred == YTest) * 100 == pytest.approx(info.FinalValidationAccuracy)
+    assert again.Layers[1].InputWeights.shape == (400, 12)

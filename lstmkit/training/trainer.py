@@ -245,7 +245,7 @@ class _TrainingRun:
                 self.stop_reason = "Stopped by OutputFcn"
                 return self._finish(pending)
             states = None
-            for epoch, chunk, new_batch, epoch_end in self._iterations():
+            for epoch, chunk, new_batch, epoch_end, is_last in _with_last(self._iterations()):
                 if epoch != self.epoch and self.plot:
                     self.plot.new_epoch(self.iteration + 1)
                 self.epoch = epoch
@@ -272,12 +272,13 @@ class _TrainingRun:
                 self.history["rate"].append(rate)
                 validated = False
                 if self.val_chunks is not None and (
-                        self.iteration == 1 or self.iteration % options.ValidationFrequency == 0):
+                        self.iteration == 1 or is_last or
+                        self.iteration % options.ValidationFrequency == 0):
                     self._validate()
                     validated = True
                 row = (epoch, self.iteration, metric, float(loss), rate)
                 pending = row
-                if self.table and (self.iteration == 1 or validated or
+                if self.table and (self.iteration == 1 or validated or is_last or
                                    self.iteration % options.VerboseFrequency == 0):
                     self._print_row(row)
                     pending = None
@@ -401,10 +402,7 @@ class _TrainingRun:
         h = self.history
         if self.val_chunks is not None and self.iteration > 0 and (
                 not h["val_iteration"] or h["val_iteration"][-1] != self.iteration):
-            self._validate()       # MATLAB validates at the final iteration too
-            if pending is not None or self.table:
-                pending = (self.epoch, self.iteration, h["metric"][-1], h["loss"][-1],
-                           h["rate"][-1])
+            self._validate()       # stopped early: validate the last network too
         output = self.options.OutputNetwork
         use_best = self.best is not None and (
             output in ("best-validation-loss", "best-validation") or
@@ -442,6 +440,19 @@ class _TrainingRun:
             "BaseLearnRate": np.array(h["rate"]), "FinalValidationLoss": float(final_loss),
             f"FinalValidation{m}": float(final_metric),
             "OutputNetworkIteration": int(final_iteration), "StopReason": self.stop_reason})
+
+
+def _with_last(items):
+    """Yield each tuple of ``items`` extended with whether it is the last one."""
+    iterator = iter(items)
+    try:
+        previous = next(iterator)
+    except StopIteration:
+        return
+    for item in iterator:
+        yield previous + (False,)
+        previous = item
+    yield previous + (True,)
 
 
 def trainNetwork(X, Y, layers, options, *, dtype="float32"):
