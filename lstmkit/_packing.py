@@ -93,6 +93,23 @@ class PackedBatch:
         """Number of packed rows S (total time steps)."""
         return self.rows.size
 
+    def chunks(self, nthreads):
+        """Row boundaries splitting the sorted batch into ``nthreads`` chunks of equal work.
+
+        Work is the number of time steps; chunks are contiguous and non-empty,
+        so there are ``min(nthreads, N)`` of them.
+        """
+        N = self.order.size
+        n = max(1, min(int(nthreads), N))
+        work = np.concatenate([[0], np.cumsum(self.lengths)])
+        targets = work[-1] * np.arange(1, n) / n
+        inner = np.searchsorted(work, targets, side="left")
+        bounds = np.concatenate([[0], inner, [N]]).astype(np.int64)
+        bounds = np.maximum.accumulate(bounds)
+        for i in range(1, n):  # keep every chunk non-empty
+            bounds[i] = min(max(bounds[i], bounds[i - 1] + 1), N - (n - i))
+        return bounds
+
     def pack(self, sequences, dtype):
         """Pack C-by-T sequences (caller's order) into an (S, C) array of ``dtype``."""
         whole = np.concatenate(sequences, axis=1) if len(sequences) > 1 else sequences[0]

@@ -5,6 +5,8 @@ a fresh session starts from the same seed (0), so a script gives the same
 result every time it runs in a new process; ``rng(seed)`` re-seeds it.
 """
 
+import contextlib
+
 import numpy as np
 
 from ._validation import _show, fail
@@ -45,3 +47,31 @@ def rng(seed="default"):
 def global_rng():
     """The generator that initialization and shuffling draw from."""
     return _state["generator"]
+
+
+def check_seed(func, seed):
+    """A per-call seed: None (use the global generator) or a non-negative integer."""
+    if seed is None:
+        return None
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+        return int(seed)
+    fail(func, f"`seed` must be None or a non-negative integer. Received: seed={_show(seed)}.",
+         TypeError)
+
+
+@contextlib.contextmanager
+def seeded(seed):
+    """Within the block, draw from a generator seeded with ``seed`` (None: no change).
+
+    The global generator is put back afterwards, untouched, so a seeded call
+    does not shift the random stream of the calls around it.
+    """
+    if seed is None:
+        yield global_rng()
+        return
+    saved = _state["generator"]
+    _state["generator"] = np.random.default_rng(seed)
+    try:
+        yield _state["generator"]
+    finally:
+        _state["generator"] = saved

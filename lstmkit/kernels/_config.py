@@ -13,6 +13,10 @@ CACHE = True
 #: division-by-zero check, whose branch stops LLVM from vectorizing loops.
 JIT = {"cache": CACHE, "fastmath": FASTMATH, "error_model": "numpy"}
 
+#: Options of the kernels that split their rows over Numba's threads
+#: (see :mod:`lstmkit.kernels._threads`).
+JIT_PARALLEL = dict(JIT, parallel=True)
+
 #: Activation codes understood by the recurrent kernels.
 GATE_SIGMOID = 0
 GATE_HARD_SIGMOID = 1

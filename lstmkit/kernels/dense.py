@@ -9,10 +9,11 @@ import numpy as np
 from numba import njit
 
 from ._config import JIT
+from .blas import par_dot, par_tdot
 
 
 @njit(**JIT)
-def fc_forward(x, W, b, y):
+def fc_forward(x, W, b, y, nthreads):
     """Fully connected forward pass ``y = x @ W.T + b``.
 
     Parameters
@@ -25,8 +26,10 @@ def fc_forward(x, W, b, y):
         Bias.
     y : ndarray of shape (M, K)
         Output.
+    nthreads : int
+        Row blocks for the GEMM.
     """
-    np.dot(x, W.T, y)
+    par_dot(x, W.T, y, nthreads)
     M, K = y.shape
     for r in range(M):
         for k in range(K):
@@ -34,7 +37,7 @@ def fc_forward(x, W, b, y):
 
 
 @njit(**JIT)
-def fc_backward(x, W, dy, dW, db, dx):
+def fc_backward(x, W, dy, dW, db, dx, nthreads):
     """Fully connected backward pass.
 
     Parameters
@@ -51,8 +54,10 @@ def fc_backward(x, W, dy, dW, db, dx):
         Output: column sums of ``dy``.
     dx : ndarray of shape (M, C) or (0, C)
         Output: ``dy @ W``, skipped when empty.
+    nthreads : int
+        Row blocks for the GEMMs.
     """
-    np.dot(dy.T, x, dW)
+    par_tdot(dy, x, dW, nthreads)
     M, K = dy.shape
     for k in range(K):
         db[k] = 0
@@ -60,7 +65,7 @@ def fc_backward(x, W, dy, dW, db, dx):
         for k in range(K):
             db[k] += dy[r, k]
     if dx.shape[0] > 0:
-        np.dot(dy, W, dx)
+        par_dot(dy, W, dx, nthreads)
 
 
 @njit(**JIT)

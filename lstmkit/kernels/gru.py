@@ -20,6 +20,8 @@ import numpy as np
 from numba import njit
 
 from ._config import JIT
+from ._fpu import flush_denormals, restore_fpu
+from ._threads import blas_threads_local
 from .activations import gate, gate_grad, state, state_grad
 from .lstm import packed_offsets
 
@@ -73,6 +75,8 @@ def gru_forward(x, W, R, b, bR, h, batch_sizes, gate_kind, state_kind, mode, gat
         In prediction, the number of time steps whose input projection is one
         GEMM (bounds memory); training projects all steps at once.
     """
+    fpu = flush_denormals()
+    blas = blas_threads_local(1)  # serial kernel: BLAS must not start its own pool
     H = R.shape[1]
     N = h.shape[0]
     T = batch_sizes.shape[0]
@@ -146,6 +150,8 @@ def gru_forward(x, W, R, b, bR, h, batch_sizes, gate_kind, state_kind, mode, gat
                 _update(a, hk, H)
                 if store:
                     hidden[off + k] = hk
+    blas_threads_local(blas)
+    restore_fpu(fpu)
 
 
 @njit(**JIT)
@@ -171,6 +177,8 @@ def gru_backward(x, W, R, bR, h0, batch_sizes, gate_kind, state_kind, mode, gate
     dx : ndarray of shape (S, C) or (0, C)
         Output: input gradient, skipped when empty.
     """
+    fpu = flush_denormals()
+    blas = blas_threads_local(1)  # serial kernel: BLAS must not start its own pool
     H = R.shape[1]
     T = batch_sizes.shape[0]
     S = x.shape[0]
@@ -268,3 +276,5 @@ def gru_backward(x, W, R, bR, h0, batch_sizes, gate_kind, state_kind, mode, gate
         for r in range(S):
             for c in range(dx.shape[1]):
                 dx[r, c] += part[r, c]
+    blas_threads_local(blas)
+    restore_fpu(fpu)

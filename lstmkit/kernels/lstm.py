@@ -38,13 +38,23 @@ slices indexed from zero (``zi = z[:H]; for j in range(H): zi[j] = ...``).
 LLVM vectorizes these; a single loop touching ``z[H + j]``, ``z[2 * H + j]``
 and five other arrays it cannot prove distinct stays scalar (measured 4-5x
 slower on the gate math).
+
+Threads: the batch rows are split into contiguous chunks (``chunks``, row
+boundaries in the sorted batch); each Numba thread runs the whole time loop
+for its rows, with its own single-threaded BLAS calls, so there is one
+parallel region per call and no barrier per time step (sequences are
+independent).  The big GEMMs over all packed rows are split by rows the same
+way (see :mod:`lstmkit.kernels._threads`).
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from ._config import JIT
+from ._config import JIT, JIT_PARALLEL
+from ._fpu import flush_denormals, restore_fpu
+from ._threads import blas_threads_local
 from .activations import gate, gate_grad, state, state_grad
+from .blas import par_dot, par_tdot
 
 
 @njit(**JIT)
@@ -115,8 +125,52 @@ def _lstm_cell(a, c, h, P, H, gate_kind, state_kind, coupled):
 
 
 @njit(**JIT)
+def _recurrence(proj, base, R, b, P, h, c, batch_sizes, offsets, t0, t1, k0, k1, gate_kind,
+                state_kind, coupled, rec, cell, hidden):
+    """Steps ``t0:t1`` of rows ``k0:k1``: one GEMM and the gate math per step.
+
+    ``proj`` holds the input projections (row ``offsets[t] + k - base``); the
+    activated gates replace them.  ``cell``/``hidden`` (or empty) receive every
+    row's states.
+    """
+    H = R.shape[1]
+    G = 4 * H
+    store_cell = cell.shape[0] > 0
+    store_hidden = hidden.shape[0] > 0
+    for t in range(t0, t1):
+        ke = min(k1, batch_sizes[t])
+        if ke <= k0:
+            break  # sorted by length: these rows have ended
+        np.dot(h[k0:ke], R.T, rec[k0:ke])
+        off = offsets[t]
+        for k in range(k0, ke):
+            a = proj[off + k - base]
+            z = rec[k]
+            for m in range(G):
+                a[m] += z[m] + b[m]
+            ck = c[k]
+            hk = h[k]
+            _lstm_cell(a, ck, hk, P, H, gate_kind, state_kind, coupled)
+            if store_cell:
+                cell[off + k] = ck
+            if store_hidden:
+                hidden[off + k] = hk
+
+
+@njit(**JIT_PARALLEL)
+def _forward_chunks(proj, base, R, b, P, h, c, batch_sizes, offsets, t0, t1, gate_kind,
+                    state_kind, coupled, rec, cell, hidden, chunks):
+    """Run :func:`_recurrence` for every chunk of rows, one chunk per thread."""
+    for q in prange(chunks.shape[0] - 1):
+        fq = flush_denormals()
+        _recurrence(proj, base, R, b, P, h, c, batch_sizes, offsets, t0, t1, chunks[q],
+                    chunks[q + 1], gate_kind, state_kind, coupled, rec, cell, hidden)
+        restore_fpu(fq)
+
+
+@njit(**JIT)
 def lstm_forward_train(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, coupled, gates,
-                       cell, hidden):
+                       cell, hidden, chunks):
     """LSTM forward pass that keeps what the backward pass needs.
 
     Parameters
@@ -146,39 +200,34 @@ def lstm_forward_train(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, 
         Output: cell state :math:`c_t` of every packed row.
     hidden : ndarray of shape (S, H)
         Output: hidden state :math:`h_t` of every packed row.
+    chunks : ndarray of int64
+        Row boundaries of the batch chunks, one per thread (``[0, ..., N]``).
 
     Notes
     -----
-    The input projection of all time steps is one GEMM into ``gates``; each
-    step then runs one GEMM ``h[:n] @ R.T`` on the active rows and the fused
-    gate math.  No memory is allocated inside the time loop.
+    The input projection of all time steps is one GEMM into ``gates`` (split
+    by rows over the threads); each thread then runs, for its chunk, one GEMM
+    ``h @ R.T`` per step and the fused gate math.  No memory is allocated
+    inside the time loop.
     """
+    fpu = flush_denormals()
+    blas = blas_threads_local(1)  # BLAS stays single-threaded inside our threads
     H = R.shape[1]
     N = h.shape[0]
     T = batch_sizes.shape[0]
-    G = 4 * H
-    np.dot(x, W.T, gates)
-    rec = np.empty((N, G), gates.dtype)
-    off = 0
-    for t in range(T):
-        n = batch_sizes[t]
-        np.dot(h[:n], R.T, rec[:n])
-        for k in range(n):
-            a = gates[off + k]
-            z = rec[k]
-            for m in range(G):
-                a[m] += z[m] + b[m]
-            ck = c[k]
-            hk = h[k]
-            _lstm_cell(a, ck, hk, P, H, gate_kind, state_kind, coupled)
-            cell[off + k] = ck
-            hidden[off + k] = hk
-        off += n
+    nch = chunks.shape[0] - 1
+    par_dot(x, W.T, gates, nch)
+    offsets = packed_offsets(batch_sizes)
+    rec = np.empty((N, 4 * H), gates.dtype)
+    _forward_chunks(gates, 0, R, b, P, h, c, batch_sizes, offsets, 0, T, gate_kind, state_kind,
+                    coupled, rec, cell, hidden, chunks)
+    blas_threads_local(blas)
+    restore_fpu(fpu)
 
 
 @njit(**JIT)
 def lstm_forward_predict(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, coupled, hidden,
-                         block):
+                         block, chunks):
     """LSTM forward pass for prediction: no gate storage, bounded memory.
 
     Parameters
@@ -200,42 +249,117 @@ def lstm_forward_predict(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind
         Output: the hidden state of every packed row, or an empty array when
         only the final state is wanted (OutputMode 'last').
     block : int
-        Number of time steps whose input projection is computed in one GEMM;
+        Number of time steps whose input projection is computed at once;
         memory is O(block * N * 4H) whatever the sequence length.
+    chunks : ndarray of int64
+        Row boundaries of the batch chunks, one per thread.
     """
+    fpu = flush_denormals()
+    blas = blas_threads_local(1)  # BLAS stays single-threaded inside our threads
     H = R.shape[1]
     N = h.shape[0]
     T = batch_sizes.shape[0]
-    G = 4 * H
-    store = hidden.shape[0] > 0
+    nch = chunks.shape[0] - 1
     offsets = packed_offsets(batch_sizes)
     rows_max = 0
     for t0 in range(0, T, block):
         t1 = min(t0 + block, T)
         rows_max = max(rows_max, offsets[t1] - offsets[t0])
-    proj = np.empty((rows_max, G), h.dtype)
-    rec = np.empty((N, G), h.dtype)
+    proj = np.empty((rows_max, 4 * H), h.dtype)
+    rec = np.empty((N, 4 * H), h.dtype)
+    nocell = np.empty((0, H), h.dtype)
     for t0 in range(0, T, block):
         t1 = min(t0 + block, T)
         base = offsets[t0]
-        np.dot(x[base:offsets[t1]], W.T, proj[: offsets[t1] - base])
-        for t in range(t0, t1):
-            n = batch_sizes[t]
-            np.dot(h[:n], R.T, rec[:n])
-            for k in range(n):
-                z = rec[k]
-                p = proj[offsets[t] - base + k]
-                for m in range(G):
-                    z[m] += p[m] + b[m]
-                hk = h[k]
-                _lstm_cell(z, c[k], hk, P, H, gate_kind, state_kind, coupled)
-                if store:
-                    hidden[offsets[t] + k] = hk
+        par_dot(x[base:offsets[t1]], W.T, proj[:offsets[t1] - base], nch)
+        _forward_chunks(proj, base, R, b, P, h, c, batch_sizes, offsets, t0, t1, gate_kind,
+                        state_kind, coupled, rec, nocell, hidden, chunks)
+    blas_threads_local(blas)
+    restore_fpu(fpu)
+
+
+@njit(**JIT)
+def _backward_rows(R, P, c0, batch_sizes, offsets, k0, k1, gate_kind, state_kind, coupled,
+                   gates, cell, dhidden, dh, dc, dP):
+    """The reverse time loop for rows ``k0:k1`` (gate gradients replace the gates)."""
+    H = R.shape[1]
+    T = batch_sizes.shape[0]
+    peep = P.shape[0] > 0
+    has_dhidden = dhidden.shape[0] > 0
+    gh = np.empty(H, gates.dtype)
+    sc = np.empty(H, gates.dtype)
+    pi = P[:H] if peep else P
+    pf = P[H:2 * H] if peep else P
+    po = P[2 * H:] if peep else P
+    dpi = dP[:H] if peep else dP
+    dpf = dP[H:2 * H] if peep else dP
+    dpo = dP[2 * H:] if peep else dP
+    for t in range(T - 1, -1, -1):
+        ke = min(k1, batch_sizes[t])
+        if ke <= k0:
+            continue  # these rows start later (in reverse time)
+        off = offsets[t]
+        for k in range(k0, ke):
+            r = off + k
+            cp = cell[offsets[t - 1] + k] if t > 0 else c0[k]
+            gh[:] = dh[k]
+            if has_dhidden:
+                dy = dhidden[r]
+                for j in range(H):
+                    gh[j] += dy[j]
+            ct = cell[r]
+            for j in range(H):
+                sc[j] = state(ct[j], state_kind)
+            a = gates[r]
+            ai = a[:H]
+            af = a[H:2 * H]
+            ag = a[2 * H:3 * H]
+            ao = a[3 * H:]
+            dck = dc[k]
+            for j in range(H):
+                i_ = ai[j]
+                f_ = af[j]
+                g_ = ag[j]
+                o_ = ao[j]
+                do_ = gh[j] * sc[j] * gate_grad(o_, gate_kind)
+                dct = dck[j] + gh[j] * o_ * state_grad(sc[j], state_kind)
+                if peep:
+                    dct += do_ * po[j]
+                if coupled:
+                    di_ = gates.dtype.type(0.0)
+                    df_ = dct * (cp[j] - g_) * gate_grad(f_, gate_kind)
+                else:
+                    di_ = dct * g_ * gate_grad(i_, gate_kind)
+                    df_ = dct * cp[j] * gate_grad(f_, gate_kind)
+                dg_ = dct * i_ * state_grad(g_, state_kind)
+                dnext = dct * f_
+                if peep:
+                    dnext += di_ * pi[j] + df_ * pf[j]
+                    dpi[j] += di_ * cp[j]
+                    dpf[j] += df_ * cp[j]
+                    dpo[j] += do_ * ct[j]
+                ai[j] = di_
+                af[j] = df_
+                ag[j] = dg_
+                ao[j] = do_
+                dck[j] = dnext
+        np.dot(gates[off + k0:off + ke], R, dh[k0:ke])
+
+
+@njit(**JIT_PARALLEL)
+def _backward_chunks(R, P, c0, batch_sizes, offsets, gate_kind, state_kind, coupled, gates, cell,
+                     dhidden, dh, dc, dPs, chunks):
+    """Run :func:`_backward_rows` for every chunk of rows, one chunk per thread."""
+    for q in prange(chunks.shape[0] - 1):
+        fq = flush_denormals()
+        _backward_rows(R, P, c0, batch_sizes, offsets, chunks[q], chunks[q + 1], gate_kind,
+                       state_kind, coupled, gates, cell, dhidden, dh, dc, dPs[q])
+        restore_fpu(fq)
 
 
 @njit(**JIT)
 def lstm_backward(x, W, R, P, h0, c0, batch_sizes, gate_kind, state_kind, coupled, gates, cell,
-                  hidden, dhidden, dh, dc, dW, dR, db, dP, dx):
+                  hidden, dhidden, dh, dc, dW, dR, db, dP, dx, chunks):
     """Backward pass through time of :func:`lstm_forward_train`.
 
     Parameters
@@ -253,7 +377,8 @@ def lstm_backward(x, W, R, P, h0, c0, batch_sizes, gate_kind, state_kind, couple
     coupled : bool
         Input and forget gates coupled.
     gates, cell, hidden : ndarray
-        What :func:`lstm_forward_train` stored.
+        What :func:`lstm_forward_train` stored.  ``gates`` is overwritten with
+        the gate gradients (no second S-by-4H buffer).
     dhidden : ndarray of shape (S, H) or (0, H)
         Gradient of the loss with respect to every packed hidden output
         (OutputMode 'sequence'), or empty.
@@ -271,93 +396,52 @@ def lstm_backward(x, W, R, P, h0, c0, batch_sizes, gate_kind, state_kind, couple
         Output: gradient of the peephole weights.
     dx : ndarray of shape (S, C) or (0, C)
         Output: gradient of the input, or an empty array when not needed.
+    chunks : ndarray of int64
+        Row boundaries of the batch chunks, one per thread.
 
     Notes
     -----
-    The reverse loop does the elementwise gate math and one GEMM per step
-    (``dh[:n] = dG_t @ R``).  The weight gradients and ``dx`` are then big GEMMs
-    over all ``S`` packed rows: ``dW = dG.T @ x``, ``dR = dG.T @ h_prev``,
-    ``dx = dG @ W``.
+    Each thread runs the reverse loop for its chunk of sequences: elementwise
+    gate math and one GEMM per step (``dh = dG_t @ R``).  The weight gradients
+    and ``dx`` are then GEMMs over all ``S`` packed rows, split by rows over
+    the threads: ``dW = dG.T @ x``, ``dR = dG.T @ h_prev``, ``dx = dG @ W``.
     """
+    fpu = flush_denormals()
+    blas = blas_threads_local(1)  # BLAS stays single-threaded inside our threads
     H = R.shape[1]
     T = batch_sizes.shape[0]
     S = x.shape[0]
     G = 4 * H
-    peep = P.shape[0] > 0
-    has_dhidden = dhidden.shape[0] > 0
+    N = batch_sizes[0]
+    nch = chunks.shape[0] - 1
     offsets = packed_offsets(batch_sizes)
-    dgates = np.empty((S, G), gates.dtype)
-    hprev = np.empty((S, H), gates.dtype)
-    gh = np.empty(H, gates.dtype)
-    sc = np.empty(H, gates.dtype)
+    dPs = np.zeros((nch, P.shape[0]), gates.dtype)  # per-thread peephole partials
+    _backward_chunks(R, P, c0, batch_sizes, offsets, gate_kind, state_kind, coupled, gates, cell,
+                     dhidden, dh, dc, dPs, chunks)
     dP[:] = 0
-    zero = gates.dtype.type(0.0)
-    for t in range(T - 1, -1, -1):
-        n = batch_sizes[t]
-        off = offsets[t]
-        for k in range(n):
-            r = off + k
-            if t > 0:
-                cp = cell[offsets[t - 1] + k]
-                hprev[r] = hidden[offsets[t - 1] + k]
-            else:
-                cp = c0[k]
-                hprev[r] = h0[k]
-            gh[:] = dh[k]
-            if has_dhidden:
-                dy = dhidden[r]
-                for j in range(H):
-                    gh[j] += dy[j]
-            ct = cell[r]
-            for j in range(H):
-                sc[j] = state(ct[j], state_kind)
-            a = gates[r]
-            ai = a[:H]
-            af = a[H:2 * H]
-            ag = a[2 * H:3 * H]
-            ao = a[3 * H:]
-            d = dgates[r]
-            di = d[:H]
-            df = d[H:2 * H]
-            dg = d[2 * H:3 * H]
-            do = d[3 * H:]
-            dck = dc[k]
-            for j in range(H):
-                do[j] = gh[j] * sc[j] * gate_grad(ao[j], gate_kind)
-                dck[j] += gh[j] * ao[j] * state_grad(sc[j], state_kind)
-            if peep:
-                po = P[2 * H:]
-                for j in range(H):
-                    dck[j] += do[j] * po[j]
-            if coupled:
-                for j in range(H):
-                    di[j] = zero
-                    df[j] = dck[j] * (cp[j] - ag[j]) * gate_grad(af[j], gate_kind)
-            else:
-                for j in range(H):
-                    di[j] = dck[j] * ag[j] * gate_grad(ai[j], gate_kind)
-                    df[j] = dck[j] * cp[j] * gate_grad(af[j], gate_kind)
-            for j in range(H):
-                dg[j] = dck[j] * ai[j] * state_grad(ag[j], state_kind)
-                dck[j] *= af[j]
-            if peep:
-                pi = P[:H]
-                pf = P[H:2 * H]
-                dpi = dP[:H]
-                dpf = dP[H:2 * H]
-                dpo = dP[2 * H:]
-                for j in range(H):
-                    dck[j] += di[j] * pi[j] + df[j] * pf[j]
-                    dpi[j] += di[j] * cp[j]
-                    dpf[j] += df[j] * cp[j]
-                    dpo[j] += do[j] * ct[j]
-        np.dot(dgates[off:off + n], R, dh[:n])
-    np.dot(dgates.T, x, dW)
-    np.dot(dgates.T, hprev, dR)
+    for q in range(nch):
+        dP += dPs[q]
+    dgates = gates
+    if batch_sizes[T - 1] == N:
+        # equal lengths: the previous hidden state of row r is row r - N (h0 for step 0)
+        par_tdot(dgates[N:], hidden[:S - N], dR, nch)
+        part = np.empty_like(dR)
+        np.dot(dgates[:N].T, h0, part)
+        dR += part
+    else:
+        hprev = np.empty((S, H), gates.dtype)
+        hprev[:N] = h0
+        for t in range(1, T):
+            n = batch_sizes[t]
+            hprev[offsets[t]:offsets[t] + n] = hidden[offsets[t - 1]:offsets[t - 1] + n]
+        par_tdot(dgates, hprev, dR, nch)
+    par_tdot(dgates, x, dW, nch)
     db[:] = 0
     for r in range(S):
         d = dgates[r]
         for m in range(G):
             db[m] += d[m]
     if dx.shape[0] > 0:
-        np.dot(dgates, W, dx)
+        par_dot(dgates, W, dx, nch)
+    blas_threads_local(blas)
+    restore_fpu(fpu)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._validation import as_float_array, check_name, check_positive_int, fail, parse_name_value
+from ..kernels._threads import kernel_threads
 from ..kernels.dense import fc_backward, fc_forward
 from . import initializers
 from .base import Layer, Learnable, check_column, kernel_array, set_factors
@@ -50,15 +51,21 @@ class FullyConnectedLayer(Layer):
         W = kernel_array(self.Weights, dtype)
         b = kernel_array(self.Bias, dtype, (self.OutputSize,))
         y = np.empty((x.shape[0], self.OutputSize), dtype)
-        fc_forward(x, W, b, y)
+        fc_forward(x, W, b, y, _threads_for(x.shape[0]))
         return y, (x if training else None), None
 
     def _backward(self, dy, cache, grads, need_dx):
         x = cache
         W = kernel_array(self.Weights, x.dtype)
         dx = np.empty((x.shape[0] if need_dx else 0, x.shape[1]), x.dtype)
-        fc_backward(x, W, dy, grads["Weights"], grads["Bias"].reshape(self.OutputSize), dx)
+        fc_backward(x, W, dy, grads["Weights"], grads["Bias"].reshape(self.OutputSize), dx,
+                    _threads_for(x.shape[0]))
         return dx if need_dx else None
+
+
+def _threads_for(rows):
+    """Row blocks for a fully connected GEMM: one per thread, at least 64 rows each."""
+    return max(1, min(kernel_threads(), rows // 64))
 
 
 _FC_OPTIONS = ("Name", "Weights", "Bias", "WeightsInitializer", "BiasInitializer",

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._validation import check_bool, fail
+from ..kernels._threads import kernel_threads
 from ..kernels.lstm import lstm_backward, lstm_forward_predict, lstm_forward_train
 from . import initializers
 from .base import Learnable, check_column, kernel_array
@@ -24,18 +25,19 @@ class LSTMDirection:
         dtype = x.dtype
         if reverse:
             x = x[batch.reverse_rows]
+        chunks = batch.chunks(kernel_threads())
         if training:
             h0, c0 = h.copy(), c.copy()
             gates = np.empty((S, 4 * H), dtype)
             cell = np.empty((S, H), dtype)
             hidden = np.empty((S, H), dtype)
             lstm_forward_train(x, W, R, b, P, h, c, batch.batch_sizes, gk, sk, coupled, gates,
-                               cell, hidden)
-            cache = (x, h0, c0, gates, cell, hidden)
+                               cell, hidden, chunks)
+            cache = (x, h0, c0, gates, cell, hidden, chunks)
         else:
             hidden = np.empty((S if sequence else 0, H), dtype)
             lstm_forward_predict(x, W, R, b, P, h, c, batch.batch_sizes, gk, sk, coupled, hidden,
-                                 PREDICT_BLOCK)
+                                 PREDICT_BLOCK, chunks)
             cache = None
         if sequence:
             y = hidden[batch.reverse_rows] if reverse else hidden
@@ -46,7 +48,7 @@ class LSTMDirection:
     @staticmethod
     def backward(dy, cache, batch, W, R, P, codes, coupled, sequence, reverse, dW, dR, db, dP,
                  need_dx):
-        x, h0, c0, gates, cell, hidden = cache
+        x, h0, c0, gates, cell, hidden, chunks = cache
         dtype = x.dtype
         H = R.shape[1]
         if sequence:
@@ -57,7 +59,7 @@ class LSTMDirection:
         dc = np.zeros_like(c0)
         dx = np.empty((x.shape[0] if need_dx else 0, x.shape[1]), dtype)
         lstm_backward(x, W, R, P, h0, c0, batch.batch_sizes, codes[0], codes[1], coupled, gates,
-                      cell, hidden, dhidden, dh, dc, dW, dR, db, dP, dx)
+                      cell, hidden, dhidden, dh, dc, dW, dR, db, dP, dx, chunks)
         if not need_dx:
             return None
         return dx[batch.reverse_rows] if reverse else dx

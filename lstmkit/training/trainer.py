@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from .._data import as_sequences, check_sequences
-from .._random import global_rng
+from .._random import check_seed, global_rng, seeded
 from .._validation import _show, fail
 from ..kernels import solvers as solver_kernels
 from ..layers.base import expand_factor
@@ -455,7 +455,7 @@ def _with_last(items):
     yield previous + (True,)
 
 
-def trainNetwork(X, Y, layers, options, *, dtype="float32"):
+def trainNetwork(X, Y, layers, options, *, dtype="float32", seed=None):
     """Train a network, as MATLAB's ``trainNetwork``.
 
     Parameters
@@ -479,6 +479,12 @@ def trainNetwork(X, Y, layers, options, *, dtype="float32"):
     dtype : {'float32', 'float64'}, default 'float32'
         Precision of training (MATLAB trains in single).  float64 input is
         accepted either way.
+    seed : int, optional
+        lstmkit extension: seed weight initialization, shuffling and dropout
+        for this call only (the global generator of :func:`lstmkit.rng` is left
+        as it was).  The same seed gives bit-identical networks run to run in
+        one environment.  Without it, the global generator is used, as MATLAB
+        uses ``rng``.
 
     Returns
     -------
@@ -497,5 +503,7 @@ def trainNetwork(X, Y, layers, options, *, dtype="float32"):
     when the loss or gradient stops being finite.  In every case the network
     returned is a complete one: updates are applied whole or not at all.
     """
-    setup = prepare_training("trainNetwork", X, Y, layers, options, dtype)
-    return _TrainingRun(setup, options).run()
+    seed = check_seed("trainNetwork", seed)
+    with seeded(seed):
+        setup = prepare_training("trainNetwork", X, Y, layers, options, dtype)
+        return _TrainingRun(setup, options).run()

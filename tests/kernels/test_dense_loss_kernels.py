@@ -14,10 +14,10 @@ def test_fc_forward_and_backward(rng, M, C, K):
     x, W, b = rng.standard_normal((M, C)), rng.standard_normal((K, C)), rng.standard_normal(K)
     dy = rng.standard_normal((M, K))
     y = np.empty((M, K))
-    fc_forward(x, W, b, y)
+    fc_forward(x, W, b, y, 2)
     np.testing.assert_allclose(y, reference.fully_connected(x, W, b), rtol=1e-13)
     dW, db, dx = np.empty_like(W), np.empty_like(b), np.empty_like(x)
-    fc_backward(x, W, dy, dW, db, dx)
+    fc_backward(x, W, dy, dW, db, dx, 2)
 
     def loss():
         return np.sum(reference.fully_connected(x, W, b) * dy)
@@ -27,7 +27,7 @@ def test_fc_forward_and_backward(rng, M, C, K):
 
 def test_fc_backward_skips_dx_when_empty(rng):
     x, W, dy = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal((4, 2))
-    fc_backward(x, W, dy, np.empty((2, 3)), np.empty(2), np.empty((0, 3)))  # must not fail
+    fc_backward(x, W, dy, np.empty((2, 3)), np.empty(2), np.empty((0, 3)), 1)  # must not fail
 
 
 @pytest.mark.parametrize("M,K", [(1, 1), (6, 4), (3, 9)])

@@ -34,7 +34,7 @@ def make_problem(rng, C, H, lengths, scale=0.5, dtype=np.float64):
     return xs, W, R, b, h0, c0
 
 
-def kernel_forward(xs, W, R, b, h0, c0, gate, state, P=None, coupled=False):
+def kernel_forward(xs, W, R, b, h0, c0, gate, state, P=None, coupled=False, nthreads=2):
     dtype = W.dtype
     P = np.empty(0, dtype) if P is None else P
     batch = PackedBatch([x.shape[1] for x in xs])
@@ -46,10 +46,11 @@ def kernel_forward(xs, W, R, b, h0, c0, gate, state, P=None, coupled=False):
     gates = np.empty((S, 4 * H), dtype)
     cell = np.empty((S, H), dtype)
     hidden = np.empty((S, H), dtype)
+    chunks = batch.chunks(nthreads)
     saved = dict(batch=batch, x=x, h0=h.copy(), c0=c.copy(), gates=gates, cell=cell, hidden=hidden,
-                 P=P, coupled=coupled)
+                 P=P, coupled=coupled, chunks=chunks)
     lstm_forward_train(x, W, R, b, P, h, c, batch.batch_sizes, GATE_CODES[gate], STATE_CODES[state],
-                       coupled, gates, cell, hidden)
+                       coupled, gates, cell, hidden, chunks)
     Ys = batch.unpack(hidden)
     return Ys, batch.to_caller_order(h).T, batch.to_caller_order(c).T, saved
 
@@ -64,8 +65,9 @@ def kernel_backward(saved, W, R, gate, state, dYs, dhT, dcT):
     dx = np.empty_like(saved["x"])
     dP = np.empty_like(saved["P"])
     lstm_backward(saved["x"], W, R, saved["P"], saved["h0"], saved["c0"], batch.batch_sizes,
-                  GATE_CODES[gate], STATE_CODES[state], saved["coupled"], saved["gates"],
-                  saved["cell"], saved["hidden"], dhidden, dh, dc, dW, dR, db, dP, dx)
+                  GATE_CODES[gate], STATE_CODES[state], saved["coupled"], saved["gates"].copy(),
+                  saved["cell"], saved["hidden"], dhidden, dh, dc, dW, dR, db, dP, dx,
+                  saved["chunks"])
     return dict(W=dW, R=dR, b=db, P=dP, xs=batch.unpack(dx), h0=batch.to_caller_order(dh).T,
                 c0=batch.to_caller_order(dc).T)
 
@@ -110,16 +112,17 @@ def test_backward_matches_finite_differences(rng, C, H, lengths, gate, state):
                               name=f"x[{n}]")
 
 
+@pytest.mark.parametrize("nthreads", [1, 2, 3, 5])
 @pytest.mark.parametrize("block", [1, 2, 3, 1000])
 @pytest.mark.parametrize("store", [True, False])
-def test_predict_kernel_matches_train_kernel(rng, block, store):
+def test_predict_kernel_matches_train_kernel(rng, block, store, nthreads):
     xs, W, R, b, h0, c0 = make_problem(rng, 3, 4, [6, 2, 9, 1, 9])
-    Ys, hT, cT, saved = kernel_forward(xs, W, R, b, h0, c0, "sigmoid", "tanh")
+    Ys, hT, cT, saved = kernel_forward(xs, W, R, b, h0, c0, "sigmoid", "tanh", nthreads=1)
     batch = saved["batch"]
     h, c = saved["h0"].copy(), saved["c0"].copy()
     hidden = np.empty((batch.num_rows if store else 0, 4), np.float64)
     lstm_forward_predict(saved["x"], W, R, b, np.empty(0), h, c, batch.batch_sizes, 0, 0, False,
-                         hidden, block)
+                         hidden, block, batch.chunks(nthreads))
     tight = dict(rtol=1e-13, atol=1e-15)  # blocked input projection: same math, other GEMM sizes
     np.testing.assert_allclose(batch.to_caller_order(h).T, hT, **tight)
     np.testing.assert_allclose(batch.to_caller_order(c).T, cT, **tight)
@@ -200,3 +203,25 @@ def test_variants_forward_and_finite_differences(rng, C, H, lengths, peep, coupl
                               name=f"x[{n}]")
     if coupled:  # the input-gate rows are unused
         assert np.all(grads["W"][:H] == 0) and np.all(grads["b"][:H] == 0)
+
+
+@pytest.mark.parametrize("lengths", [[5, 3, 1, 7, 7, 2], [4] * 6, [1]])
+def test_thread_chunks_give_the_same_result(rng, lengths):
+    """Splitting the batch over threads changes nothing (up to GEMM rounding)."""
+    xs, W, R, b, h0, c0 = make_problem(rng, 3, 4, lengths)
+    dYs = [rng.standard_normal((4, x.shape[1])) for x in xs]
+    dhT, dcT = rng.standard_normal((4, len(lengths))), rng.standard_normal((4, len(lengths)))
+    results = []
+    for nthreads in (1, 2, 3, 8):
+        Ys, hT, cT, saved = kernel_forward(xs, W, R, b, h0, c0, "sigmoid", "tanh",
+                                           nthreads=nthreads)
+        grads = kernel_backward(saved, W, R, "sigmoid", "tanh", dYs, dhT, dcT)
+        results.append((Ys, hT, cT, grads))
+    Y1, h1, c1, g1 = results[0]
+    for Ys, hT, cT, grads in results[1:]:
+        for y, y1 in zip(Ys, Y1):
+            np.testing.assert_allclose(y, y1, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(hT, h1, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(cT, c1, rtol=1e-13, atol=1e-15)
+        for name in ("W", "R", "b", "h0", "c0"):
+            np.testing.assert_allclose(grads[name], g1[name], rtol=1e-12, atol=1e-14)
