@@ -28,6 +28,9 @@ from .network import SeriesNetwork
 from .prediction import (assembleNetwork, classify, classifyAndUpdateState, predict,
                          predictAndUpdateState, resetState)
 from .training.info import TrainingInfo
+from .interop.onnx_export import exportONNXNetwork
+from .interop.onnx_import import importONNXNetwork
+from .interop.weights import importMATLABLearnables, loadPyTorchStateDict, pyTorchStateDict
 from .io import loadNetwork, saveNetwork
 from .training.options import TrainingOptions, trainingOptions
 from .training.schedules import (cosineLearnRate, cyclicalLearnRate, exponentialLearnRate,
@@ -43,5 +46,6 @@ __all__ = [
     "classifyAndUpdateState", "resetState", "assembleNetwork", "japaneseVowelsTrainData",
     "japaneseVowelsTestData", "rng", "saveNetwork", "loadNetwork", "piecewiseLearnRate",
     "warmupLearnRate", "polynomialLearnRate", "exponentialLearnRate", "cosineLearnRate",
-    "cyclicalLearnRate", "analyzeNetwork",
+    "cyclicalLearnRate", "analyzeNetwork", "exportONNXNetwork", "importONNXNetwork",
+    "loadPyTorchStateDict", "pyTorchStateDict", "importMATLABLearnables",
 ]

@@ -225,7 +225,9 @@ def lstmLayer(numHiddenUnits, *args, **kwargs):
         cell then interpolates between its old value and the candidate, with
         one gate fewer to learn: about as accurate as the full LSTM on most
         tasks, and a quarter of the gate parameters unused.  The input-gate rows
-        of the weights are kept (MATLAB's 4H layout) but unused.
+        of the weights are kept (MATLAB's 4H layout) but unused.  ONNX Runtime
+        couples the other way round (f = 1 - i); exportONNXNetwork writes the
+        equivalent weights, so exported models give the same results.
 
     Name=Value options may also be given as MATLAB's positional pairs,
     ``lstmLayer(100, "OutputMode", "last")``; names are case-insensitive.

@@ -1,0 +1,307 @@
+"""exportONNXNetwork: a network as an ONNX graph, as MATLAB's ``exportONNXNetwork``.
+
+The graph, in ONNX's time-major layout:
+
+* inputs ``input`` ``[T, N, C]`` (float32) and, unless
+  ``SequenceLengthsInput=False``, ``sequence_lengths`` ``[N]`` (int32): each
+  sequence's own length, so padding changes nothing (ONNX's ``sequence_lens``);
+* the input layer's normalization as ``Sub``/``Div``/``Mul`` nodes;
+* one ``LSTM`` node per lstmLayer (gate rows reordered from MATLAB's i, f, g, o
+  to ONNX's i, o, f, c; the 8H bias with its recurrent half zero; peepholes as
+  ``P`` in ONNX's i, o, f order; ``input_forget`` for coupled gates), a
+  ``bidirectional`` LSTM for bilstmLayer, a ``GRU`` for gruLayer (rows r, z, h
+  reordered to z, r, h; 'before-multiplication' as ``linear_before_reset=0``,
+  the other two modes as ``linear_before_reset=1``, the recurrent biases of
+  'recurrent-bias-after-multiplication' as the GRU's ``Rb``); initial states
+  from HiddenState/CellState; OutputMode 'last' from ``Y_h``, 'sequence' from
+  ``Y``;  coupled gates (lstmkit's ``i = 1 - f``) are written for ONNX
+  Runtime's ``f = 1 - i`` by giving the input gate the negated forget-gate
+  weights (exact, since ``g(-z) = 1 - g(z)`` for both gate activations);
+* fully connected layers as ``MatMul`` + ``Add`` on sequences and ``Gemm`` on
+  vectors; ``Softmax`` on the channel axis; dropout layers are left out;
+* output ``output``: ``[N, K]`` for a network with OutputMode 'last',
+  ``[T, N, K]`` for sequence output.
+
+T and N are dynamic (``BatchSize`` fixes N).
+"""
+
+import json
+
+import numpy as np
+
+from .._validation import _show, check_bool, check_positive_int, fail, parse_name_value
+from ..layers.bilstm import BiLSTMLayer
+from ..layers.dropout import DropoutLayer
+from ..layers.fully_connected import FullyConnectedLayer
+from ..layers.gru import GRULayer
+from ..layers.lstm import LSTMLayer
+from ..layers.output import ClassificationOutputLayer, RegressionOutputLayer
+from ..layers.softmax import SoftmaxLayer
+from ..network import SeriesNetwork
+
+MIN_OPSET, MAX_OPSET, DEFAULT_OPSET = 13, 21, 14
+GATE_ACTIVATIONS = {"sigmoid": "Sigmoid", "hard-sigmoid": "HardSigmoid"}
+STATE_ACTIVATIONS = {"tanh": "Tanh", "softsign": "Softsign"}
+
+
+def need_onnx(func):
+    try:
+        import onnx
+    except ImportError:
+        fail(func, "the onnx package is not installed: pip install onnx onnxruntime "
+                   "(or pip install \"lstmkit[onnx]\").", ImportError)
+    return onnx
+
+
+def lstm_rows_to_onnx(H):
+    """Row order taking MATLAB's gate blocks i, f, g, o to ONNX's i, o, f, c."""
+    i, f, g, o = (np.arange(k * H, (k + 1) * H) for k in range(4))
+    return np.concatenate([i, o, f, g])
+
+
+def gru_rows_to_onnx(H):
+    """Row order taking MATLAB's GRU blocks r, z, h to ONNX's z, r, h."""
+    r, z, h = (np.arange(k * H, (k + 1) * H) for k in range(3))
+    return np.concatenate([z, r, h])
+
+
+class _Graph:
+    """Collects nodes and initializers with unique names."""
+
+    def __init__(self, onnx):
+        self.onnx = onnx
+        self.nodes, self.initializers = [], []
+        self.count = 0
+
+    def name(self, base):
+        self.count += 1
+        return f"{base}_{self.count}"
+
+    def const(self, base, array):
+        name = self.name(base)
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(array), name))
+        return name
+
+    def node(self, op, inputs, base, outputs=1, **attrs):
+        names = [self.name(base) for _ in range(outputs)]
+        self.nodes.append(self.onnx.helper.make_node(op, inputs, names, name=self.name(op),
+                                                     **attrs))
+        return names if outputs > 1 else names[0]
+
+
+def _f32(array):
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def _state(graph, value, D, H, batch, x, opset):
+    """An initial-state input [D, N, H] from a stored (D*H)-by-1 or (D*H)-by-N state."""
+    if value is None or not np.any(value):
+        return ""
+    cols = value.shape[1]
+    per_dir = np.stack([value[d * H:(d + 1) * H] for d in range(D)])  # [D, H, cols]
+    if cols > 1:
+        if batch != cols:
+            fail("exportONNXNetwork", f"the stored state holds {cols} observations; export with "
+                                      f"BatchSize={cols}, or call resetState(net) first.")
+        return graph.const("state", _f32(per_dir.transpose(0, 2, 1)))
+    base = graph.const("state", _f32(per_dir.transpose(0, 2, 1)))  # [D, 1, H]
+    if batch is not None:
+        return graph.node("Expand", [base, graph.const("shape", np.array([D, batch, H]))], "state")
+    shape = graph.node("Shape", [x], "shape")
+    n = graph.node("Gather", [shape, graph.const("one", np.array([1]))], "n", axis=0)
+    full = graph.node("Concat", [graph.const("d", np.array([D])), n,
+                                 graph.const("h", np.array([H]))], "shape", axis=0)
+    return graph.node("Expand", [base, full], "state")
+
+
+def _recurrent(graph, layer, x, lengths, batch, opset):
+    """LSTM / bidirectional LSTM / GRU node; returns (output name, is sequence)."""
+    H = layer.NumHiddenUnits
+    D = 2 if isinstance(layer, BiLSTMLayer) else 1
+    gate, state = GATE_ACTIVATIONS[layer.GateActivationFunction], \
+        STATE_ACTIVATIONS[layer.StateActivationFunction]
+    hard = layer.GateActivationFunction == "hard-sigmoid"
+    W, R = np.asarray(layer.InputWeights), np.asarray(layer.RecurrentWeights)
+    bias = np.asarray(layer.Bias).reshape(-1)
+    if isinstance(layer, GRULayer):
+        order = gru_rows_to_onnx(H)
+        Wo, Ro = W[order][None], R[order][None]
+        Rb = bias[3 * H:][order] if bias.size == 6 * H else np.zeros(3 * H)
+        Bo = np.concatenate([bias[:3 * H][order], Rb])[None]
+        h0 = _state(graph, layer.HiddenState, 1, H, batch, x, opset)
+        inputs = [x, graph.const("W", _f32(Wo)), graph.const("R", _f32(Ro)),
+                  graph.const("B", _f32(Bo)), lengths, h0]
+        acts = [gate, state]
+        attrs = dict(hidden_size=H, activations=acts,
+                     linear_before_reset=0 if layer.ResetGateMode == "before-multiplication"
+                     else 1)
+        if hard:
+            attrs.update(activation_alpha=[0.2, 1.0], activation_beta=[0.5, 0.0])
+        op = "GRU"
+    else:
+        coupled = getattr(layer, "CoupledInputForget", False)
+        peep = np.asarray(layer.PeepholeWeights).reshape(-1) if getattr(
+            layer, "HasPeepholes", False) else None
+        if coupled:
+            # lstmkit couples i = 1 - f; ONNX Runtime computes f = 1 - i from the input gate.
+            # The gate activations satisfy g(-z) = 1 - g(z), so i = 1 - g(z_f) = g(-z_f):
+            # the input-gate block gets the negated forget-gate weights.
+            W, R, bias = W.copy(), R.copy(), bias.copy()
+            for d in range(D):
+                i_rows = slice(d * 4 * H, d * 4 * H + H)
+                f_rows = slice(d * 4 * H + H, d * 4 * H + 2 * H)
+                W[i_rows], R[i_rows], bias[i_rows] = -W[f_rows], -R[f_rows], -bias[f_rows]
+            if peep is not None:
+                peep = np.concatenate([-peep[H:2 * H], peep[H:]])
+        order = lstm_rows_to_onnx(H)
+        Wo = np.stack([W[d * 4 * H:(d + 1) * 4 * H][order] for d in range(D)])
+        Ro = np.stack([R[d * 4 * H:(d + 1) * 4 * H][order] for d in range(D)])
+        Bo = np.stack([np.concatenate([bias[d * 4 * H:(d + 1) * 4 * H][order], np.zeros(4 * H)])
+                       for d in range(D)])
+        h0 = _state(graph, layer.HiddenState, D, H, batch, x, opset)
+        c0 = _state(graph, layer.CellState, D, H, batch, x, opset)
+        inputs = [x, graph.const("W", _f32(Wo)), graph.const("R", _f32(Ro)),
+                  graph.const("B", _f32(Bo)), lengths, h0, c0]
+        attrs = dict(hidden_size=H, activations=[gate, state, state] * D,
+                     direction="bidirectional" if D == 2 else "forward")
+        if hard:
+            attrs.update(activation_alpha=[0.2, 1.0, 1.0] * D,
+                         activation_beta=[0.5, 0.0, 0.0] * D)
+        if peep is not None:
+            p = np.concatenate([peep[:H], peep[2 * H:], peep[H:2 * H]])  # ONNX order i, o, f
+            inputs.append(graph.const("P", _f32(p[None])))
+        if coupled:
+            attrs["input_forget"] = 1
+        op = "LSTM"
+    while inputs and inputs[-1] == "":
+        inputs.pop()
+    Y, Y_h = graph.node(op, inputs, op.lower(), outputs=2, **attrs)
+    if layer.OutputMode == "last":
+        if D == 1:
+            return graph.node("Squeeze", [Y_h, graph.const("axes", np.array([0]))], "last"), False
+        t = graph.node("Transpose", [Y_h], "last", perm=[1, 0, 2])
+        return graph.node("Reshape", [t, graph.const("shape", np.array([0, -1]))], "last"), False
+    if D == 1:
+        return graph.node("Squeeze", [Y, graph.const("axes", np.array([1]))], "seq"), True
+    t = graph.node("Transpose", [Y], "seq", perm=[0, 2, 1, 3])
+    return graph.node("Reshape", [t, graph.const("shape", np.array([0, 0, -1]))], "seq"), True
+
+
+def _normalize(graph, layer, x):
+    mode = layer.Normalization
+    if mode == "none":
+        return x
+
+    def column(v):
+        return _f32(np.asarray(v, dtype=np.float64).reshape(-1))
+
+    def safe(v):
+        v = np.array(v, dtype=np.float64).reshape(-1)
+        v[v == 0] = 1.0
+        return _f32(v)
+
+    if mode in ("zerocenter", "zscore"):
+        x = graph.node("Sub", [x, graph.const("mean", column(layer.Mean))], "norm")
+        if mode == "zscore":
+            x = graph.node("Div", [x, graph.const("std", safe(layer.StandardDeviation))], "norm")
+        return x
+    x = graph.node("Sub", [x, graph.const("min", column(layer.Min))], "norm")
+    x = graph.node("Div", [x, graph.const("range", safe(np.asarray(layer.Max) -
+                                                          np.asarray(layer.Min)))], "norm")
+    if mode == "rescale-symmetric":
+        x = graph.node("Mul", [x, graph.const("two", _f32(2.0))], "norm")
+        x = graph.node("Sub", [x, graph.const("one", _f32(1.0))], "norm")
+    return x
+
+
+def exportONNXNetwork(net, filename, *args, **kwargs):
+    """Export a network to ONNX, as MATLAB's ``exportONNXNetwork``.
+
+    Parameters
+    ----------
+    net : SeriesNetwork
+    filename : str
+    OpsetVersion : int, default 14
+        ONNX opset, 13 to 21.
+    BatchSize : int, optional
+        Fix the batch dimension (dynamic by default).
+    NetworkName : str, default 'lstmkit_network'
+    SequenceLengthsInput : bool, default True
+        lstmkit extension: add the ``sequence_lengths`` input (int32, one
+        length per sequence) so that a padded batch gives each sequence the
+        result lstmkit gives.  Without it every sequence runs all T steps.
+
+    Returns
+    -------
+    str
+        The file written.
+    """
+    func = "exportONNXNetwork"
+    onnx = need_onnx(func)
+    if not isinstance(net, SeriesNetwork):
+        fail(func, f"`net` must be a network from trainNetwork or assembleNetwork. "
+                   f"Received: {_show(net)}.", TypeError)
+    if not isinstance(filename, str) or not filename:
+        fail(func, f"`filename` must be a file name (str). Received: {_show(filename)}.",
+             TypeError)
+    opts = parse_name_value(func, args, kwargs, ("OpsetVersion", "BatchSize", "NetworkName",
+                                                 "SequenceLengthsInput"))
+    opset = check_positive_int(func, "OpsetVersion", opts.get("OpsetVersion", DEFAULT_OPSET))
+    if not MIN_OPSET <= opset <= MAX_OPSET:
+        fail(func, f"`OpsetVersion` must be from {MIN_OPSET} to {MAX_OPSET}. "
+                   f"Received: OpsetVersion={opset}.")
+    batch = opts.get("BatchSize")
+    batch = None if batch is None else check_positive_int(func, "BatchSize", batch)
+    name = opts.get("NetworkName", "lstmkit_network")
+    if not isinstance(name, str):
+        fail(func, f"`NetworkName` must be a str. Received: {_show(name)}.", TypeError)
+    with_lengths = check_bool(func, "SequenceLengthsInput", opts.get("SequenceLengthsInput", True))
+
+    graph = _Graph(onnx)
+    layers = list(net.Layers)
+    C = layers[0].InputSize
+    n_dim = batch if batch is not None else "N"
+    inputs = [onnx.helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT,
+                                                 ["T", n_dim, C])]
+    lengths = ""
+    if with_lengths:
+        inputs.append(onnx.helper.make_tensor_value_info("sequence_lengths", onnx.TensorProto.INT32,
+                                                         [n_dim]))
+        lengths = "sequence_lengths"
+    x = _normalize(graph, layers[0], "input")
+    is_seq = True
+    for layer in layers[1:]:
+        if isinstance(layer, (LSTMLayer, BiLSTMLayer, GRULayer)):
+            x, is_seq = _recurrent(graph, layer, x, lengths, batch, opset)
+        elif isinstance(layer, FullyConnectedLayer):
+            W, b = _f32(layer.Weights), _f32(np.asarray(layer.Bias).reshape(-1))
+            if is_seq:
+                x = graph.node("MatMul", [x, graph.const("W", np.ascontiguousarray(W.T))], "fc")
+                x = graph.node("Add", [x, graph.const("b", b)], "fc")
+            else:
+                x = graph.node("Gemm", [x, graph.const("W", W), graph.const("b", b)], "fc",
+                               transB=1)
+        elif isinstance(layer, SoftmaxLayer):
+            x = graph.node("Softmax", [x], "softmax", axis=-1)
+        elif isinstance(layer, (DropoutLayer, ClassificationOutputLayer, RegressionOutputLayer)):
+            continue
+        else:
+            fail(func, f"layer '{layer.Name}' ({layer.type_name}) cannot be exported to ONNX.")
+    K = net._plan.num_outputs
+    graph.nodes.append(onnx.helper.make_node("Identity", [x], ["output"], name="output"))
+    out_shape = ["T", n_dim, K] if is_seq else [n_dim, K]
+    outputs = [onnx.helper.make_tensor_value_info("output", onnx.TensorProto.FLOAT, out_shape)]
+    g = onnx.helper.make_graph(graph.nodes, name, inputs, outputs, graph.initializers)
+    model = onnx.helper.make_model(g, opset_imports=[onnx.helper.make_opsetid("", opset)],
+                                   producer_name="lstmkit")
+    model.ir_version = min(model.ir_version, 8 if opset <= 17 else 9)
+    out_layer = layers[-1]
+    info = {"output_layer": "classification" if isinstance(out_layer, ClassificationOutputLayer)
+            else "regression"}
+    if isinstance(out_layer, ClassificationOutputLayer):
+        info["classes"] = np.asarray(out_layer.Classes).tolist()
+    meta = model.metadata_props.add()
+    meta.key, meta.value = "lstmkit", json.dumps(info)
+    onnx.checker.check_model(model)
+    onnx.save(model, filename)
+    return filename
