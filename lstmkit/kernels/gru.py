@@ -23,7 +23,7 @@ from ._config import JIT
 from ._fpu import flush_denormals, restore_fpu
 from ._threads import blas_threads_local
 from .activations import gate, gate_grad, state, state_grad
-from .lstm import packed_offsets
+from .lstm import packed_offsets, row_output_grad
 
 AFTER = 0   # 'after-multiplication' and 'recurrent-bias-after-multiplication'
 BEFORE = 1  # 'before-multiplication'
@@ -183,7 +183,6 @@ def gru_backward(x, W, R, bR, h0, batch_sizes, gate_kind, state_kind, mode, gate
     T = batch_sizes.shape[0]
     S = x.shape[0]
     N = dh.shape[0]
-    has_dhidden = dhidden.shape[0] > 0
     offsets = packed_offsets(batch_sizes)
     drz = np.empty((S, 2 * H), gates.dtype)   # reset/update preactivation gradients
     dn = np.empty((S, H), gates.dtype)        # candidate preactivation gradient
@@ -205,11 +204,7 @@ def gru_backward(x, W, R, bR, h0, batch_sizes, gate_kind, state_kind, mode, gate
             else:
                 hprev[r] = h0[k]
             hp = hprev[r]
-            gh[:] = dh[k]
-            if has_dhidden:
-                dy = dhidden[r]
-                for j in range(H):
-                    gh[j] += dy[j]
+            row_output_grad(gh, dh[k], dhidden, r)
             a = gates[r]
             ar = a[:H]
             az = a[H:2 * H]

@@ -278,6 +278,16 @@ def lstm_forward_predict(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind
     restore_fpu(fpu)
 
 
+@njit(**JIT, inline="always")
+def row_output_grad(gh, dh_row, dhidden, r):
+    """``gh = dh_row + dhidden[r]``: the recurrent and (sequence output) direct gradient."""
+    gh[:] = dh_row
+    if dhidden.shape[0] > 0:
+        dy = dhidden[r]
+        for j in range(gh.shape[0]):
+            gh[j] += dy[j]
+
+
 @njit(**JIT)
 def _backward_rows(R, P, c0, batch_sizes, offsets, k0, k1, gate_kind, state_kind, coupled,
                    gates, cell, dhidden, dh, dc, dP):
@@ -285,7 +295,6 @@ def _backward_rows(R, P, c0, batch_sizes, offsets, k0, k1, gate_kind, state_kind
     H = R.shape[1]
     T = batch_sizes.shape[0]
     peep = P.shape[0] > 0
-    has_dhidden = dhidden.shape[0] > 0
     gh = np.empty(H, gates.dtype)
     sc = np.empty(H, gates.dtype)
     pi = P[:H] if peep else P
@@ -302,11 +311,7 @@ def _backward_rows(R, P, c0, batch_sizes, offsets, k0, k1, gate_kind, state_kind
         for k in range(k0, ke):
             r = off + k
             cp = cell[offsets[t - 1] + k] if t > 0 else c0[k]
-            gh[:] = dh[k]
-            if has_dhidden:
-                dy = dhidden[r]
-                for j in range(H):
-                    gh[j] += dy[j]
+            row_output_grad(gh, dh[k], dhidden, r)
             ct = cell[r]
             for j in range(H):
                 sc[j] = state(ct[j], state_kind)

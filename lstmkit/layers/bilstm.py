@@ -3,7 +3,7 @@
 import numpy as np
 
 from . import initializers
-from .base import Learnable, kernel_array
+from .base import kernel_array
 from .lstm import LSTMDirection
 from .recurrent import RecurrentLayer, finish_recurrent, parse_recurrent_options
 
@@ -30,15 +30,6 @@ class BiLSTMLayer(RecurrentLayer):
     factory = "bilstmLayer"
     state_properties = ("HiddenState", "CellState")
     gate_rows = 8
-    learnables = (
-        Learnable("InputWeights", "InputWeightsInitializer", "InputWeightsLearnRateFactor",
-                  "InputWeightsL2Factor", 4, repeats=2),
-        Learnable("RecurrentWeights", "RecurrentWeightsInitializer",
-                  "RecurrentWeightsLearnRateFactor", "RecurrentWeightsL2Factor", 4, repeats=2),
-        Learnable("Bias", "BiasInitializer", "BiasLearnRateFactor", "BiasL2Factor", 4,
-                  l2_default=0.0, repeats=2),
-    )
-
     @property
     def Description(self):
         return f"BiLSTM with {self.NumHiddenUnits} hidden units"
@@ -54,15 +45,6 @@ class BiLSTMLayer(RecurrentLayer):
 
     def _state_size(self):
         return 2 * self.NumHiddenUnits
-
-    def _learnable_shape(self, name, input_size):
-        H = self.NumHiddenUnits
-        if name == "InputWeights":
-            # each direction is its own 4H-by-C matrix: fan-out 4H, as MATLAB
-            return (8 * H, input_size), input_size, 4 * H
-        if name == "RecurrentWeights":
-            return (8 * H, H), H, 4 * H
-        return (8 * H, 1), 1, 4 * H
 
     def _initialize(self, input_size, rng):
         # orthogonal recurrent weights are drawn per direction (each 4H-by-H block

@@ -5,7 +5,7 @@ import numpy as np
 from .._validation import check_choice
 from ..kernels.gru import AFTER, BEFORE, gru_backward, gru_forward
 from . import initializers
-from .base import Learnable, check_column, kernel_array
+from .base import check_column, kernel_array
 from .recurrent import PREDICT_BLOCK, RecurrentLayer, finish_recurrent, parse_recurrent_options
 
 RESET_GATE_MODES = ("after-multiplication", "before-multiplication",
@@ -41,21 +41,7 @@ class GRULayer(RecurrentLayer):
     factory = "gruLayer"
     state_properties = ("HiddenState",)
     gate_rows = 3
-
-    _weight_learnables = (
-        Learnable("InputWeights", "InputWeightsInitializer", "InputWeightsLearnRateFactor",
-                  "InputWeightsL2Factor", 3),
-        Learnable("RecurrentWeights", "RecurrentWeightsInitializer",
-                  "RecurrentWeightsLearnRateFactor", "RecurrentWeightsL2Factor", 3),
-    )
-
-    @property
-    def learnables(self):
-        # a 6H bias holds the input-side and the recurrent-side r, z, h~ blocks
-        repeats = 2 if self.ResetGateMode == RESET_GATE_MODES[2] else 1
-        return self._weight_learnables + (
-            Learnable("Bias", "BiasInitializer", "BiasLearnRateFactor", "BiasL2Factor", 3,
-                      l2_default=0.0, repeats=repeats),)
+    gates = 3
 
     @property
     def Description(self):
@@ -73,14 +59,6 @@ class GRULayer(RecurrentLayer):
     def _bias_rows(self):
         return 6 * self.NumHiddenUnits if self.ResetGateMode == RESET_GATE_MODES[2] else \
             3 * self.NumHiddenUnits
-
-    def _learnable_shape(self, name, input_size):
-        H = self.NumHiddenUnits
-        if name == "InputWeights":
-            return (3 * H, input_size), input_size, 3 * H
-        if name == "RecurrentWeights":
-            return (3 * H, H), H, 3 * H
-        return (self._bias_rows(), 1), 1, 3 * H
 
     def _weights(self, dtype):
         H = self.NumHiddenUnits

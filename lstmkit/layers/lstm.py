@@ -97,22 +97,13 @@ class LSTMLayer(RecurrentLayer):
     factory = "lstmLayer"
     state_properties = ("HiddenState", "CellState")
     gate_rows = 4
-    base_learnables = (
-        Learnable("InputWeights", "InputWeightsInitializer", "InputWeightsLearnRateFactor",
-                  "InputWeightsL2Factor", 4),
-        Learnable("RecurrentWeights", "RecurrentWeightsInitializer",
-                  "RecurrentWeightsLearnRateFactor", "RecurrentWeightsL2Factor", 4),
-        Learnable("Bias", "BiasInitializer", "BiasLearnRateFactor", "BiasL2Factor", 4,
-                  l2_default=0.0),
-    )
     peephole_learnable = Learnable("PeepholeWeights", "PeepholeWeightsInitializer",
                                    "PeepholeWeightsLearnRateFactor", "PeepholeWeightsL2Factor", 3)
 
     @property
     def learnables(self):
-        if self.HasPeepholes:
-            return self.base_learnables + (self.peephole_learnable,)
-        return self.base_learnables
+        base = RecurrentLayer.learnables.fget(self)
+        return base + (self.peephole_learnable,) if self.HasPeepholes else base
 
     @property
     def Description(self):
@@ -137,16 +128,6 @@ class LSTMLayer(RecurrentLayer):
         if self.CoupledInputForget:
             props.append("CoupledInputForget")
         return props
-
-    def _learnable_shape(self, name, input_size):
-        H = self.NumHiddenUnits
-        if name == "InputWeights":
-            return (4 * H, input_size), input_size, 4 * H
-        if name == "RecurrentWeights":
-            return (4 * H, H), H, 4 * H
-        if name == "PeepholeWeights":
-            return (3 * H, 1), 1, 3 * H
-        return (4 * H, 1), 1, 4 * H
 
     def _weights(self, dtype):
         H = self.NumHiddenUnits

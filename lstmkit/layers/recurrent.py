@@ -6,7 +6,7 @@ from .._validation import (as_float_array, check_bool, check_choice, check_name,
                            check_positive_int, fail, parse_name_value)
 from ..kernels import _config
 from . import initializers
-from .base import Layer, check_column, set_factors
+from .base import Layer, Learnable, check_column, set_factors
 
 GATE_CODES = {"sigmoid": _config.GATE_SIGMOID, "hard-sigmoid": _config.GATE_HARD_SIGMOID}
 STATE_CODES = {"tanh": _config.STATE_TANH, "softsign": _config.STATE_SOFTSIGN}
@@ -33,7 +33,8 @@ class RecurrentLayer(Layer):
     """
 
     state_properties = ("HiddenState",)
-    gate_rows = 4
+    gate_rows = 4       # rows of the weights per hidden unit (all directions)
+    gates = 4           # gates per direction (a 4-element factor addresses these)
     InputNames = ("in",)
     OutputNames = ("out",)
     NumInputs = 1
@@ -43,6 +44,36 @@ class RecurrentLayer(Layer):
 
     def _state_size(self):
         return self.NumHiddenUnits
+
+    def _bias_rows(self):
+        return self.gate_rows * self.NumHiddenUnits
+
+    @property
+    def learnables(self):
+        """InputWeights, RecurrentWeights and Bias; per-gate factors repeat per direction."""
+        repeats = self.gate_rows // self.gates
+        bias_repeats = self._bias_rows() // (self.gates * self.NumHiddenUnits)
+        return (
+            Learnable("InputWeights", "InputWeightsInitializer", "InputWeightsLearnRateFactor",
+                      "InputWeightsL2Factor", self.gates, repeats=repeats),
+            Learnable("RecurrentWeights", "RecurrentWeightsInitializer",
+                      "RecurrentWeightsLearnRateFactor", "RecurrentWeightsL2Factor", self.gates,
+                      repeats=repeats),
+            Learnable("Bias", "BiasInitializer", "BiasLearnRateFactor", "BiasL2Factor",
+                      self.gates, l2_default=0.0, repeats=bias_repeats),
+        )
+
+    def _learnable_shape(self, name, input_size):
+        """Shapes; fan-out is one direction's gate rows (each direction is its own matrix)."""
+        H = self.NumHiddenUnits
+        fan_out = self.gates * H
+        if name == "InputWeights":
+            return (self.gate_rows * H, input_size), input_size, fan_out
+        if name == "RecurrentWeights":
+            return (self.gate_rows * H, H), H, fan_out
+        if name == "PeepholeWeights":
+            return (3 * H, 1), 1, 3 * H
+        return (self._bias_rows(), 1), 1, fan_out
 
     def _output_size(self, input_size):
         return self._state_size()
