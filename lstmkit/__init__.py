@@ -24,7 +24,7 @@ from .layers.output import (ClassificationOutputLayer, RegressionOutputLayer, cl
                             regressionLayer)
 from .layers.sequence_input import SequenceInputLayer, sequenceInputLayer
 from .layers.softmax import SoftmaxLayer, softmaxLayer
-from .network import SeriesNetwork
+from .network import LayerArray, SeriesNetwork
 from .prediction import (assembleNetwork, classify, classifyAndUpdateState, predict,
                          predictAndUpdateState, resetState)
 from .training.info import TrainingInfo

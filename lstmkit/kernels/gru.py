@@ -17,12 +17,13 @@ bias (3H; zero except in 'recurrent-bias-after-multiplication').
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from ._config import JIT
+from ._config import JIT, JIT_PARALLEL
 from ._fpu import flush_denormals, restore_fpu
 from ._threads import blas_threads_local
 from .activations import gate, gate_grad, state, state_grad
+from .blas import par_dot, par_tdot
 from .lstm import packed_offsets, row_output_grad
 
 AFTER = 0   # 'after-multiplication' and 'recurrent-bias-after-multiplication'
@@ -41,7 +42,7 @@ def _update(a, h, H):
 
 @njit(**JIT)
 def gru_forward(x, W, R, b, bR, h, batch_sizes, gate_kind, state_kind, mode, gates, aux, hidden,
-                block):
+                block, chunks):
     """GRU forward pass.
 
     Parameters
@@ -74,18 +75,21 @@ def gru_forward(x, W, R, b, bR, h, batch_sizes, gate_kind, state_kind, mode, gat
     block : int
         In prediction, the number of time steps whose input projection is one
         GEMM (bounds memory); training projects all steps at once.
+    chunks : ndarray of int64
+        Row boundaries of the batch chunks, one per thread (as for the LSTM
+        kernels: each thread runs the whole time loop for its rows).
     """
     fpu = flush_denormals()
-    blas = blas_threads_local(1)  # serial kernel: BLAS must not start its own pool
+    blas = blas_threads_local(1)  # BLAS stays single-threaded inside our threads
     H = R.shape[1]
     N = h.shape[0]
     T = batch_sizes.shape[0]
     G = 3 * H
+    nch = chunks.shape[0] - 1
     train = gates.shape[0] > 0
-    store = hidden.shape[0] > 0
     offsets = packed_offsets(batch_sizes)
     if train:
-        np.dot(x, W.T, gates)
+        par_dot(x, W.T, gates, nch)
         buf = gates
         block = T
     else:
@@ -93,70 +97,92 @@ def gru_forward(x, W, R, b, bR, h, batch_sizes, gate_kind, state_kind, mode, gat
         for t0 in range(0, T, block):
             rows_max = max(rows_max, offsets[min(t0 + block, T)] - offsets[t0])
         buf = np.empty((rows_max, G), h.dtype)
-    rec = np.empty((N, G), h.dtype)
-    rec_rz = np.empty((N, 2 * H), h.dtype)
-    rec_n = np.empty((N, H), h.dtype)
-    rh = np.empty((N, H), h.dtype)
-    Rrz = R[:2 * H]
-    Rn = R[2 * H:]
+    work = (np.empty((N, G), h.dtype), np.empty((N, 2 * H), h.dtype), np.empty((N, H), h.dtype),
+            np.empty((N, H), h.dtype))
     for t0 in range(0, T, block):
         t1 = min(t0 + block, T)
         base = 0 if train else offsets[t0]
         if not train:
-            np.dot(x[offsets[t0]:offsets[t1]], W.T, buf[:offsets[t1] - base])
-        for t in range(t0, t1):
-            n = batch_sizes[t]
-            off = offsets[t]
-            if mode == AFTER:
-                np.dot(h[:n], R.T, rec[:n])
-            else:
-                np.dot(h[:n], Rrz.T, rec_rz[:n])
-            for k in range(n):
-                a = buf[off - base + k]
-                z = rec[k] if mode == AFTER else rec_rz[k]
-                arz = a[:2 * H]
-                for m in range(2 * H):
-                    arz[m] = gate(arz[m] + z[m] + b[m] + bR[m], gate_kind)
-                if mode == BEFORE:
-                    ar = a[:H]
-                    hk = h[k]
-                    rk = rh[k]
-                    for j in range(H):
-                        rk[j] = ar[j] * hk[j]
-            if mode == BEFORE:
-                np.dot(rh[:n], Rn.T, rec_n[:n])
-            for k in range(n):
-                a = buf[off - base + k]
-                ar = a[:H]
-                an = a[2 * H:]
-                bn = b[2 * H:]
-                if mode == AFTER:
-                    zn = rec[k, 2 * H:]
-                    bRn = bR[2 * H:]
-                    s = rec_n[k]
-                    for j in range(H):
-                        s[j] = zn[j] + bRn[j]
-                    for j in range(H):
-                        an[j] = state(an[j] + bn[j] + ar[j] * s[j], state_kind)
-                    if train:
-                        aux[off + k] = s
-                else:
-                    zn = rec_n[k]
-                    for j in range(H):
-                        an[j] = state(an[j] + bn[j] + zn[j], state_kind)
-                    if train:
-                        aux[off + k] = rh[k]
-                hk = h[k]
-                _update(a, hk, H)
-                if store:
-                    hidden[off + k] = hk
+            par_dot(x[offsets[t0]:offsets[t1]], W.T, buf[:offsets[t1] - base], nch)
+        _forward_chunks(buf, base, R, b, bR, h, batch_sizes, offsets, t0, t1, gate_kind,
+                        state_kind, mode, train, aux, hidden, work, chunks)
     blas_threads_local(blas)
     restore_fpu(fpu)
 
 
+@njit(**JIT_PARALLEL)
+def _forward_chunks(buf, base, R, b, bR, h, batch_sizes, offsets, t0, t1, gate_kind, state_kind,
+                    mode, train, aux, hidden, work, chunks):
+    """Run :func:`_forward_rows` for every chunk of rows, one chunk per thread."""
+    for q in prange(chunks.shape[0] - 1):
+        fq = flush_denormals()
+        _forward_rows(buf, base, R, b, bR, h, batch_sizes, offsets, t0, t1, chunks[q],
+                      chunks[q + 1], gate_kind, state_kind, mode, train, aux, hidden, work)
+        restore_fpu(fq)
+
+
+@njit(**JIT)
+def _forward_rows(buf, base, R, b, bR, h, batch_sizes, offsets, t0, t1, k0, k1, gate_kind,
+                  state_kind, mode, train, aux, hidden, work):
+    """Steps ``t0:t1`` of rows ``k0:k1``: the recurrent GEMMs and the gate math."""
+    H = R.shape[1]
+    store = hidden.shape[0] > 0
+    rec, rec_rz, rec_n, rh = work
+    Rrz = R[:2 * H]
+    Rn = R[2 * H:]
+    for t in range(t0, t1):
+        ke = min(k1, batch_sizes[t])
+        if ke <= k0:
+            break  # sorted by length: these rows have ended
+        off = offsets[t]
+        if mode == AFTER:
+            np.dot(h[k0:ke], R.T, rec[k0:ke])
+        else:
+            np.dot(h[k0:ke], Rrz.T, rec_rz[k0:ke])
+        for k in range(k0, ke):
+            a = buf[off - base + k]
+            z = rec[k] if mode == AFTER else rec_rz[k]
+            arz = a[:2 * H]
+            for m in range(2 * H):
+                arz[m] = gate(arz[m] + z[m] + b[m] + bR[m], gate_kind)
+            if mode == BEFORE:
+                ar = a[:H]
+                hk = h[k]
+                rk = rh[k]
+                for j in range(H):
+                    rk[j] = ar[j] * hk[j]
+        if mode == BEFORE:
+            np.dot(rh[k0:ke], Rn.T, rec_n[k0:ke])
+        for k in range(k0, ke):
+            a = buf[off - base + k]
+            ar = a[:H]
+            an = a[2 * H:]
+            bn = b[2 * H:]
+            if mode == AFTER:
+                zn = rec[k, 2 * H:]
+                bRn = bR[2 * H:]
+                s = rec_n[k]
+                for j in range(H):
+                    s[j] = zn[j] + bRn[j]
+                for j in range(H):
+                    an[j] = state(an[j] + bn[j] + ar[j] * s[j], state_kind)
+                if train:
+                    aux[off + k] = s
+            else:
+                zn = rec_n[k]
+                for j in range(H):
+                    an[j] = state(an[j] + bn[j] + zn[j], state_kind)
+                if train:
+                    aux[off + k] = rh[k]
+            hk = h[k]
+            _update(a, hk, H)
+            if store:
+                hidden[off + k] = hk
+
+
 @njit(**JIT)
 def gru_backward(x, W, R, bR, h0, batch_sizes, gate_kind, state_kind, mode, gates, aux, hidden,
-                 dhidden, dh, dW, dR, db, dbR, dx):
+                 dhidden, dh, dW, dR, db, dbR, dx, chunks):
     """Backward pass through time of :func:`gru_forward` (training mode).
 
     Parameters
@@ -176,28 +202,82 @@ def gru_backward(x, W, R, bR, h0, batch_sizes, gate_kind, state_kind, mode, gate
         Output: input-side and recurrent-side bias gradients.
     dx : ndarray of shape (S, C) or (0, C)
         Output: input gradient, skipped when empty.
+    chunks : ndarray of int64
+        Row boundaries of the batch chunks, one per thread.
     """
     fpu = flush_denormals()
-    blas = blas_threads_local(1)  # serial kernel: BLAS must not start its own pool
+    blas = blas_threads_local(1)  # BLAS stays single-threaded inside our threads
     H = R.shape[1]
-    T = batch_sizes.shape[0]
     S = x.shape[0]
     N = dh.shape[0]
+    nch = chunks.shape[0] - 1
     offsets = packed_offsets(batch_sizes)
     drz = np.empty((S, 2 * H), gates.dtype)   # reset/update preactivation gradients
     dn = np.empty((S, H), gates.dtype)        # candidate preactivation gradient
     dnr = np.empty((S, H), gates.dtype)       # gradient reaching R_h's output (after mode)
     hprev = np.empty((S, H), gates.dtype)
-    drh = np.empty((N, H), gates.dtype)
-    tmp = np.empty((N, H), gates.dtype)
+    work = (np.empty((N, H), gates.dtype), np.empty((N, H), gates.dtype))
+    _backward_chunks(R, h0, batch_sizes, offsets, gate_kind, state_kind, mode, gates, aux,
+                     hidden, dhidden, dh, drz, dn, dnr, hprev, work, chunks)
+    par_tdot(drz, x, dW[:2 * H], nch)
+    par_tdot(dn, x, dW[2 * H:], nch)
+    par_tdot(drz, hprev, dR[:2 * H], nch)
+    if mode == AFTER:
+        par_tdot(dnr, hprev, dR[2 * H:], nch)
+    else:
+        par_tdot(dn, aux, dR[2 * H:], nch)
+    db[:] = 0
+    dbR[:] = 0
+    for r in range(S):
+        for m in range(2 * H):
+            db[m] += drz[r, m]
+        for j in range(H):
+            db[2 * H + j] += dn[r, j]
+    dbR[:2 * H] = db[:2 * H]
+    if mode == AFTER:
+        for r in range(S):
+            for j in range(H):
+                dbR[2 * H + j] += dnr[r, j]
+    if dx.shape[0] > 0:
+        par_dot(drz, W[:2 * H], dx, nch)
+        part = np.empty_like(dx)
+        par_dot(dn, W[2 * H:], part, nch)
+        for r in range(S):
+            for c in range(dx.shape[1]):
+                dx[r, c] += part[r, c]
+    blas_threads_local(blas)
+    restore_fpu(fpu)
+
+
+@njit(**JIT_PARALLEL)
+def _backward_chunks(R, h0, batch_sizes, offsets, gate_kind, state_kind, mode, gates, aux, hidden,
+                     dhidden, dh, drz, dn, dnr, hprev, work, chunks):
+    """Run :func:`_backward_rows` for every chunk of rows, one chunk per thread."""
+    for q in prange(chunks.shape[0] - 1):
+        fq = flush_denormals()
+        _backward_rows(R, h0, batch_sizes, offsets, chunks[q], chunks[q + 1], gate_kind,
+                       state_kind, mode, gates, aux, hidden, dhidden, dh, drz, dn, dnr, hprev,
+                       work)
+        restore_fpu(fq)
+
+
+@njit(**JIT)
+def _backward_rows(R, h0, batch_sizes, offsets, k0, k1, gate_kind, state_kind, mode, gates, aux,
+                   hidden, dhidden, dh, drz, dn, dnr, hprev, work):
+    """The reverse time loop for rows ``k0:k1``."""
+    H = R.shape[1]
+    T = batch_sizes.shape[0]
+    drh, tmp = work
     gh = np.empty(H, gates.dtype)
     one = gates.dtype.type(1.0)
     Rrz = R[:2 * H]
     Rn = R[2 * H:]
     for t in range(T - 1, -1, -1):
-        n = batch_sizes[t]
+        ke = min(k1, batch_sizes[t])
+        if ke <= k0:
+            continue  # these rows start later (in reverse time)
         off = offsets[t]
-        for k in range(n):
+        for k in range(k0, ke):
             r = off + k
             if t > 0:
                 hprev[r] = hidden[offsets[t - 1] + k]
@@ -224,52 +304,23 @@ def gru_backward(x, W, R, bR, h0, batch_sizes, gate_kind, state_kind, mode, gate
                     dr[j] = dnk[j] * s[j] * gate_grad(ar[j], gate_kind)
                     dnrk[j] = dnk[j] * ar[j]
         if mode == AFTER:
-            np.dot(dnr[off:off + n], Rn, tmp[:n])
+            np.dot(dnr[off + k0:off + ke], Rn, tmp[k0:ke])
         else:
             # the reset gate acts before R_h: its gradient needs dn @ R_h first
-            np.dot(dn[off:off + n], Rn, tmp[:n])
-            for k in range(n):
+            np.dot(dn[off + k0:off + ke], Rn, tmp[k0:ke])
+            for k in range(k0, ke):
                 r = off + k
                 ar = gates[r, :H]
                 hp = hprev[r]
                 dr = drz[r, :H]
-                dhk = dh[k]
                 tk = tmp[k]
                 for j in range(H):
                     dr[j] = tk[j] * hp[j] * gate_grad(ar[j], gate_kind)
                     tk[j] *= ar[j]
-        np.dot(drz[off:off + n], Rrz, drh[:n])
-        for k in range(n):
+        np.dot(drz[off + k0:off + ke], Rrz, drh[k0:ke])
+        for k in range(k0, ke):
             dhk = dh[k]
             tk = tmp[k]
             dk = drh[k]
             for j in range(H):
                 dhk[j] += tk[j] + dk[j]
-    np.dot(drz.T, x, dW[:2 * H])
-    np.dot(dn.T, x, dW[2 * H:])
-    np.dot(drz.T, hprev, dR[:2 * H])
-    if mode == AFTER:
-        np.dot(dnr.T, hprev, dR[2 * H:])
-    else:
-        np.dot(dn.T, aux, dR[2 * H:])
-    db[:] = 0
-    dbR[:] = 0
-    for r in range(S):
-        for m in range(2 * H):
-            db[m] += drz[r, m]
-        for j in range(H):
-            db[2 * H + j] += dn[r, j]
-    dbR[:2 * H] = db[:2 * H]
-    if mode == AFTER:
-        for r in range(S):
-            for j in range(H):
-                dbR[2 * H + j] += dnr[r, j]
-    if dx.shape[0] > 0:
-        np.dot(drz, W[:2 * H], dx)
-        part = np.empty_like(dx)
-        np.dot(dn, W[2 * H:], part)
-        for r in range(S):
-            for c in range(dx.shape[1]):
-                dx[r, c] += part[r, c]
-    blas_threads_local(blas)
-    restore_fpu(fpu)

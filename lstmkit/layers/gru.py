@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._validation import check_choice
+from ..kernels._threads import kernel_threads
 from ..kernels.gru import AFTER, BEFORE, gru_backward, gru_forward
 from . import initializers
 from .base import check_column, kernel_array
@@ -81,14 +82,15 @@ class GRULayer(RecurrentLayer):
         gates, aux = np.empty((rows, 3 * H), dtype), np.empty((rows, H), dtype)
         hidden = np.empty((S if (training or sequence) else 0, H), dtype)
         h0 = h.copy() if training else None
+        chunks = batch.chunks(kernel_threads())
         gru_forward(x, W, R, b, bR, h, batch.batch_sizes, gk, sk, self._mode(), gates, aux, hidden,
-                    PREDICT_BLOCK)
+                    PREDICT_BLOCK, chunks)
         y = hidden if sequence else h.copy()
-        cache = (x, h0, batch, gates, aux, hidden, sequence) if training else None
+        cache = (x, h0, batch, gates, aux, hidden, sequence, chunks) if training else None
         return y, cache, (h,)
 
     def _backward(self, dy, cache, grads, need_dx):
-        x, h0, batch, gates, aux, hidden, sequence = cache
+        x, h0, batch, gates, aux, hidden, sequence, chunks = cache
         dtype = x.dtype
         W, R, _, bR = self._weights(dtype)
         H = self.NumHiddenUnits
@@ -102,7 +104,8 @@ class GRULayer(RecurrentLayer):
         dx = np.empty((x.shape[0] if need_dx else 0, x.shape[1]), dtype)
         gk, sk = self._codes()
         gru_backward(x, W, R, bR, h0, batch.batch_sizes, gk, sk, self._mode(), gates, aux, hidden,
-                     dhidden, dh, grads["InputWeights"], grads["RecurrentWeights"], db, dbR, dx)
+                     dhidden, dh, grads["InputWeights"], grads["RecurrentWeights"], db, dbR, dx,
+                     chunks)
         return dx if need_dx else None
 
 

@@ -23,7 +23,8 @@ def problem(rng, C, H, lengths, recurrent_bias, scale=0.5):
     return xs, W, R, b, bR, h0
 
 
-def run(xs, W, R, b, bR, h0, mode, gate, state, dYs=None, dhT=None, train=True, block=64):
+def run(xs, W, R, b, bR, h0, mode, gate, state, dYs=None, dhT=None, train=True, block=64,
+        nthreads=2):
     batch = PackedBatch([x.shape[1] for x in xs])
     H = R.shape[1]
     x = batch.pack(xs, W.dtype)
@@ -33,8 +34,9 @@ def run(xs, W, R, b, bR, h0, mode, gate, state, dYs=None, dhT=None, train=True, 
     gates = np.empty((S if train else 0, 3 * H))
     aux = np.empty((S if train else 0, H))
     hidden = np.empty((S, H))
+    chunks = batch.chunks(nthreads)
     gru_forward(x, W, R, b, bR, h, batch.batch_sizes, GATE[gate], STATE[state], MODES[mode],
-                gates, aux, hidden, block)
+                gates, aux, hidden, block, chunks)
     out = dict(Y=batch.unpack(hidden), hT=batch.to_caller_order(h).T)
     if dYs is not None:
         dh = np.ascontiguousarray(batch.to_sorted_order(dhT.T))
@@ -42,7 +44,7 @@ def run(xs, W, R, b, bR, h0, mode, gate, state, dYs=None, dhT=None, train=True, 
                      bR=np.empty_like(bR), x=np.empty_like(x))
         gru_backward(x, W, R, bR, h_init, batch.batch_sizes, GATE[gate], STATE[state],
                      MODES[mode], gates, aux, hidden, batch.pack(dYs, W.dtype), dh, grads["W"],
-                     grads["R"], grads["b"], grads["bR"], grads["x"])
+                     grads["R"], grads["b"], grads["bR"], grads["x"], chunks)
         grads["xs"] = batch.unpack(grads.pop("x"))
         grads["h0"] = batch.to_caller_order(dh).T
         out["grads"] = grads
@@ -88,8 +90,8 @@ def test_forward_and_gradients(rng, C, H, lengths, mode, rbias, gate, state):
 @pytest.mark.parametrize("block", [1, 3, 64])
 def test_prediction_mode_matches_training_mode(rng, mode, rbias, block):
     args = problem(rng, 3, 4, [9, 2, 6, 6], rbias)
-    a = run(*args, mode, "sigmoid", "tanh")
-    b = run(*args, mode, "sigmoid", "tanh", train=False, block=block)
+    a = run(*args, mode, "sigmoid", "tanh", nthreads=1)
+    b = run(*args, mode, "sigmoid", "tanh", train=False, block=block, nthreads=3)
     # the same arithmetic, but the input projection is one GEMM or several
     np.testing.assert_allclose(a["hT"], b["hT"], rtol=1e-13, atol=1e-15)
     for y, z in zip(a["Y"], b["Y"]):
@@ -111,5 +113,6 @@ def test_saturated_and_float32(rng, mode, rbias):
     hidden = np.empty((batch.num_rows, 4), np.float32)
     gru_forward(batch.pack(xs32, np.float32), W.astype(np.float32), R.astype(np.float32),
                 b.astype(np.float32), bR.astype(np.float32), h, batch.batch_sizes, 0, 0,
-                MODES[mode], np.empty((0, 12), np.float32), np.empty((0, 4), np.float32), hidden, 8)
+                MODES[mode], np.empty((0, 12), np.float32), np.empty((0, 4), np.float32), hidden, 8,
+                batch.chunks(2))
     assert np.all(np.isfinite(hidden))
