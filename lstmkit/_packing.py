@@ -43,7 +43,7 @@ class PackedBatch:
     """
 
     __slots__ = ("order", "lengths", "batch_sizes", "offsets", "rows", "last_rows", "starts",
-                 "row_sequence", "row_step", "_reverse_rows")
+                 "row_sequence", "row_step", "_reverse_rows", "_chunks")
 
     def __init__(self, lengths):
         lengths = np.asarray(lengths, dtype=np.int64)
@@ -68,6 +68,7 @@ class PackedBatch:
         self.row_sequence = k_of_row
         self.row_step = t_of_row
         self._reverse_rows = None
+        self._chunks = {}
         self.last_rows = offsets[sorted_lengths - 1] + np.arange(lengths.size, dtype=np.int64)
 
     @property
@@ -97,8 +98,11 @@ class PackedBatch:
         """Row boundaries splitting the sorted batch into ``nthreads`` chunks of equal work.
 
         Work is the number of time steps; chunks are contiguous and non-empty,
-        so there are ``min(nthreads, N)`` of them.
+        so there are ``min(nthreads, N)`` of them.  Computed once per batch and
+        thread count (every layer of a network uses the same chunks).
         """
+        if nthreads in self._chunks:
+            return self._chunks[nthreads]
         N = self.order.size
         n = max(1, min(int(nthreads), N))
         work = np.concatenate([[0], np.cumsum(self.lengths)])
@@ -108,6 +112,7 @@ class PackedBatch:
         bounds = np.maximum.accumulate(bounds)
         for i in range(1, n):  # keep every chunk non-empty
             bounds[i] = min(max(bounds[i], bounds[i - 1] + 1), N - (n - i))
+        self._chunks[nthreads] = bounds
         return bounds
 
     def pack(self, sequences, dtype):

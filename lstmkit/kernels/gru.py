@@ -24,7 +24,7 @@ from ._fpu import flush_denormals, restore_fpu
 from ._threads import blas_threads_local
 from .activations import gate, gate_grad, state, state_grad
 from .blas import par_dot, par_tdot
-from .lstm import packed_offsets, row_output_grad
+from .lstm import block_rows, packed_offsets, row_output_grad
 
 AFTER = 0   # 'after-multiplication' and 'recurrent-bias-after-multiplication'
 BEFORE = 1  # 'before-multiplication'
@@ -93,10 +93,7 @@ def gru_forward(x, W, R, b, bR, h, batch_sizes, gate_kind, state_kind, mode, gat
         buf = gates
         block = T
     else:
-        rows_max = 0
-        for t0 in range(0, T, block):
-            rows_max = max(rows_max, offsets[min(t0 + block, T)] - offsets[t0])
-        buf = np.empty((rows_max, G), h.dtype)
+        buf = np.empty((block_rows(offsets, block), G), h.dtype)
     work = (np.empty((N, G), h.dtype), np.empty((N, 2 * H), h.dtype), np.empty((N, H), h.dtype),
             np.empty((N, H), h.dtype))
     for t0 in range(0, T, block):

@@ -80,6 +80,16 @@ def packed_offsets(batch_sizes):
     return offsets
 
 
+@njit(**JIT)
+def block_rows(offsets, block):
+    """Most packed rows in any run of ``block`` time steps (the projection buffer's size)."""
+    T = offsets.shape[0] - 1
+    rows = 0
+    for t0 in range(0, T, block):
+        rows = max(rows, offsets[min(t0 + block, T)] - offsets[t0])
+    return rows
+
+
 @njit(**JIT, inline="always")
 def _lstm_cell(a, c, h, P, H, gate_kind, state_kind, coupled):
     """One row of LSTM gate math, in place.
@@ -261,11 +271,7 @@ def lstm_forward_predict(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind
     T = batch_sizes.shape[0]
     nch = chunks.shape[0] - 1
     offsets = packed_offsets(batch_sizes)
-    rows_max = 0
-    for t0 in range(0, T, block):
-        t1 = min(t0 + block, T)
-        rows_max = max(rows_max, offsets[t1] - offsets[t0])
-    proj = np.empty((rows_max, 4 * H), h.dtype)
+    proj = np.empty((block_rows(offsets, block), 4 * H), h.dtype)
     rec = np.empty((N, 4 * H), h.dtype)
     nocell = np.empty((0, H), h.dtype)
     for t0 in range(0, T, block):
