@@ -437,3 +437,15 @@ def test_import_matlab_learnables_struct_and_flat(tmp_path):
     scipy.io.savemat(empty, {"other": np.ones(3)})
     with pytest.raises(ValueError, match="holds no learnables named after these layers"):
         importMATLABLearnables(layers, str(empty))
+
+
+@pytest.mark.parametrize("opset", [13, 15, 17, 19, 21])
+def test_every_opset_runs_in_onnx_runtime(tmp_path, opset):
+    ort = pytest.importorskip("onnxruntime")
+    net = trained("bilstm", "sequence")
+    path = exportONNXNetwork(net, str(tmp_path / "n.onnx"), OpsetVersion=opset)
+    assert onnx.load(path).opset_import[0].version == opset
+    xin, lengths = padded(X)
+    out = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(
+        None, {"input": xin, "sequence_lengths": lengths})[0]
+    same([out[:L, n].T for n, L in enumerate(lengths)], predict(net, X))
