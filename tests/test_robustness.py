@@ -170,3 +170,30 @@ def test_saturated_network_stays_finite(scale):
                        trainingOptions("sgdm", MaxEpochs=3, MiniBatchSize=4, **QUIET))
     assert np.all(np.isfinite(net.TrainingInfo.TrainingLoss))
     assert np.all(np.isfinite(predict(net, X)))
+
+
+DETERMINISM = textwrap.dedent("""
+    import hashlib, sys
+    import numpy as np
+    sys.path.insert(0, {root!r})
+    import lstmkit as lk
+    r = np.random.default_rng(0)
+    X = [r.standard_normal((5, int(T))) for T in r.integers(3, 30, 40)]
+    Y = np.array(["a", "b"])[np.arange(40) % 2]
+    layers = [lk.sequenceInputLayer(5), lk.lstmLayer(37, OutputMode="last"),
+              lk.fullyConnectedLayer(2), lk.softmaxLayer(), lk.classificationLayer()]
+    net = lk.trainNetwork(X, Y, layers, lk.trainingOptions("adam", MaxEpochs=3, MiniBatchSize=8,
+                                                           Verbose=0), seed=1)
+    print(hashlib.sha256(net.Layers[1].RecurrentWeights.tobytes()).hexdigest())
+""")
+
+
+@pytest.mark.slow
+def test_results_identical_in_fresh_and_cached_processes(tmp_path):
+    """A fresh process (kernels compiled now) and one loading cached kernels agree bit for bit."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    code = DETERMINISM.format(root=ROOT)
+    digests = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, check=True, timeout=600).stdout.strip()
+               for _ in range(2)]
+    assert digests[0] == digests[1]
