@@ -106,6 +106,14 @@ def check_sequences(func, seqs, input_size, min_length=1, name="X", check_finite
                            f"training (e.g. fillmissing-style interpolation).")
 
 
+def _ndim(value):
+    """``np.ndim`` that treats ragged or odd containers as 1-D instead of raising."""
+    try:
+        return np.ndim(value)
+    except (ValueError, TypeError):
+        return 1
+
+
 def _label_array(func, name, value):
     """1-D array of str or int labels from a list/array."""
     if isinstance(value, (list, tuple)):
@@ -113,7 +121,11 @@ def _label_array(func, name, value):
         if any(is_str) and not all(is_str):
             fail(func, f"`{name}` must hold labels that are all str or all int. "
                        f"Received: {_show(list(value[:5]))}.", TypeError)
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError):  # ragged nested containers
+        fail(func, f"`{name}` must be a 1-D list or array of labels (str or int). "
+                   f"Received: {_show(value)}.", TypeError)
     if arr.ndim == 2 and 1 in arr.shape:
         arr = arr.reshape(-1)
     if arr.ndim != 1:
@@ -144,7 +156,7 @@ def _label_array(func, name, value):
 
 def as_labels(func, Y, n, name="Y"):
     """Labels of a sequence-to-label task: a 1-D array of N labels."""
-    if isinstance(Y, (str, bytes)) or np.ndim(Y) == 0:
+    if isinstance(Y, (str, bytes)) or _ndim(Y) == 0:
         Y = [Y]
     arr = _label_array(func, name, Y)
     if arr.size != n:
@@ -155,7 +167,7 @@ def as_labels(func, Y, n, name="Y"):
 
 def as_label_sequences(func, Y, seqs, single, name="Y"):
     """Labels of a sequence-to-sequence task: one 1-D label array per sequence."""
-    if single and not (isinstance(Y, (list, tuple)) and len(Y) == 1 and np.ndim(Y[0]) >= 1):
+    if single and not (isinstance(Y, (list, tuple)) and len(Y) == 1 and _ndim(Y[0]) >= 1):
         items = [Y]
     elif isinstance(Y, np.ndarray) and (Y.dtype == object or Y.ndim == 1):
         items = list(Y.reshape(-1))
@@ -169,7 +181,7 @@ def as_label_sequences(func, Y, seqs, single, name="Y"):
         fail(func, f"`{name}` has {len(items)} label sequences but X has {len(seqs)} sequences.")
     out = []
     for i, (item, x) in enumerate(zip(items, seqs)):
-        if np.ndim(item) == 0:
+        if _ndim(item) == 0:
             fail(func, f"`{name}[{i}]` is a single label, but the network outputs a sequence "
                        f"(an LSTM with OutputMode 'sequence'); give one label per time step, or "
                        f"set OutputMode='last' for sequence-to-label classification.")

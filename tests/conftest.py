@@ -3,6 +3,13 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# 'ci': a fixed, reproducible set of examples, so a red CI run is never a coin flip;
+# 'thorough': a random search, for finding new failures locally
+settings.register_profile("ci", max_examples=60, derandomize=True)
+settings.register_profile("thorough", max_examples=1500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 sys.path.insert(0, os.path.dirname(__file__))
 

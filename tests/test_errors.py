@@ -50,6 +50,8 @@ CASES = [
     (lambda: trainNetwork(X, [0.5, 1.5, 2.5, 3.5], clf(), OPTS), TypeError,
      "non-integer numbers"),
     (lambda: trainNetwork(X, [1, "a", 2, "b"], clf(), OPTS), TypeError, "all str or all int"),
+    (lambda: trainNetwork(X, (None, np.ones((2, 0))), clf(), OPTS), TypeError,
+     "must be a 1-D list or array of labels"),   # found by the property tests
     (lambda: trainNetwork(X, np.array(["a", "b", "c", "a"]), clf(), OPTS), ValueError,
      "3 classes but the layer before the softmax outputs 2 values"),
     (lambda: trainNetwork(X, LABELS, clf()[:-1] + [classificationLayer(Classes=["a", "c"])], OPTS),
