@@ -17,11 +17,7 @@ import numbers
 
 import numpy as np
 
-from ._validation import _show, fail
-
-
-def _size(shape):
-    return "-by-".join(map(str, shape)) if shape else "scalar"
+from ._validation import _show, fail, size_text
 
 
 def _numeric(func, name, value, what):
@@ -47,7 +43,7 @@ def as_sequences(func, X, name="X"):
             items = list(X.reshape(-1))
         else:
             fail(func, f"`{name}` as a cell array must be N-by-1. Received: a cell array of size "
-                       f"{_size(X.shape)}.")
+                       f"{size_text(X.shape)}.")
         single = False
     elif isinstance(X, (list, tuple)):
         items, single = list(X), False
@@ -62,7 +58,7 @@ def as_sequences(func, X, name="X"):
         else:
             fail(func, f"`{name}` must be a list of C-by-T sequences, one C-by-T sequence or an "
                        f"N-by-C-by-T array. Received: a {arr.ndim}-D array of size "
-                       f"{_size(arr.shape)}.")
+                       f"{size_text(arr.shape)}.")
     else:
         fail(func, f"`{name}` must be a list of C-by-T arrays (MATLAB's N-by-1 cell array), one "
                    f"C-by-T array or an N-by-C-by-T array. Received: {_show(X)}.", TypeError)
@@ -75,9 +71,9 @@ def as_sequences(func, X, name="X"):
             arr = arr.reshape(1, -1)
         if arr.ndim != 2:
             fail(func, f"each sequence must be a C-by-T matrix; `{name}[{i}]` has size "
-                       f"{_size(arr.shape)}.")
+                       f"{size_text(arr.shape)}.")
         if arr.shape[0] == 0 or arr.shape[1] == 0:
-            fail(func, f"`{name}[{i}]` is empty (size {_size(arr.shape)}); every sequence needs at "
+            fail(func, f"`{name}[{i}]` is empty (size {size_text(arr.shape)}); every sequence needs at "
                        f"least one channel and one time step.")
         seqs.append(arr)
     return seqs, single
@@ -130,7 +126,7 @@ def _label_array(func, name, value):
         arr = arr.reshape(-1)
     if arr.ndim != 1:
         fail(func, f"`{name}` must be a 1-D list or array of labels. Received: size "
-                   f"{_size(arr.shape)}.")
+                   f"{size_text(arr.shape)}.")
     if arr.dtype.kind == "O":
         if all(isinstance(v, str) for v in arr):
             arr = arr.astype(str)
@@ -205,10 +201,10 @@ def as_responses(func, Y, n, name="Y"):
         arr = arr.reshape(-1, 1) if n > 1 or arr.size == 1 else arr.reshape(1, -1)
     if arr.ndim != 2:
         fail(func, f"`{name}` must be an N-by-R matrix of responses. Received: size "
-                   f"{_size(arr.shape)}.")
+                   f"{size_text(arr.shape)}.")
     if arr.shape[0] != n:
         if arr.shape[1] == n:
-            fail(func, f"`{name}` is {_size(arr.shape)} but must be N-by-R with N = {n} "
+            fail(func, f"`{name}` is {size_text(arr.shape)} but must be N-by-R with N = {n} "
                        f"observations; pass its transpose.")
         fail(func, f"`{name}` has {arr.shape[0]} rows but X has {n} sequences; give one row of "
                    f"responses per sequence.")
@@ -238,7 +234,7 @@ def as_response_sequences(func, Y, seqs, single, name="Y"):
         if arr.ndim == 1:
             arr = arr.reshape(1, -1)
         if arr.ndim != 2:
-            fail(func, f"`{name}[{i}]` must be an R-by-T matrix. Received: size {_size(arr.shape)}.")
+            fail(func, f"`{name}[{i}]` must be an R-by-T matrix. Received: size {size_text(arr.shape)}.")
         if arr.shape[1] != x.shape[1]:
             hint = " It looks transposed (T-by-R)." if arr.shape[0] == x.shape[1] else ""
             fail(func, f"`{name}[{i}]` has {arr.shape[1]} time steps but X[{i}] has {x.shape[1]}; "

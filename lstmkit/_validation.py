@@ -22,6 +22,11 @@ def _show(value):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def size_text(shape):
+    """MATLAB's way of writing a size: ``(3, 4)`` -> ``'3-by-4'`` (``'scalar'`` for ``()``)."""
+    return "-by-".join(map(str, shape)) or "scalar"
+
+
 def fail(func, message, exc=ValueError):
     """Raise ``exc`` with ``"<func>: <message>"``."""
     raise exc(f"{func}: {message}")
@@ -162,7 +167,7 @@ def as_float_array(func, name, value, shape=None, allow_empty=True):
         if not ok:
             want = "-by-".join("any" if s is None else str(s) for s in shape)
             fail(func, f"`{name}` must be {want}. Received: {name} of size "
-                       f"{'-by-'.join(map(str, arr.shape)) or 'scalar'}.")
+                       f"{size_text(arr.shape)}.")
     if not np.all(np.isfinite(arr)):
         fail(func, f"`{name}` must contain only finite values; it contains NaN or Inf.")
     return arr

@@ -22,7 +22,7 @@ import tempfile
 import numpy as np
 import scipy.io
 
-from ._validation import _show, fail
+from ._validation import _show, fail, size_text
 from .layers.base import Layer
 from .layers.bilstm import BiLSTMLayer
 from .layers.dropout import DropoutLayer
@@ -85,7 +85,7 @@ def _decode(value, arrays, filename):
             shape = tuple(value["shape"])
             if arr.size != int(np.prod(shape)):
                 fail("loadNetwork", f"'{filename}' is corrupted: '{name}' has {arr.size} values, "
-                                    f"expected {'-by-'.join(map(str, shape))}.")
+                                    f"expected {size_text(shape)}.")
             return np.ascontiguousarray(arr.reshape(shape))
         if "__values__" in value:
             return np.array(value["__values__"], dtype=np.dtype(value["dtype"]))

@@ -40,7 +40,7 @@ from ..layers.output import check_classes, classificationLayer, regressionLayer
 from ..layers.sequence_input import sequenceInputLayer
 from ..layers.softmax import softmaxLayer
 from ..prediction import assembleNetwork
-from .onnx_export import need_onnx
+from .onnx_export import gru_rows_to_onnx, lstm_rows_to_onnx, need_onnx
 
 FUNC = "importONNXNetwork"
 _LAYOUT_OPS = {"Dropout", "Identity", "Squeeze", "Unsqueeze", "Transpose", "Reshape", "Flatten",
@@ -169,7 +169,6 @@ def _lstm_layer(m, node):
     B = np.zeros((D, 8 * H)) if B is None else _f64(B)
     P = m.value(node.input[7]) if len(node.input) > 7 else None
     coupled = bool(m.attr(node, "input_forget", 0))
-    from .onnx_export import lstm_rows_to_onnx
     order = np.argsort(lstm_rows_to_onnx(H))        # ONNX i, o, f, c -> MATLAB i, f, g, o
     Ws, Rs, bs = [], [], []
     for d in range(D):
@@ -215,7 +214,6 @@ def _gru_layer(m, node):
     if direction != "forward":
         fail(FUNC, f"GRU node '{node.name}' is {direction}; lstmkit's gruLayer is forward only.")
     H = int(m.attr(node, "hidden_size"))
-    from .onnx_export import gru_rows_to_onnx
     order = np.argsort(gru_rows_to_onnx(H))        # ONNX z, r, h -> MATLAB r, z, h
     W, R = _f64(m.value(node.input[1]))[0][order], _f64(m.value(node.input[2]))[0][order]
     B = m.value(node.input[3]) if len(node.input) > 3 else None

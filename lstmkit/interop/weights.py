@@ -16,7 +16,7 @@ import re
 import numpy as np
 import scipy.io
 
-from .._validation import _show, fail
+from .._validation import _show, fail, size_text
 from ..layers.bilstm import BiLSTMLayer
 from ..layers.fully_connected import FullyConnectedLayer
 from ..layers.gru import GRULayer
@@ -75,8 +75,8 @@ def _group_state_dict(func, state_dict):
 def _expect(func, layer, name, value, shape):
     if value.shape != shape:
         fail(func, f"layer '{layer.Name}' ({layer.type_name}) needs {name} of size "
-                   f"{'-by-'.join(map(str, shape))}; the state_dict gives "
-                   f"{'-by-'.join(map(str, value.shape))}.")
+                   f"{size_text(shape)}; the state_dict gives "
+                   f"{size_text(value.shape)}.")
     return value
 
 
@@ -263,8 +263,8 @@ def importMATLABLearnables(layers, filename):
                 expected = shape
             if value.shape != tuple(expected):
                 fail(func, f"'{filename}' gives {layer.Name}.{lb.name} of size "
-                           f"{'-by-'.join(map(str, value.shape))}; layer '{layer.Name}' needs "
-                           f"{'-by-'.join(map(str, expected))}.")
+                           f"{size_text(value.shape)}; layer '{layer.Name}' needs "
+                           f"{size_text(expected)}.")
             if not np.all(np.isfinite(value)):
                 fail(func, f"{layer.Name}.{lb.name} in '{filename}' contains NaN or Inf.")
             setattr(layer, lb.name, value)

@@ -14,7 +14,7 @@ import copy
 
 import numpy as np
 
-from .._validation import _show, as_float_array, check_real, fail
+from .._validation import _show, as_float_array, check_real, fail, size_text
 from . import initializers
 
 
@@ -78,7 +78,7 @@ def check_column(func, name, value, size):
         return None
     if arr.size != size or not (arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1)):
         fail(func, f"`{name}` must be {size}-by-1. Received: {name} of size "
-                   f"{'-by-'.join(map(str, arr.shape)) or 'scalar'}.")
+                   f"{size_text(arr.shape)}.")
     return arr.reshape(size, 1)
 
 

@@ -14,7 +14,7 @@ callable            ``f(shape) -> array of that shape`` (MATLAB's function handl
 
 import numpy as np
 
-from .._validation import _show, fail
+from .._validation import _show, fail, size_text
 
 WEIGHT_INITIALIZERS = ("glorot", "he", "orthogonal", "narrow-normal", "zeros", "ones")
 BIAS_INITIALIZERS = ("zeros", "ones", "narrow-normal")
@@ -72,8 +72,8 @@ def initialize(func, name, spec, shape, num_in, num_out, rng, gate_blocks=1):
             arr = arr.reshape(shape)
         if arr.shape != tuple(shape):
             fail(func, f"the {name} function must return an array of size "
-                       f"{'-by-'.join(map(str, shape))}. Received: size "
-                       f"{'-by-'.join(map(str, arr.shape))}.")
+                       f"{size_text(shape)}. Received: size "
+                       f"{size_text(arr.shape)}.")
         if not np.all(np.isfinite(arr)):
             fail(func, f"the {name} function returned NaN or Inf values.")
         return arr

@@ -115,22 +115,6 @@ class RecurrentLayer(Layer):
             out.append(arr)
         return tuple(out)
 
-    def _store_state(self, state, columns, total):
-        """Write final states (sorted rows) back to the properties as size-by-total arrays."""
-        for prop, arr in zip(self.state_properties, state):
-            full = getattr(self, prop)
-            if full is None or full.shape[1] != total:
-                full = np.zeros((self._state_size(), total)) if full is None else \
-                    np.repeat(full[:, :1], total, axis=1)
-            else:
-                full = full.copy()
-            full[:, columns] = arr.T
-            setattr(self, prop, full)
-
-    def _reset_state(self, initial):
-        for prop in self.state_properties:
-            setattr(self, prop, initial.get(prop))
-
 
 def parse_recurrent_options(func, layer, num_hidden, args, kwargs, extra=(), unavailable=None,
                             set_bias=True):
