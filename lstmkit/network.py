@@ -273,7 +273,7 @@ def predict_batches(net, seqs, mini_batch_size, sequence_length, direction, keep
         for start, stop, n in chunk_bounds(full.lengths, chunk):
             sub = [s[:, start:stop] for s in ordered[:n]]
             batch = PackedBatch([s.shape[1] for s in sub])
-            x = input_layer._normalize(batch.pack(sub, np.float64), dtype)
+            x = input_layer._pack(batch, sub, dtype)
             states = truncate_states(states, n)
             y, _, states = hidden_forward(hidden, x, batch, states, False, dtype)
             ending = np.flatnonzero(full.lengths[:n] <= stop)  # sequences ending in this chunk

@@ -85,6 +85,16 @@ class SequenceInputLayer(Layer):
                 y = 2.0 * y - 1.0
         return np.ascontiguousarray(y, dtype=dtype)
 
+    def _pack(self, batch, sequences, dtype):
+        """Pack C-by-T sequences and normalize them: the network's input rows, of ``dtype``.
+
+        Normalization is done in float64 before the cast; without it the sequences
+        are packed straight into ``dtype`` (one copy, not two).
+        """
+        if self.Normalization == "none":
+            return batch.pack(sequences, dtype)
+        return self._normalize(batch.pack(sequences, np.float64), dtype)
+
     def _forward(self, x, batch, state, training, dtype):
         return self._normalize(x, dtype), None, None
 

@@ -111,7 +111,7 @@ def prepare_minibatch(indices, seqs, targets, input_layer, sequence_length, dire
         norm = n if num_total is None else num_total
         sub = [s[:, start:stop] for s in ordered[:n]]
         batch = PackedBatch([s.shape[1] for s in sub])
-        x = input_layer._normalize(batch.pack(sub, np.float64), dtype)
+        x = input_layer._pack(batch, sub, dtype)
         if targets.kind == "label":
             target = targets.values[sorted_idx[:n]]
             scale = np.full(n, 1.0 / norm)
