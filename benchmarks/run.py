@@ -303,7 +303,7 @@ def bench_japanese_vowels(quick):
     import torch
     import lstmkit as lk
     XTrain, YTrain = lk.japaneseVowelsTrainData()
-    order = np.argsort([x.shape[1] for x in XTrain])
+    order = np.argsort([x.shape[1] for x in XTrain], kind="stable")  # MATLAB's sort
     XTrain, YTrain = [XTrain[i] for i in order], YTrain[order]
     epochs = 10 if quick else 100
     opts = lk.trainingOptions("adam", GradientThreshold=1, MaxEpochs=epochs, MiniBatchSize=27,

@@ -11,7 +11,7 @@ import numpy as np
 from lstmkit import *
 
 XTrain, YTrain = japaneseVowelsTrainData()          # 270 sequences, each 12-by-T; labels "1".."9"
-order = np.argsort([x.shape[1] for x in XTrain])     # MATLAB's sort-by-length trick
+order = np.argsort([x.shape[1] for x in XTrain], kind="stable")  # MATLAB's sort: stable
 XTrain, YTrain = [XTrain[i] for i in order], YTrain[order]
 layers = [sequenceInputLayer(12), lstmLayer(100, OutputMode="last"),
           fullyConnectedLayer(9), softmaxLayer(), classificationLayer()]

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from lstmkit import rng, trainingOptions
+from lstmkit import (dropoutLayer, fullyConnectedLayer, gruLayer, lstmLayer, regressionLayer,
+                     rng, sequenceInputLayer, trainingOptions)
 from lstmkit.network import truncate_states
 from lstmkit.training.data import prepare_minibatch
 from lstmkit.training.trainer import forward_backward, prepare_training
@@ -49,3 +50,26 @@ class NetworkProblem:
 
     def loss(self):
         return self.loss_and_gradient()[0]
+
+
+QUIET = dict(Verbose=False)
+
+
+def regression_data(n=16, seed=0):
+    """n random 2-by-T sequences (T from 3 to 8) and their first channel's mean."""
+    r = np.random.default_rng(seed)
+    X = [r.standard_normal((2, int(T))) for T in r.integers(3, 9, n)]
+    return X, np.array([[x[0].mean()] for x in X])
+
+
+def stack():
+    """A small stack that draws from the generator in every way: init, dropout."""
+    return [sequenceInputLayer(2), lstmLayer(6), dropoutLayer(0.3), gruLayer(5, OutputMode="last"),
+            fullyConnectedLayer(1), regressionLayer()]
+
+
+def weights(net):
+    """Copies of a network's learnable arrays."""
+    return [np.asarray(getattr(layer, name)).copy() for layer in net.Layers
+            for name in ("InputWeights", "RecurrentWeights", "Bias", "Weights")
+            if getattr(layer, name, None) is not None]

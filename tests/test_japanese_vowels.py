@@ -35,13 +35,28 @@ def test_shipped_copy_equals_uci_files():
             np.testing.assert_array_equal(a, b)
 
 
+def sorted_training_data():
+    """The training data sorted by length with MATLAB's (stable) sort, as the example does."""
+    XTrain, YTrain = japaneseVowelsTrainData()
+    order = np.argsort([x.shape[1] for x in XTrain], kind="stable")
+    return [XTrain[i] for i in order], YTrain[order]
+
+
+def example_layers():
+    from lstmkit import (classificationLayer, fullyConnectedLayer, lstmLayer, sequenceInputLayer,
+                         softmaxLayer)
+    return [sequenceInputLayer(12), lstmLayer(100, OutputMode="last"),
+            fullyConnectedLayer(9), softmaxLayer(), classificationLayer()]
+
+
 @pytest.mark.slow
 def test_example_accuracy_is_in_matlabs_range():
     """The README's first command runs this script.
 
-    With the default seed it gives 0.9351 (deterministic); over 20 seeds lstmkit gives 0.927 to
-    0.951, mean 0.939, and MATLAB reports about 0.95 for one run.  The bound catches a broken
-    trainer (a regression), it is not the issue's 0.94 goal, which the default seed misses.
+    With the default generator (MATLAB's: 'twister', seed 0) it gives 0.9486 here.  One run is
+    one draw: the recipe's accuracy varies from seed to seed (next test), and another CPU or
+    thread count changes the float32 rounding and with it the draw.  So this bound catches a
+    broken trainer; it is not the issue's 0.94 goal.
     """
     out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "japanese_vowels.py")],
                          capture_output=True, text=True, check=True, timeout=600)
@@ -49,18 +64,40 @@ def test_example_accuracy_is_in_matlabs_range():
     assert accuracy >= 0.92, out.stdout
 
 
+@pytest.mark.slow
+def test_example_mean_accuracy_over_seeds():
+    """The example's recipe over 12 seeds (rng(0) ... rng(11)).
+
+    Measured here: mean 0.937 (0.927 to 0.949); over 60 seeds the mean is 0.940, standard
+    deviation 0.008, the same as PyTorch trained with the identical recipe (0.943 over 60 seeds).
+    A trainer that lost a point of accuracy would fall under 0.93 (3 standard errors below).
+    """
+    from lstmkit import classify, rng, trainingOptions, trainNetwork
+    XTrain, YTrain = sorted_training_data()
+    XTest, YTest = japaneseVowelsTestData()
+    options = trainingOptions("adam", ExecutionEnvironment="cpu", GradientThreshold=1,
+                              MaxEpochs=100, MiniBatchSize=27, SequenceLength="longest",
+                              Shuffle="never", Verbose=0)
+    saved = rng()
+    accuracies = []
+    try:
+        for seed in range(12):
+            rng(seed)
+            net = trainNetwork(XTrain, YTrain, example_layers(), options)
+            accuracies.append(np.mean(classify(net, XTest, MiniBatchSize=27) == YTest))
+    finally:
+        rng(saved)
+    assert np.mean(accuracies) >= 0.93, accuracies
+    assert min(accuracies) >= 0.9, accuracies
+
+
 def test_example_with_validation_plot_and_checkpoints(tmp_path):
     """The example's script, changing only its options (shortened to 3 epochs)."""
     pytest.importorskip("matplotlib")
-    from lstmkit import (classificationLayer, classify, fullyConnectedLayer, loadNetwork,
-                         lstmLayer, sequenceInputLayer, softmaxLayer, trainingOptions,
-                         trainNetwork)
-    XTrain, YTrain = japaneseVowelsTrainData()
-    order = np.argsort([x.shape[1] for x in XTrain])
-    XTrain, YTrain = [XTrain[i] for i in order], YTrain[order]
+    from lstmkit import classify, loadNetwork, trainingOptions, trainNetwork
+    XTrain, YTrain = sorted_training_data()
     XTest, YTest = japaneseVowelsTestData()
-    layers = [sequenceInputLayer(12), lstmLayer(100, OutputMode="last"),
-              fullyConnectedLayer(9), softmaxLayer(), classificationLayer()]
+    layers = example_layers()
     options = trainingOptions("adam", ExecutionEnvironment="cpu", GradientThreshold=1,
                               MaxEpochs=3, MiniBatchSize=27, SequenceLength="longest",
                               Shuffle="never", Verbose=0,

@@ -11,32 +11,16 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from lstmkit import (dropoutLayer, fullyConnectedLayer, gruLayer, loadNetwork, lstmLayer, predict,
+from lstmkit import (fullyConnectedLayer, loadNetwork, lstmLayer, predict,
                      regressionLayer, rng, sequenceInputLayer, trainingOptions,
                      trainNetwork)
 
-QUIET = dict(Verbose=False)
+from netutil import QUIET, regression_data, stack, weights
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def regression_data(n=16, seed=0):
-    r = np.random.default_rng(seed)
-    X = [r.standard_normal((2, int(T))) for T in r.integers(3, 9, n)]
-    return X, np.array([[x[0].mean()] for x in X])
-
-
-def stack():
-    return [sequenceInputLayer(2), lstmLayer(6), dropoutLayer(0.3), gruLayer(5, OutputMode="last"),
-            fullyConnectedLayer(1), regressionLayer()]
-
-
 # -- reproducibility ----------------------------------------------------------------------
-
-def weights(net):
-    return [np.asarray(getattr(layer, name)).copy() for layer in net.Layers
-            for name in ("InputWeights", "RecurrentWeights", "Bias", "Weights")
-            if getattr(layer, name, None) is not None]
-
 
 def test_same_seed_gives_bit_identical_networks():
     X, Y = regression_data()
@@ -63,16 +47,13 @@ def test_global_rng_reproduces_and_seeded_calls_leave_it_alone():
         np.testing.assert_array_equal(wa, wb)
 
 
-def test_seed_and_rng_errors():
+def test_seed_errors():
     X, Y = regression_data(4)
-    with pytest.raises(TypeError, match="trainNetwork: `seed` must be None or a non-negative"):
-        trainNetwork(X, Y, stack(), trainingOptions("adam", **QUIET), seed=-1)
-    with pytest.raises(ValueError, match="rng: `seed` must be a non-negative integer"):
-        rng(1.5)
-    rng(3)
-    assert rng("default") == 3      # returns the previous seed
-    assert rng("shuffle") == 0
-    assert rng(0) is None          # after 'shuffle' there is no seed to return
+    for bad in (-1, 2**32, 1.5, "7"):
+        with pytest.raises(TypeError,
+                           match=r"trainNetwork: `seed` must be None or an integer from 0 to "
+                                 r"2\^32-1\. Received: seed="):
+            trainNetwork(X, Y, stack(), trainingOptions("adam", **QUIET), seed=bad)
 
 
 # -- faults ---------------------------------------------------------------------------------
