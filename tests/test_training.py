@@ -414,6 +414,30 @@ def test_non_finite_training_stops_and_keeps_last_finite_network():
                 assert np.all(np.isfinite(getattr(layer, name)))
 
 
+@pytest.mark.parametrize("solver", ["sgdm", "adam", "rmsprop"])
+def test_overflowing_update_is_not_applied(solver):
+    """A finite gradient whose update overflows float32 stops training before the update."""
+    X, Y = sine_classes(12)
+    r = np.random.default_rng(0)
+    W, R, b = r.standard_normal((64, 2)), r.standard_normal((64, 16)), np.zeros(64)
+    layers = [sequenceInputLayer(2),
+              lstmLayer(16, OutputMode="last", InputWeights=W, RecurrentWeights=R, Bias=b,
+                        InputWeightsLearnRateFactor=1e30),
+              fullyConnectedLayer(3), softmaxLayer(), classificationLayer()]
+    opts = trainingOptions(solver, MaxEpochs=5, MiniBatchSize=4, InitialLearnRate=1e30, **QUIET)
+    with pytest.warns(RuntimeWarning, match=r"trainNetwork: The update of the learnable "
+                                            r"parameters is not finite at iteration 1; the "
+                                            r"network of iteration 0 was kept\."):
+        net = trainNetwork(X, Y, layers, opts)
+    assert net.TrainingInfo.StopReason.startswith("The update of the learnable parameters")
+    assert net.TrainingInfo.TrainingLoss.size == 0
+    lstm = net.Layers[1]
+    np.testing.assert_array_equal(lstm.InputWeights, W.astype(np.float32))
+    np.testing.assert_array_equal(lstm.RecurrentWeights, R.astype(np.float32))
+    assert np.all(np.isfinite(net.Layers[2].Weights))
+    np.testing.assert_array_equal(layers[1].InputWeights, W)        # the caller's layer as given
+
+
 def test_non_contiguous_and_fortran_inputs():
     X, Y = sine_classes(12)
     net = trainNetwork(X, Y, classifier(), trainingOptions("adam", MaxEpochs=1, **QUIET))

@@ -92,10 +92,24 @@ def regularize_and_threshold(theta, grad, l2_factor, l2, segments, method, thres
     return np.sqrt(total)
 
 
+@njit(inline="always")
+def _updated(solver, theta, g, s1, s2, lr_factor, lr, c1, c2, one, eps):
+    """One element's new (theta, state1, state2); the constants are in theta's type."""
+    if solver == SGDM:
+        v = c1 * s1 - lr * lr_factor * g
+        return theta + v, v, s2
+    if solver == ADAM:
+        m = c1 * s1 + (one - c1) * g
+        v = c2 * s2 + (one - c2) * g * g
+        return theta - lr * lr_factor * m / (np.sqrt(v) + eps), m, v
+    v = c2 * s2 + (one - c2) * g * g
+    return theta - lr * lr_factor * g / (np.sqrt(v) + eps), s1, v
+
+
 @njit(**JIT)
 def solver_step(solver, theta, grad, state1, state2, learn_rate, lr_factor, hyper1, hyper2,
                 epsilon, iteration):
-    """One solver update of ``theta``, in place.
+    """One solver update of ``theta``, in place, or none if it would not be finite.
 
     Parameters
     ----------
@@ -120,6 +134,13 @@ def solver_step(solver, theta, grad, state1, state2, learn_rate, lr_factor, hype
     iteration : int
         1-based update count (Adam's bias correction).
 
+    Returns
+    -------
+    bool
+        True if the update was applied.  False if some updated parameter or
+        state would overflow or be NaN: then nothing is written, so the caller
+        keeps the parameters and solver state of the last finite update.
+
     Notes
     -----
     SGDM: :math:`v \\leftarrow \\gamma v - \\alpha g,\\ \\theta \\leftarrow \\theta + v`.
@@ -129,36 +150,29 @@ def solver_step(solver, theta, grad, state1, state2, learn_rate, lr_factor, hype
     \\frac{m}{\\sqrt v + \\epsilon}`.
     RMSProp: :math:`v \\leftarrow \\beta_2 v + (1-\\beta_2) g^2,\\
     \\theta \\leftarrow \\theta - \\alpha g / (\\sqrt v + \\epsilon)`.
+
+    The update is computed twice, once to check that every result is finite
+    and once to write it: no copy of the parameters is needed to undo it.
     """
     dt = theta.dtype.type
     P = theta.shape[0]
-    if solver == SGDM:
-        mom = dt(hyper1)
-        lr = dt(learn_rate)
-        for i in range(P):
-            v = mom * state1[i] - lr * lr_factor[i] * grad[i]
-            state1[i] = v
-            theta[i] += v
-    elif solver == ADAM:
-        b1 = dt(hyper1)
-        b2 = dt(hyper2)
-        one = dt(1.0)
-        eps = dt(epsilon)
+    one = dt(1.0)
+    zero = dt(0.0)
+    eps = dt(epsilon)
+    c1 = dt(hyper1)
+    c2 = dt(hyper2)
+    if solver == ADAM:
         lr = dt(learn_rate * np.sqrt(1.0 - hyper2 ** iteration) / (1.0 - hyper1 ** iteration))
-        for i in range(P):
-            g = grad[i]
-            m = b1 * state1[i] + (one - b1) * g
-            v = b2 * state2[i] + (one - b2) * g * g
-            state1[i] = m
-            state2[i] = v
-            theta[i] -= lr * lr_factor[i] * m / (np.sqrt(v) + eps)
     else:
-        b2 = dt(hyper2)
-        one = dt(1.0)
-        eps = dt(epsilon)
         lr = dt(learn_rate)
-        for i in range(P):
-            g = grad[i]
-            v = b2 * state2[i] + (one - b2) * g * g
-            state2[i] = v
-            theta[i] -= lr * lr_factor[i] * g / (np.sqrt(v) + eps)
+    bad = 0
+    for i in range(P):  # x - x is 0 for finite x, NaN for Inf and NaN
+        t, a, b = _updated(solver, theta[i], grad[i], state1[i], state2[i], lr_factor[i], lr,
+                           c1, c2, one, eps)
+        bad |= (t - t + a - a + b - b) != zero
+    if bad:
+        return False
+    for i in range(P):
+        theta[i], state1[i], state2[i] = _updated(solver, theta[i], grad[i], state1[i],
+                                                  state2[i], lr_factor[i], lr, c1, c2, one, eps)
+    return True

@@ -121,11 +121,15 @@ class _Solver:
             self.method, self.threshold)
 
     def step(self, learn_rate, iteration):
-        """Update ``params.theta`` with the prepared gradient."""
+        """Update ``params.theta`` with the prepared gradient.
+
+        Returns False, changing nothing, if the update would make a parameter
+        or the solver's state overflow or NaN.
+        """
         p = self.params
-        solver_kernels.solver_step(self.kind, p.theta, p.grad, self.state1, self.state2,
-                                   learn_rate, p.lr_factor, self.hyper1, self.hyper2,
-                                   self.epsilon, iteration)
+        return solver_kernels.solver_step(self.kind, p.theta, p.grad, self.state1, self.state2,
+                                          learn_rate, p.lr_factor, self.hyper1, self.hyper2,
+                                          self.epsilon, iteration)
 
 
 class TrainingSetup:
@@ -257,13 +261,11 @@ class _TrainingRun:
                                                       self.dtype)
                 norm = self.solver.regularize_and_threshold()
                 if not (np.isfinite(loss) and np.isfinite(norm)):
-                    self.stop_reason = (f"Training loss or gradient is not finite at iteration "
-                                        f"{self.iteration + 1}; the network of iteration "
-                                        f"{self.iteration} was kept")
-                    warnings.warn(f"trainNetwork: {self.stop_reason}.", RuntimeWarning,
-                                  stacklevel=3)
+                    self._stop_not_finite("Training loss or gradient")
                     break
-                self.solver.step(rate, self.iteration + 1)
+                if not self.solver.step(rate, self.iteration + 1):
+                    self._stop_not_finite("The update of the learnable parameters")
+                    break
                 self.iteration += 1
                 rows = chunk.target.shape[0]
                 metric = self._metric(stat, rows)
@@ -377,6 +379,11 @@ class _TrainingRun:
             f"Validation{other}": None,
             "State": state,
         })
+
+    def _stop_not_finite(self, what):
+        self.stop_reason = (f"{what} is not finite at iteration {self.iteration + 1}; "
+                            f"the network of iteration {self.iteration} was kept")
+        warnings.warn(f"trainNetwork: {self.stop_reason}.", RuntimeWarning, stacklevel=4)
 
     def _call_output_fcns(self, state):
         stop = False

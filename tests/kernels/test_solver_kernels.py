@@ -106,3 +106,39 @@ def test_float32_update_stays_float32(rng):
     m, v = np.zeros(6, np.float32), np.zeros(6, np.float32)
     sk.solver_step(sk.ADAM, theta, g, m, v, 0.001, np.ones(6, np.float32), 0.9, 0.999, 1e-8, 1)
     assert theta.dtype == np.float32 and np.all(np.isfinite(theta))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("solver, lr, hyper1, hyper2, theta4, factor4", [
+    (sk.SGDM, 1.0, 0.9, 0.0, 0.5, 1.0),          # the velocity overflows
+    (sk.ADAM, 10.0, 0.9, 0.999, 0.5, 1.0),       # the step overflows
+    (sk.RMSPROP, 1.0, 0.0, 0.9, -0.9999, 0.01),  # theta near -max: theta + step overflows
+])
+def test_update_that_would_overflow_changes_nothing(dtype, solver, lr, hyper1, hyper2, theta4,
+                                                    factor4):
+    P = 9
+    big = np.finfo(dtype).max
+    theta = np.full(P, 0.5, dtype)
+    theta[4] = dtype(theta4 * big) if theta4 < 0 else dtype(theta4)
+    g = np.ones(P, dtype)
+    g[4] = 4                             # pushes theta[4] down
+    s1, s2 = np.full(P, 0.5, dtype), np.full(P, 0.5, dtype)
+    lrf = np.ones(P, dtype)
+    lrf[4] = dtype(factor4 * big)
+    before = [a.copy() for a in (theta, g, s1, s2)]
+    assert not sk.solver_step(solver, theta, g, s1, s2, lr, lrf, hyper1, hyper2, 1e-8, 1)
+    for a, b in zip((theta, g, s1, s2), before):
+        np.testing.assert_array_equal(a, b)
+    # with a sane learn-rate factor the same update is applied
+    lrf[4] = 1
+    assert sk.solver_step(solver, theta, g, s1, s2, 1e-3, lrf, hyper1, hyper2, 1e-8, 1)
+    assert not np.array_equal(theta, before[0]) and np.all(np.isfinite(theta))
+
+
+def test_nan_in_state_is_refused(rng):
+    P = 4
+    theta, g = rng.standard_normal(P), rng.standard_normal(P)
+    m, v = np.zeros(P), np.zeros(P)
+    v[2] = np.nan
+    assert not sk.solver_step(sk.ADAM, theta, g, m, v, 1e-3, np.ones(P), 0.9, 0.999, 1e-8, 1)
+    assert np.all(m == 0)
