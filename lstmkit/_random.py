@@ -102,9 +102,13 @@ def _check_type(generator):
                 f"Received: generator={_show(generator)}.")
 
 
+def _is_seed(value):
+    return (isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+            and 0 <= value <= _MAX_SEED)
+
+
 def _check_seed_value(seed):
-    if (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
-            and 0 <= seed <= _MAX_SEED):
+    if _is_seed(seed):
         return int(seed)
     fail("rng", f"`seed` must be an integer from 0 to 2^32-1, 'default', 'shuffle' or "
                 f"the settings that rng() returned. Received: seed={_show(seed)}.")
@@ -183,8 +187,7 @@ def check_seed(func, seed):
     """A per-call seed: None (use the global generator) or an integer from 0 to 2^32-1."""
     if seed is None:
         return None
-    if (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
-            and 0 <= seed <= _MAX_SEED):
+    if _is_seed(seed):
         return int(seed)
     fail(func, f"`seed` must be None or an integer from 0 to 2^32-1. "
                f"Received: seed={_show(seed)}.", TypeError)
