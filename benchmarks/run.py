@@ -423,7 +423,30 @@ def machine():
                     break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.machine()}"
+    return (f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.machine()}, "
+            f"OpenBLAS kernels {blas_core()}")
+
+
+def blas_core():
+    """The kernel set scipy's OpenBLAS chose (``OPENBLAS_CORETYPE`` overrides it)."""
+    import ctypes
+    import glob
+    import scipy
+    base = os.path.dirname(os.path.dirname(scipy.__file__))
+    for pattern in ("scipy.libs/libscipy_openblas*", "scipy/.dylibs/libscipy_openblas*"):
+        for path in glob.glob(os.path.join(base, pattern)):
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError:
+                continue
+            get = getattr(lib, "scipy_openblas_get_corename", None) or getattr(
+                lib, "openblas_get_corename", None)
+            if get is None:
+                continue
+            get.restype = ctypes.c_char_p
+            forced = os.environ.get("OPENBLAS_CORETYPE")
+            return get().decode() + (f" (OPENBLAS_CORETYPE={forced})" if forced else "")
+    return "unknown"
 
 
 def versions():
