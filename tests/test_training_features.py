@@ -244,8 +244,14 @@ def test_ctrl_c_stops_cleanly(how):
                 raise KeyboardInterrupt
             os.kill(os.getpid(), signal.SIGINT)
 
-    net = trainNetwork(X, Y, classifier(), trainingOptions("adam", MaxEpochs=10, MiniBatchSize=4,
-                                                           OutputFcn=interrupt, **QUIET))
+    # Python's own SIGINT handler, as in a terminal: a test run started in the background
+    # (SIGINT ignored) would otherwise never see the signal
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        net = trainNetwork(X, Y, classifier(), trainingOptions(
+            "adam", MaxEpochs=10, MiniBatchSize=4, OutputFcn=interrupt, **QUIET))
+    finally:
+        signal.signal(signal.SIGINT, previous)
     info = net.TrainingInfo
     assert info.StopReason == "Stopped manually"
     assert 3 <= info.TrainingLoss.size <= 4

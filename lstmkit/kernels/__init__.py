@@ -3,4 +3,12 @@
 Kernels take contiguous arrays of one floating dtype and return or fill arrays;
 they never validate.  The checked entry points are the layers and functions of
 :mod:`lstmkit`.
+
+Importing the package first points Numba's cache for these kernels at a user
+cache folder, never inside the installed package (see :mod:`._cache`).
 """
+
+from ._cache import install_locator, install_notice
+
+install_locator()
+install_notice()

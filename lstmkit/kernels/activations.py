@@ -45,7 +45,7 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-@overload(tanh, inline="always")
+@overload(tanh)
 def _tanh_impl(x):
     if isinstance(x, types.Float) and x.bitwidth == 32:
         def impl(x):
@@ -68,7 +68,7 @@ def _tanh_impl(x):
     return impl
 
 
-@overload(sigmoid, inline="always")
+@overload(sigmoid)
 def _sigmoid_impl(x):
     if isinstance(x, types.Float) and x.bitwidth == 32:
         half = np.float32(0.5)
@@ -83,20 +83,20 @@ def _sigmoid_impl(x):
     return impl
 
 
-@njit(**JIT, inline="always")
+@njit(**JIT)
 def hard_sigmoid(x):
     """MATLAB's hard sigmoid :math:`\\min(\\max(0.2x + 0.5, 0), 1)`."""
     y = type(x)(0.2) * x + type(x)(0.5)
     return min(max(y, type(x)(0.0)), type(x)(1.0))
 
 
-@njit(**JIT, inline="always")
+@njit(**JIT)
 def softsign(x):
     """Softsign :math:`x / (1 + |x|)`."""
     return x / (type(x)(1.0) + abs(x))
 
 
-@njit(**JIT, inline="always")
+@njit(**JIT)
 def gate(x, kind):
     """Gate activation selected by ``kind`` (0 sigmoid, 1 hard sigmoid)."""
     if kind == GATE_SIGMOID:
@@ -104,7 +104,7 @@ def gate(x, kind):
     return hard_sigmoid(x)
 
 
-@njit(**JIT, inline="always")
+@njit(**JIT)
 def gate_grad(y, kind):
     """Derivative of the gate activation, given its output ``y``.
 
@@ -118,7 +118,7 @@ def gate_grad(y, kind):
     return type(y)(0.0)
 
 
-@njit(**JIT, inline="always")
+@njit(**JIT)
 def state(x, kind):
     """State activation selected by ``kind`` (0 tanh, 1 softsign)."""
     if kind == STATE_TANH:
@@ -126,7 +126,7 @@ def state(x, kind):
     return softsign(x)
 
 
-@njit(**JIT, inline="always")
+@njit(**JIT)
 def state_grad(y, kind):
     """Derivative of the state activation, given its output ``y``.
 

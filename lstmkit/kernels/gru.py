@@ -30,7 +30,7 @@ AFTER = 0   # 'after-multiplication' and 'recurrent-bias-after-multiplication'
 BEFORE = 1  # 'before-multiplication'
 
 
-@njit(**JIT, inline="always")
+@njit(**JIT)
 def _update(a, h, H):
     """``h = (1 - z) * n + z * h`` in place from activated gates ``a``."""
     az = a[H:2 * H]

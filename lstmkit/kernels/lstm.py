@@ -90,7 +90,7 @@ def block_rows(offsets, block):
     return rows
 
 
-@njit(**JIT, inline="always")
+@njit(**JIT)
 def _lstm_cell(a, c, h, P, H, gate_kind, state_kind, coupled):
     """One row of LSTM gate math, in place.
 
@@ -229,8 +229,9 @@ def lstm_forward_train(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, 
     par_dot(x, W.T, gates, nch)
     offsets = packed_offsets(batch_sizes)
     rec = np.empty((N, 4 * H), gates.dtype)
-    _forward_chunks(gates, 0, R, b, P, h, c, batch_sizes, offsets, 0, T, gate_kind, state_kind,
-                    coupled, rec, cell, hidden, chunks)
+    zero = np.int64(0)  # a literal 0 would compile a second specialization of the loop
+    _forward_chunks(gates, zero, R, b, P, h, c, batch_sizes, offsets, zero, T, gate_kind,
+                    state_kind, coupled, rec, cell, hidden, chunks)
     blas_threads_local(blas)
     restore_fpu(fpu)
 
@@ -284,7 +285,7 @@ def lstm_forward_predict(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind
     restore_fpu(fpu)
 
 
-@njit(**JIT, inline="always")
+@njit(**JIT)
 def row_output_grad(gh, dh_row, dhidden, r):
     """``gh = dh_row + dhidden[r]``: the recurrent and (sequence output) direct gradient."""
     gh[:] = dh_row

@@ -66,7 +66,7 @@ def regularize_and_threshold(theta, grad, l2_factor, l2, segments, method, thres
     if l2 != 0.0:
         for i in range(P):
             grad[i] += lam * l2_factor[i] * theta[i]
-    total = _sum_squares(grad, 0, P)
+    total = _sum_squares(grad, np.int64(0), P)  # not a literal 0: one specialization
     if method == THRESHOLD_L2NORM:
         for s in range(segments.shape[0] - 1):
             lo = segments[s]
@@ -92,7 +92,7 @@ def regularize_and_threshold(theta, grad, l2_factor, l2, segments, method, thres
     return np.sqrt(total)
 
 
-@njit(inline="always")
+@njit(**JIT)
 def _updated(solver, theta, g, s1, s2, lr_factor, lr, c1, c2, one, eps):
     """One element's new (theta, state1, state2); the constants are in theta's type."""
     if solver == SGDM:
