@@ -13,6 +13,8 @@ numpy's (MATLAB's ziggurat is not reproduced), so initial weights are not
 MATLAB's bit for bit.
 """
 
+from __future__ import annotations
+
 import contextlib
 import secrets
 
@@ -125,7 +127,8 @@ def _restore(settings):
     _state.update(type=kind, seed=seed, generator=generator)
 
 
-def rng(seed=None, generator=None):
+def rng(seed: int | str | RandomSettings | None = None,
+        generator: str | None = None) -> RandomSettings:
     """Control lstmkit's random number generator, as MATLAB's ``rng``.
 
     ``rng(seed)``, ``rng(seed, generator)``, ``rng("default")``,
@@ -151,6 +154,15 @@ def rng(seed=None, generator=None):
     RandomSettings
         The settings before the call (``rng()`` returns the current ones), as
         MATLAB's ``s = rng(...)``.
+
+    Examples
+    --------
+    >>> from lstmkit import rng
+    >>> previous = rng(0)                  # MATLAB: rng(0)
+    >>> s = rng()                          # MATLAB: s = rng;
+    >>> s.Type, s.Seed
+    ('twister', 0)
+    >>> _ = rng(s)                         # restores that exact state
     """
     previous = _settings()
     if seed is None:

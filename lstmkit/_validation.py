@@ -9,6 +9,8 @@ there is one (STUMPY style)::
 """
 
 import difflib
+import functools
+import inspect
 import numbers
 
 import numpy as np
@@ -32,7 +34,7 @@ def fail(func, message, exc=ValueError):
     raise exc(f"{func}: {message}")
 
 
-def parse_name_value(func, args, kwargs, names, unavailable=None):
+def parse_name_value(func, args, kwargs, names, unavailable=None, shown=None):
     """Merge MATLAB positional Name,Value pairs and keyword arguments.
 
     Parameters
@@ -49,6 +51,8 @@ def parse_name_value(func, args, kwargs, names, unavailable=None):
         Names that are known but cannot be used here (a MATLAB option lstmkit
         does not implement yet, an option of another solver), mapped to the
         message to give instead of "not a valid option".
+    shown : list of str, optional
+        The names an unknown-name error lists (default: ``names``).
 
     Returns
     -------
@@ -81,11 +85,108 @@ def parse_name_value(func, args, kwargs, names, unavailable=None):
             close = difflib.get_close_matches(key, list(lookup), n=1, cutoff=0.6)
             hint = f" Did you mean '{lookup[close[0]]}'?" if close else ""
             fail(func, f"'{name}' is not a valid option.{hint} "
-                       f"Valid options: {', '.join(names)}.", TypeError)
+                       f"Valid options: {', '.join(shown or names)}.", TypeError)
         canonical = lookup[key]
         if canonical in out:
             fail(func, f"option '{canonical}' is given more than once.", TypeError)
         out[canonical] = value
+    return out
+
+
+def name_value_function(unavailable=None, shown=None, leading=None):
+    """Decorator: MATLAB's argument conventions for a public function.
+
+    The function declares its positional arguments, then ``*name_value`` (where
+    MATLAB's positional ``"Name", value`` pairs go), then every Name=Value option
+    as a keyword-only parameter with its MATLAB default::
+
+        @name_value_function()
+        def dropoutLayer(probability: float = 0.5, *name_value: Any,
+                         Name: str = "") -> DropoutLayer:
+            ...
+
+    so that ``inspect.signature``, ``help()`` and IDEs show the options.  The
+    wrapper accepts each option as a keyword or as a positional pair, its name
+    in any case (as MATLAB does); it rejects unknown names (listing the valid
+    ones and suggesting the closest), names given twice and pairs without a
+    value, and calls the function with the canonical names.  An optional
+    positional argument may be left out before the pairs, as in MATLAB's
+    ``dropoutLayer("Name", "drop1")``.
+
+    Parameters
+    ----------
+    unavailable : dict, optional
+        MATLAB options that are known but not accepted, mapped to the message
+        to give instead of "not a valid option".
+    shown : callable, optional
+        ``shown(bound)`` gives the option names an unknown-name error lists,
+        from the positional arguments (by name); default: every option.
+    leading : (str, callable), optional
+        MATLAB's ``f(parent, ___)`` form: a first positional argument for which
+        ``leading[1](arg)`` is true is taken as the option ``leading[0]``.
+    """
+    def decorate(func):
+        sig = inspect.signature(func)
+        params = list(sig.parameters.values())
+        positional = [p for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
+        options = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
+        # an optional positional argument may also be named in the pairs (MATLAB's property)
+        optional = [p.name for p in positional if p.default is not p.empty]
+        lowered = {name.lower() for name in options + optional}
+        fname = func.__name__
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            bound = {}
+            rest = list(args)
+            if leading and rest and leading[1](rest[0]):
+                if leading[0] in kwargs:
+                    fail(fname, f"`{leading[0]}` is given more than once.", TypeError)
+                kwargs[leading[0]] = rest.pop(0)
+            for p in positional:
+                if not rest:
+                    break
+                value = rest[0]
+                if (p.default is not p.empty and isinstance(value, str)
+                        and value.lower() in lowered):
+                    break  # MATLAB's pairs begin where an optional argument was left out
+                bound[p.name] = rest.pop(0)
+            for p in positional:
+                if p.name in kwargs and p.name not in bound and p.default is p.empty:
+                    bound[p.name] = kwargs.pop(p.name)
+            missing = [p.name for p in positional if p.default is p.empty and p.name not in bound]
+            if missing:
+                fail(fname, f"missing the required argument `{missing[0]}`.", TypeError)
+            given = parse_name_value(fname, tuple(rest), kwargs, options + optional, unavailable,
+                                     shown(bound) if shown else None)
+            for name in optional:
+                if name in given:
+                    if name in bound:
+                        fail(fname, f"`{name}` is given more than once.", TypeError)
+                    bound[name] = given.pop(name)
+            return func(**bound, **given)
+
+        wrapper.option_names = tuple(options)
+        return wrapper
+    return decorate
+
+
+def changed_options(factory, opts, names):
+    """The options among ``names`` whose value in ``opts`` is not the factory's declared default."""
+    params = inspect.signature(factory).parameters
+    out = []
+    for name in names:
+        value, default = opts[name], params[name].default
+        if value is default:
+            continue
+        try:
+            same = (value is not None and default is not None
+                    and np.shape(value) == np.shape(default)
+                    and bool(np.all(np.asarray(value) == np.asarray(default))))
+        except (TypeError, ValueError):
+            same = False
+        if not same:
+            out.append(name)
     return out
 
 

@@ -1,5 +1,9 @@
 """analyzeNetwork: a text version of MATLAB's network analyzer."""
 
+from __future__ import annotations
+
+from typing import Sequence
+
 import numpy as np
 
 from ._validation import _show, fail
@@ -51,7 +55,7 @@ class NetworkAnalysis:
     __str__ = __repr__
 
 
-def analyzeNetwork(layers, *, Print=True):
+def analyzeNetwork(layers: Sequence[Layer] | SeriesNetwork, *, Print: bool = True) -> NetworkAnalysis:
     """Check a layer array or network and show its activations and learnables.
 
     MATLAB's ``analyzeNetwork`` opens an app; lstmkit prints the same
@@ -70,6 +74,15 @@ def analyzeNetwork(layers, *, Print=True):
     Returns
     -------
     NetworkAnalysis
+
+    Examples
+    --------
+    >>> from lstmkit import *
+    >>> report = analyzeNetwork([sequenceInputLayer(12), lstmLayer(100, OutputMode="last"),
+    ...                          fullyConnectedLayer(9), softmaxLayer(), classificationLayer()],
+    ...                         Print=False)
+    >>> "0 errors" in str(report) or "no errors" in str(report).lower()
+    True
     """
     func = "analyzeNetwork"
     if not isinstance(layers, (list, tuple, SeriesNetwork, Layer)):

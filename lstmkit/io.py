@@ -15,6 +15,8 @@ temporary name in the same folder and then renamed, so an interrupted save
 leaves any earlier file intact.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import tempfile
@@ -99,7 +101,7 @@ def _decode(value, arrays, filename):
     return value
 
 
-def saveNetwork(net, filename):
+def saveNetwork(net: SeriesNetwork, filename: str | os.PathLike) -> str:
     """Save a network to a MAT-file (layers, weights, classes, statistics, training info).
 
     Parameters
@@ -112,6 +114,16 @@ def saveNetwork(net, filename):
     -------
     str
         The file written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from lstmkit import *
+    >>> net = assembleNetwork([sequenceInputLayer(2), fullyConnectedLayer(
+    ...     1, Weights=[[1.0, 2.0]], Bias=[0.5]), regressionLayer()])
+    >>> path = saveNetwork(net, os.path.join(tempfile.mkdtemp(), "net"))   # adds .mat
+    >>> os.path.basename(path)
+    'net.mat'
     """
     if not isinstance(net, SeriesNetwork):
         fail("saveNetwork", f"`net` must be a network from trainNetwork or assembleNetwork. "
@@ -138,7 +150,7 @@ def saveNetwork(net, filename):
 def write_atomically(filename, write):
     """Call ``write(temporary_path)`` then rename it to ``filename``."""
     folder = os.path.dirname(os.path.abspath(filename))
-    handle, tmp = tempfile.mkstemp(prefix=".lstmkit-", suffix=".mat.part", dir=folder)
+    handle, tmp = tempfile.mkstemp(prefix=".lstmkit-", suffix=".part", dir=folder)
     os.close(handle)
     try:
         write(tmp)
@@ -155,15 +167,37 @@ def _mat_name(func, filename):
     return filename if filename.lower().endswith(".mat") else filename + ".mat"
 
 
-def loadNetwork(filename):
+def loadNetwork(filename: str | os.PathLike) -> SeriesNetwork:
     """Load a network saved by :func:`saveNetwork` (or a training checkpoint).
 
-    Raises a ``ValueError`` naming the file when it is truncated, corrupted,
-    or not an lstmkit network file.  Loading never executes code.
+    Parameters
+    ----------
+    filename : str or path
+        The MAT-file; ``.mat`` is appended when missing, as MATLAB's ``load``
+        does.
 
     Returns
     -------
     SeriesNetwork
+        The network, bit-identical to the one saved.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file does not exist.
+    ValueError
+        When it is truncated, corrupted, or not an lstmkit network file.
+        Loading never executes code from the file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from lstmkit import *
+    >>> net = assembleNetwork([sequenceInputLayer(2), fullyConnectedLayer(
+    ...     1, Weights=[[1.0, 2.0]], Bias=[0.5]), regressionLayer()])
+    >>> path = saveNetwork(net, os.path.join(tempfile.mkdtemp(), "net.mat"))
+    >>> loadNetwork(path).Layers[1].Weights.tolist()
+    [[1.0, 2.0]]
     """
     func = "loadNetwork"
     path = _mat_name(func, filename)

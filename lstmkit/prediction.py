@@ -1,12 +1,17 @@
 """predict, classify and assembleNetwork."""
 
+from __future__ import annotations
+
 import copy
+from typing import Any, Literal, Sequence
 
 import numpy as np
 
 from ._data import as_sequences, check_sequences
+from ._typing import Sequences
 from ._validation import (_show, check_choice, check_positive_int, check_real, fail,
-                          parse_name_value)
+                          name_value_function)
+from .layers.base import Layer
 from .layers.output import ClassificationOutputLayer
 from .layers.recurrent import RecurrentLayer
 from .network import (SeriesNetwork, check_carried_state, check_layers, copy_and_name_layers,
@@ -14,26 +19,21 @@ from .network import (SeriesNetwork, check_carried_state, check_layers, copy_and
 from .training.options import check_sequence_length
 from .training.trainer import check_dtype
 
-_PREDICT_OPTIONS = ("MiniBatchSize", "SequenceLength", "SequencePaddingValue",
-                    "SequencePaddingDirection", "ExecutionEnvironment", "Acceleration")
-
-
-def _parse_predict_options(func, args, kwargs):
-    opts = parse_name_value(func, args, kwargs, _PREDICT_OPTIONS)
+def _check_predict_options(func, opts):
+    """Check predict's options (``opts`` holds every one of them); return those that act."""
     out = {
-        "MiniBatchSize": check_positive_int(func, "MiniBatchSize", opts.get("MiniBatchSize", 128)),
-        "SequenceLength": check_sequence_length(func, opts.get("SequenceLength", "longest")),
+        "MiniBatchSize": check_positive_int(func, "MiniBatchSize", opts["MiniBatchSize"]),
+        "SequenceLength": check_sequence_length(func, opts["SequenceLength"]),
         "SequencePaddingDirection": check_choice(
-            func, "SequencePaddingDirection", opts.get("SequencePaddingDirection", "right"),
-            ("right", "left")),
+            func, "SequencePaddingDirection", opts["SequencePaddingDirection"], ("right", "left")),
     }
-    check_real(func, "SequencePaddingValue", opts.get("SequencePaddingValue", 0.0))
-    env = opts.get("ExecutionEnvironment", "auto")
+    check_real(func, "SequencePaddingValue", opts["SequencePaddingValue"])
+    env = opts["ExecutionEnvironment"]
     if isinstance(env, str) and env.lower() == "gpu":
         fail(func, "ExecutionEnvironment='gpu' is not supported: lstmkit runs on the CPU. "
                    "Use 'auto' or 'cpu'.")
     check_choice(func, "ExecutionEnvironment", env, ("auto", "cpu"))
-    check_choice(func, "Acceleration", opts.get("Acceleration", "auto"), ("auto", "mex", "none"))
+    check_choice(func, "Acceleration", opts["Acceleration"], ("auto", "mex", "none"))
     return out
 
 
@@ -56,9 +56,9 @@ def _check_states(func, net, n):
                        f"first, or pass {cols} observations.")
 
 
-def _outputs(func, net, X, args, kwargs, keep_states=False):
+def _outputs(func, net, X, opts, keep_states=False):
     _check_network(func, net)
-    opts = _parse_predict_options(func, args, kwargs)
+    opts = _check_predict_options(func, opts)
     seqs, single = as_sequences(func, X)
     input_layer = net.Layers[0]
     check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
@@ -70,7 +70,18 @@ def _outputs(func, net, X, args, kwargs, keep_states=False):
     return (out, single, final) if keep_states else (out, single)
 
 
-def predict(net, X, *args, **kwargs):
+@name_value_function()
+def predict(
+    net: SeriesNetwork,
+    X: Sequences,
+    *name_value: Any,
+    MiniBatchSize: int = 128,
+    SequenceLength: str | int = "longest",
+    SequencePaddingValue: float = 0.0,
+    SequencePaddingDirection: Literal["right", "left"] = "right",
+    ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
+    Acceleration: Literal["auto", "mex", "none"] = "auto",
+) -> np.ndarray | list[np.ndarray]:
     """Predict responses or class scores, as MATLAB's ``predict``.
 
     Recurrent layers start from their stored HiddenState/CellState (see
@@ -100,8 +111,18 @@ def predict(net, X, *args, **kwargs):
         N-by-K scores (classification) or N-by-R responses (regression); for a
         network with sequence output a list of K-by-T / R-by-T arrays.  When X
         is one C-by-T sequence: a 1-by-K array, or one K-by-T array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lstmkit import *
+    >>> net = assembleNetwork([sequenceInputLayer(2),
+    ...                        fullyConnectedLayer(1, Weights=[[1.0, -1.0]], Bias=[0.0]),
+    ...                        regressionLayer()])
+    >>> predict(net, np.array([[1.0, 2.0, 3.0], [0.5, 0.5, 0.5]]))    # one 2-by-3 sequence
+    array([[0.5, 1.5, 2.5]], dtype=float32)
     """
-    out, single = _outputs("predict", net, X, args, kwargs)
+    out, single = _outputs("predict", net, X, dict(locals()))
     return _shape_output(net, out, single)
 
 
@@ -127,11 +148,33 @@ def _check_classification(func, net):
                    f"its responses.")
 
 
-def classify(net, X, *args, **kwargs):
+@name_value_function()
+def classify(
+    net: SeriesNetwork,
+    X: Sequences,
+    *name_value: Any,
+    MiniBatchSize: int = 128,
+    SequenceLength: str | int = "longest",
+    SequencePaddingValue: float = 0.0,
+    SequencePaddingDirection: Literal["right", "left"] = "right",
+    ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
+    Acceleration: Literal["auto", "mex", "none"] = "auto",
+) -> np.ndarray | list[np.ndarray]:
     """Predict class labels, as MATLAB's ``classify``.
 
     Takes the options of :func:`predict`.  MATLAB's ``[YPred, scores] =
     classify(...)`` is ``YPred = classify(...)`` and ``scores = predict(...)``.
+
+    Parameters
+    ----------
+    net : SeriesNetwork
+        A network from trainNetwork, assembleNetwork, loadNetwork or
+        importONNXNetwork.
+    X : sequences
+        As for :func:`trainNetwork`: a list of C-by-T arrays, one C-by-T array
+        or an N-by-C-by-T array.
+    MiniBatchSize, SequenceLength, SequencePaddingDirection, SequencePaddingValue, ExecutionEnvironment, Acceleration
+        As for :func:`predict`.
 
     Returns
     -------
@@ -139,22 +182,36 @@ def classify(net, X, *args, **kwargs):
         An array of N labels, of the training labels' type; for a network with
         sequence output a list of 1-D label arrays (one label per time step).
         When X is one C-by-T sequence of a sequence-output network: one array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lstmkit import *
+    >>> XTrain, YTrain = japaneseVowelsTrainData()
+    >>> layers = [sequenceInputLayer(12), lstmLayer(20, OutputMode="last"),
+    ...           fullyConnectedLayer(9), softmaxLayer(), classificationLayer()]
+    >>> options = trainingOptions("adam", MaxEpochs=2, MiniBatchSize=27, Verbose=False)
+    >>> net = trainNetwork(XTrain, YTrain, layers, options, seed=0)
+    >>> YPred = classify(net, XTrain[:5], MiniBatchSize=27)
+    >>> YPred.shape, YPred.dtype.kind
+    ((5,), 'U')
     """
+    opts = dict(locals())
     func = "classify"
     _check_network(func, net)
     _check_classification(func, net)
-    out, single = _outputs(func, net, X, args, kwargs)
+    out, single = _outputs(func, net, X, opts)
     return _labels(net, out, single)
 
 
-def _updated(func, net, X, args, kwargs):
+def _updated(func, net, X, opts):
     _check_network(func, net)
     layers = _recurrent(net)
     if not layers:
         fail(func, "the network has no recurrent layer (lstmLayer, gruLayer): it has no state to "
                    "update. Use predict instead.")
     check_carried_state(func, net.Layers, "stateful prediction")
-    out, single, final = _outputs(func, net, X, args, kwargs, keep_states=True)
+    out, single, final = _outputs(func, net, X, opts, keep_states=True)
     new_layers = []
     for layer, state in zip(net.Layers, [None] + final + [None]):
         if state is not None:
@@ -166,7 +223,18 @@ def _updated(func, net, X, args, kwargs):
     return updated, out, single
 
 
-def predictAndUpdateState(net, X, *args, **kwargs):
+@name_value_function()
+def predictAndUpdateState(
+    net: SeriesNetwork,
+    X: Sequences,
+    *name_value: Any,
+    MiniBatchSize: int = 128,
+    SequenceLength: str | int = "longest",
+    SequencePaddingValue: float = 0.0,
+    SequencePaddingDirection: Literal["right", "left"] = "right",
+    ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
+    Acceleration: Literal["auto", "mex", "none"] = "auto",
+) -> tuple[SeriesNetwork, np.ndarray | list[np.ndarray]]:
     """Predict and update the network state, as MATLAB's ``predictAndUpdateState``.
 
     Takes the options of :func:`predict`.  Each recurrent layer starts from
@@ -177,19 +245,73 @@ def predictAndUpdateState(net, X, *args, **kwargs):
     gives the same outputs as one call on the whole sequence.  The network
     passed in is not changed.
 
+    Parameters
+    ----------
+    net : SeriesNetwork
+        A network from trainNetwork, assembleNetwork, loadNetwork or
+        importONNXNetwork.
+    X : sequences
+        As for :func:`trainNetwork`: a list of C-by-T arrays, one C-by-T array
+        or an N-by-C-by-T array.
+    MiniBatchSize, SequenceLength, SequencePaddingDirection, SequencePaddingValue, ExecutionEnvironment, Acceleration
+        As for :func:`predict`.
+
     Returns
     -------
     net : SeriesNetwork
         The network with updated states.
     Y : ndarray or list of ndarray
         As :func:`predict` returns.
+
+    Examples
+    --------
+    Closed-loop forecasting, one time step at a time (MATLAB's recipe):
+
+    >>> import numpy as np
+    >>> from lstmkit import *
+    >>> t = np.arange(200.0)
+    >>> X, Y = np.sin(t[:-1] / 8)[None, :], np.sin(t[1:] / 8)[None, :]
+    >>> layers = [sequenceInputLayer(1), lstmLayer(16), fullyConnectedLayer(1), regressionLayer()]
+    >>> net = trainNetwork(X, Y, layers, trainingOptions("adam", MaxEpochs=5, Verbose=False), seed=0)
+    >>> net = resetState(net)
+    >>> net, y = predictAndUpdateState(net, X)          # warm up on the observed series
+    >>> step = y[:, -1:]
+    >>> for _ in range(3):                               # then feed back each prediction
+    ...     net, step = predictAndUpdateState(net, step)
+    >>> step.shape
+    (1, 1)
     """
-    net2, out, single = _updated("predictAndUpdateState", net, X, args, kwargs)
+    net2, out, single = _updated("predictAndUpdateState", net, X, dict(locals()))
     return net2, _shape_output(net, out, single)
 
 
-def classifyAndUpdateState(net, X, *args, **kwargs):
+@name_value_function()
+def classifyAndUpdateState(
+    net: SeriesNetwork,
+    X: Sequences,
+    *name_value: Any,
+    MiniBatchSize: int = 128,
+    SequenceLength: str | int = "longest",
+    SequencePaddingValue: float = 0.0,
+    SequencePaddingDirection: Literal["right", "left"] = "right",
+    ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
+    Acceleration: Literal["auto", "mex", "none"] = "auto",
+) -> tuple[SeriesNetwork, np.ndarray | list[np.ndarray], np.ndarray | list[np.ndarray]]:
     """Classify and update the network state, as MATLAB's ``classifyAndUpdateState``.
+
+    Takes the options of :func:`predict`; the states are handled as by
+    :func:`predictAndUpdateState`.
+
+    Parameters
+    ----------
+    net : SeriesNetwork
+        A network from trainNetwork, assembleNetwork, loadNetwork or
+        importONNXNetwork.
+    X : sequences
+        As for :func:`trainNetwork`: a list of C-by-T arrays, one C-by-T array
+        or an N-by-C-by-T array.
+    MiniBatchSize, SequenceLength, SequencePaddingDirection, SequencePaddingValue, ExecutionEnvironment, Acceleration
+        As for :func:`predict`.
 
     Returns
     -------
@@ -199,20 +321,57 @@ def classifyAndUpdateState(net, X, *args, **kwargs):
         As :func:`classify` returns.
     scores : ndarray or list of ndarray
         As :func:`predict` returns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lstmkit import *
+    >>> X = [np.random.default_rng(k).standard_normal((3, 20)) for k in range(8)]
+    >>> Y = [np.where(x[0] > 0, "up", "down") for x in X]     # a label per time step
+    >>> layers = [sequenceInputLayer(3), lstmLayer(8), fullyConnectedLayer(2), softmaxLayer(),
+    ...           classificationLayer()]
+    >>> net = trainNetwork(X, Y, layers, trainingOptions("adam", MaxEpochs=2, Verbose=False),
+    ...                    seed=0)
+    >>> net, labels, scores = classifyAndUpdateState(net, X[0][:, :5])   # the first 5 steps
+    >>> labels.shape, scores.shape
+    ((5,), (2, 5))
     """
+    opts = dict(locals())
     func = "classifyAndUpdateState"
     _check_network(func, net)
     _check_classification(func, net)
-    net2, out, single = _updated(func, net, X, args, kwargs)
+    net2, out, single = _updated(func, net, X, opts)
     return net2, _labels(net, out, single), _shape_output(net, out, single)
 
 
-def resetState(net):
+def resetState(net: SeriesNetwork) -> SeriesNetwork:
     """Reset the states of the recurrent layers, as MATLAB's ``resetState``.
 
-    Returns a network whose HiddenState and CellState are the initial values
-    the layers had before any :func:`predictAndUpdateState` (zeros unless
-    given when the layer was created).
+    Parameters
+    ----------
+    net : SeriesNetwork
+        A network, typically one returned by :func:`predictAndUpdateState`.
+
+    Returns
+    -------
+    SeriesNetwork
+        A network whose HiddenState and CellState are the initial values the
+        layers had before any :func:`predictAndUpdateState` (zeros unless given
+        when the layer was created).  ``net`` itself is not changed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lstmkit import *
+    >>> net = assembleNetwork([sequenceInputLayer(1), lstmLayer(
+    ...     2, InputWeights=np.ones((8, 1)), RecurrentWeights=np.zeros((8, 2)), Bias=np.zeros(8)),
+    ...     fullyConnectedLayer(1, Weights=[[1.0, 1.0]], Bias=[0.0]), regressionLayer()])
+    >>> net = predictAndUpdateState(net, np.ones((1, 4)))[0]
+    >>> bool(np.any(net.Layers[1].HiddenState != 0))
+    True
+    >>> net = resetState(net)
+    >>> print(net.Layers[1].HiddenState)
+    None
     """
     _check_network("resetState", net)
     new_layers = []
@@ -225,7 +384,7 @@ def resetState(net):
     return SeriesNetwork(new_layers, net._plan, net._dtype, net.TrainingInfo)
 
 
-def assembleNetwork(layers, *, dtype="float32"):
+def assembleNetwork(layers: Sequence[Layer], *, dtype: str = "float32") -> SeriesNetwork:
     """Assemble a network from layers whose weights are all given, as MATLAB's ``assembleNetwork``.
 
     Parameters
@@ -241,6 +400,20 @@ def assembleNetwork(layers, *, dtype="float32"):
     Returns
     -------
     SeriesNetwork
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lstmkit import *
+    >>> H, C = 4, 3
+    >>> layers = [sequenceInputLayer(C),
+    ...           lstmLayer(H, OutputMode="last", InputWeights=np.zeros((4 * H, C)),
+    ...                     RecurrentWeights=np.zeros((4 * H, H)), Bias=np.zeros(4 * H)),
+    ...           fullyConnectedLayer(2, Weights=np.zeros((2, H)), Bias=[0.0, 0.0]),
+    ...           softmaxLayer(), classificationLayer(Classes=["a", "b"])]
+    >>> net = assembleNetwork(layers)
+    >>> classify(net, np.ones((C, 5))).tolist()     # equal scores: the first class
+    ['a']
     """
     func = "assembleNetwork"
     dt = check_dtype(func, dtype)

@@ -7,6 +7,8 @@ licensed CC BY 4.0.  The copy in ``japanese_vowels.npz`` holds the same values
 as the UCI/aeon ``.ts`` files (see :func:`read_ts`).
 """
 
+from __future__ import annotations
+
 import os
 
 import numpy as np
@@ -24,7 +26,7 @@ def _load(split):
     return X, labels.astype(str)
 
 
-def japaneseVowelsTrainData():
+def japaneseVowelsTrainData() -> tuple[list[np.ndarray], np.ndarray]:
     """Japanese Vowels training data, as MATLAB's ``japaneseVowelsTrainData``.
 
     Returns
@@ -34,11 +36,18 @@ def japaneseVowelsTrainData():
         coefficients.
     YTrain : ndarray of str, shape (270,)
         The speaker, "1" to "9" (MATLAB's categorical labels).
+
+    Examples
+    --------
+    >>> from lstmkit import japaneseVowelsTrainData
+    >>> XTrain, YTrain = japaneseVowelsTrainData()
+    >>> len(XTrain), XTrain[0].shape, str(YTrain[0])
+    (270, (12, 20), '1')
     """
     return _load("train")
 
 
-def japaneseVowelsTestData():
+def japaneseVowelsTestData() -> tuple[list[np.ndarray], np.ndarray]:
     """Japanese Vowels test data, as MATLAB's ``japaneseVowelsTestData``.
 
     Returns
@@ -47,6 +56,13 @@ def japaneseVowelsTestData():
         Each a 12-by-T float64 sequence (T from 7 to 29).
     YTest : ndarray of str, shape (370,)
         The speaker, "1" to "9".
+
+    Examples
+    --------
+    >>> from lstmkit import japaneseVowelsTestData
+    >>> XTest, YTest = japaneseVowelsTestData()
+    >>> len(XTest), sorted(set(YTest.tolist()))[:3]
+    (370, ['1', '2', '3'])
     """
     return _load("test")
 

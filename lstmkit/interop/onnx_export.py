@@ -25,11 +25,14 @@ The graph, in ONNX's time-major layout:
 T and N are dynamic (``BatchSize`` fixes N).
 """
 
+from __future__ import annotations
+
 import json
+from typing import Any
 
 import numpy as np
 
-from .._validation import _show, check_bool, check_positive_int, fail, parse_name_value
+from .._validation import _show, check_bool, check_positive_int, fail, name_value_function
 from ..layers.bilstm import BiLSTMLayer
 from ..layers.dropout import DropoutLayer
 from ..layers.fully_connected import FullyConnectedLayer
@@ -214,18 +217,30 @@ def _normalize(graph, layer, x):
     return x
 
 
-def exportONNXNetwork(net, filename, *args, **kwargs):
+@name_value_function()
+def exportONNXNetwork(
+    net: SeriesNetwork,
+    filename: str,
+    *name_value: Any,
+    OpsetVersion: int = DEFAULT_OPSET,
+    BatchSize: int | None = None,
+    NetworkName: str = "lstmkit_network",
+    SequenceLengthsInput: bool = True,
+) -> str:
     """Export a network to ONNX, as MATLAB's ``exportONNXNetwork``.
 
     Parameters
     ----------
     net : SeriesNetwork
+        A trained or assembled network.
     filename : str
+        The ``.onnx`` file to write.
     OpsetVersion : int, default 14
         ONNX opset, 13 to 21.
     BatchSize : int, optional
         Fix the batch dimension (dynamic by default).
     NetworkName : str, default 'lstmkit_network'
+        Name of the ONNX graph.
     SequenceLengthsInput : bool, default True
         lstmkit extension: add the ``sequence_lengths`` input (int32, one
         length per sequence) so that a padded batch gives each sequence the
@@ -235,6 +250,28 @@ def exportONNXNetwork(net, filename, *args, **kwargs):
     -------
     str
         The file written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from lstmkit import *
+    >>> rs = np.random.default_rng(0)
+    >>> net = assembleNetwork([sequenceInputLayer(3), lstmLayer(
+    ...     4, OutputMode="last", InputWeights=rs.standard_normal((16, 3)),
+    ...     RecurrentWeights=rs.standard_normal((16, 4)), Bias=np.zeros(16)),
+    ...     fullyConnectedLayer(1, Weights=np.ones((1, 4)), Bias=[0.0]), regressionLayer()])
+    >>> path = exportONNXNetwork(net, os.path.join(tempfile.mkdtemp(), "net.onnx"))
+    >>> import onnxruntime as ort                       # ONNX Runtime takes time-major input
+    >>> X = [rs.standard_normal((3, T)) for T in (5, 3)]          # two C-by-T sequences
+    >>> padded = np.zeros((5, 2, 3), np.float32)                  # T-by-N-by-C, zero padded
+    >>> for n, x in enumerate(X):
+    ...     padded[:x.shape[1], n] = x.T
+    >>> lengths = np.array([x.shape[1] for x in X], np.int32)     # each sequence's own length
+    >>> scores = ort.InferenceSession(path).run(
+    ...     None, {"input": padded, "sequence_lengths": lengths})[0]
+    >>> bool(np.allclose(scores, predict(net, X), atol=1e-5))
+    True
     """
     func = "exportONNXNetwork"
     onnx = need_onnx(func)
@@ -244,18 +281,15 @@ def exportONNXNetwork(net, filename, *args, **kwargs):
     if not isinstance(filename, str) or not filename:
         fail(func, f"`filename` must be a file name (str). Received: {_show(filename)}.",
              TypeError)
-    opts = parse_name_value(func, args, kwargs, ("OpsetVersion", "BatchSize", "NetworkName",
-                                                 "SequenceLengthsInput"))
-    opset = check_positive_int(func, "OpsetVersion", opts.get("OpsetVersion", DEFAULT_OPSET))
+    opset = check_positive_int(func, "OpsetVersion", OpsetVersion)
     if not MIN_OPSET <= opset <= MAX_OPSET:
         fail(func, f"`OpsetVersion` must be from {MIN_OPSET} to {MAX_OPSET}. "
                    f"Received: OpsetVersion={opset}.")
-    batch = opts.get("BatchSize")
-    batch = None if batch is None else check_positive_int(func, "BatchSize", batch)
-    name = opts.get("NetworkName", "lstmkit_network")
+    batch = None if BatchSize is None else check_positive_int(func, "BatchSize", BatchSize)
+    name = NetworkName
     if not isinstance(name, str):
         fail(func, f"`NetworkName` must be a str. Received: {_show(name)}.", TypeError)
-    with_lengths = check_bool(func, "SequenceLengthsInput", opts.get("SequenceLengthsInput", True))
+    with_lengths = check_bool(func, "SequenceLengthsInput", SequenceLengthsInput)
 
     graph = _Graph(onnx)
     layers = list(net.Layers)

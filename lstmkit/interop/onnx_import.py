@@ -27,11 +27,15 @@ is an error that names it.  Initial states that are graph inputs become zero
 states (set HiddenState/CellState on the layers to use others).
 """
 
+from __future__ import annotations
+
 import json
+from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from .._validation import _show, check_choice, fail, parse_name_value
+from .._validation import _show, check_choice, fail, name_value_function
+from ..network import SeriesNetwork
 from ..layers.bilstm import bilstmLayer
 from ..layers.fully_connected import fullyConnectedLayer
 from ..layers.gru import gruLayer
@@ -236,7 +240,13 @@ def _gru_layer(m, node):
     return lambda out_mode: gruLayer(H, OutputMode=out_mode, **opts)
 
 
-def importONNXNetwork(filename, *args, **kwargs):
+@name_value_function()
+def importONNXNetwork(
+    filename: str,
+    *name_value: Any,
+    OutputLayerType: Literal["classification", "regression"] | None = None,
+    Classes: Sequence[str | int] | None = None,
+) -> SeriesNetwork:
     """Import an ONNX sequence model, as MATLAB's ``importONNXNetwork``.
 
     Parameters
@@ -255,9 +265,24 @@ def importONNXNetwork(filename, *args, **kwargs):
     SeriesNetwork
         Ready for classify, predict, predictAndUpdateState and further
         training (pass ``net.Layers`` to trainNetwork).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from lstmkit import *
+    >>> rs = np.random.default_rng(0)
+    >>> net = assembleNetwork([sequenceInputLayer(3), lstmLayer(
+    ...     4, OutputMode="last", InputWeights=rs.standard_normal((16, 3)),
+    ...     RecurrentWeights=rs.standard_normal((16, 4)), Bias=np.zeros(16)),
+    ...     fullyConnectedLayer(1, Weights=np.ones((1, 4)), Bias=[0.0]), regressionLayer()])
+    >>> path = exportONNXNetwork(net, os.path.join(tempfile.mkdtemp(), "net.onnx"))
+    >>> net2 = importONNXNetwork(path)
+    >>> x = rs.standard_normal((3, 6))
+    >>> bool(np.allclose(predict(net2, x), predict(net, x)))
+    True
     """
     onnx = need_onnx(FUNC)
-    opts = parse_name_value(FUNC, args, kwargs, ("OutputLayerType", "Classes"))
     if not isinstance(filename, str):
         fail(FUNC, f"`filename` must be a file name (str). Received: {_show(filename)}.",
              TypeError)
@@ -384,12 +409,13 @@ def importONNXNetwork(filename, *args, **kwargs):
     input_layer = _input_layer(C, norm)
     default_type = meta.get("output_layer") or (
         "classification" if isinstance(layers[-1], type(softmaxLayer())) else "regression")
-    out_type = check_choice(FUNC, "OutputLayerType", opts.get("OutputLayerType", default_type),
+    out_type = check_choice(FUNC, "OutputLayerType",
+                            default_type if OutputLayerType is None else OutputLayerType,
                             ("classification", "regression"))
     if out_type == "classification":
         if not isinstance(layers[-1], type(softmaxLayer())):
             layers.append(softmaxLayer())
-        classes = opts.get("Classes", meta.get("classes", "auto"))
+        classes = meta.get("classes", "auto") if Classes is None else Classes
         if not (isinstance(classes, str) and classes == "auto"):
             classes = check_classes(FUNC, classes)
         out = classificationLayer(Classes=classes)

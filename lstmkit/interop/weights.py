@@ -10,13 +10,17 @@ its two biases apart, which is MATLAB's 'recurrent-bias-after-multiplication'
 and ``bias``.
 """
 
+from __future__ import annotations
+
 import os
 import re
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import scipy.io
 
 from .._validation import _show, fail, size_text
+from ..layers.base import Layer
 from ..layers.bilstm import BiLSTMLayer
 from ..layers.fully_connected import FullyConnectedLayer
 from ..layers.gru import GRULayer
@@ -80,7 +84,7 @@ def _expect(func, layer, name, value, shape):
     return value
 
 
-def loadPyTorchStateDict(layers, state_dict):
+def loadPyTorchStateDict(layers: Sequence[Layer], state_dict: Mapping[str, Any]) -> list[Layer]:
     """Copy PyTorch weights into lstmkit layers, in order.
 
     The recurrent layers take the recurrent modules' layers in order
@@ -102,6 +106,23 @@ def loadPyTorchStateDict(layers, state_dict):
     list of layers
         Copies of ``layers`` with the weights set (use them in trainNetwork or
         assembleNetwork).
+
+    Examples
+    --------
+    A state dict as ``nn.LSTM(3, 4)`` and ``nn.Linear(4, 2)`` name their weights (numpy
+    arrays here; torch tensors work the same):
+
+    >>> import numpy as np
+    >>> from lstmkit import *
+    >>> rs = np.random.default_rng(0)
+    >>> state = {"lstm.weight_ih_l0": rs.standard_normal((16, 3)),
+    ...          "lstm.weight_hh_l0": rs.standard_normal((16, 4)),
+    ...          "lstm.bias_ih_l0": np.zeros(16), "lstm.bias_hh_l0": np.zeros(16),
+    ...          "fc.weight": rs.standard_normal((2, 4)), "fc.bias": np.zeros(2)}
+    >>> layers = loadPyTorchStateDict([sequenceInputLayer(3), lstmLayer(4, OutputMode="last"),
+    ...                                fullyConnectedLayer(2), regressionLayer()], state)
+    >>> layers[1].InputWeights.shape
+    (16, 3)
     """
     func = "loadPyTorchStateDict"
     layers = copy_and_name_layers(func, layers)
@@ -169,7 +190,7 @@ def loadPyTorchStateDict(layers, state_dict):
     return layers
 
 
-def pyTorchStateDict(net):
+def pyTorchStateDict(net: SeriesNetwork) -> dict[str, np.ndarray]:
     """lstmkit weights as a PyTorch-style state_dict of numpy arrays.
 
     Each recurrent layer becomes its own one-layer module named after the
@@ -177,6 +198,25 @@ def pyTorchStateDict(net):
     each fully connected layer ``"<name>.weight"`` / ``"<name>.bias"``.
     Load it with ``torch_module.load_state_dict({k: torch.from_numpy(v) ...})``
     after renaming the keys to the modules of the PyTorch model.
+
+    Parameters
+    ----------
+    net : SeriesNetwork
+        A trained or assembled network.
+
+    Returns
+    -------
+    dict of str to ndarray
+        The weights, in PyTorch's gate order and layouts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lstmkit import *
+    >>> net = assembleNetwork([sequenceInputLayer(2), fullyConnectedLayer(
+    ...     1, Weights=[[1.0, 2.0]], Bias=[0.5]), regressionLayer()])
+    >>> sorted(pyTorchStateDict(net))
+    ['fc.bias', 'fc.weight']
     """
     func = "pyTorchStateDict"
     layers = net.Layers if isinstance(net, SeriesNetwork) else copy_and_name_layers(func, net)
@@ -216,7 +256,7 @@ def pyTorchStateDict(net):
     return out
 
 
-def importMATLABLearnables(layers, filename):
+def importMATLABLearnables(layers: Sequence[Layer], filename: str | os.PathLike) -> list[Layer]:
     """Set layer weights from a MAT-file a MATLAB user saved.
 
     The file holds, for each layer, either a struct named after the layer with
@@ -226,10 +266,31 @@ def importMATLABLearnables(layers, filename):
     MATLAB's (InputWeights, RecurrentWeights, Bias, Weights, ...), and so are
     the shapes, which are checked.
 
+    Parameters
+    ----------
+    layers : list of layers
+        The layer array the weights belong to (layers are matched by name;
+        unnamed layers get trainNetwork's automatic names).
+    filename : str or path
+        The MAT-file.
+
     Returns
     -------
     list of layers
         Copies of ``layers`` with the weights set.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import scipy.io
+    >>> from lstmkit import *
+    >>> path = os.path.join(tempfile.mkdtemp(), "w.mat")
+    >>> scipy.io.savemat(path, {"fc": {"Weights": np.ones((2, 4)), "Bias": np.zeros((2, 1))}})
+    >>> layers = importMATLABLearnables([sequenceInputLayer(4), fullyConnectedLayer(2, Name="fc"),
+    ...                                  regressionLayer()], path)
+    >>> layers[1].Weights.tolist()
+    [[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]]
     """
     func = "importMATLABLearnables"
     layers = copy_and_name_layers(func, layers)

@@ -117,13 +117,24 @@ class Layer:
         """One-line description, as in MATLAB's layer array display."""
         return self.type_name
 
-    def __repr__(self):
+    def __str__(self):
+        """MATLAB's display of one layer: its properties (``print(layer)``)."""
         lines = [f"  {type(self).__name__} with properties:", ""]
         props = self._display_properties()
         width = max(len(k) for k in props) if props else 0
         for key in props:
             lines.append(f"    {key:>{width}}: {_format_property(getattr(self, key))}")
         return "\n".join(lines)
+
+    def __repr__(self):
+        """One line, so that a list of layers prints one line per layer's worth."""
+        name = f" '{self.Name}'" if self.Name else ""
+        return f"<{type(self).__name__}{name}: {self.Description}>"
+
+    def _repr_pretty_(self, printer, cycle):
+        """IPython/Jupyter: the property display at top level, one line inside a container."""
+        nested = getattr(printer, "indentation", 0) > 0 or getattr(printer, "output_width", 0) > 0
+        printer.text(repr(self) if nested or cycle else str(self))
 
     def _display_properties(self):
         return ["Name"]

@@ -1,11 +1,18 @@
 """bilstmLayer: bidirectional LSTM layer."""
 
+from __future__ import annotations
+
+from typing import Any, Literal
+
 import numpy as np
+
+from .._typing import ArrayLike, Factor, Initializer
+from .._validation import name_value_function
 
 from . import initializers
 from .base import kernel_array
 from .lstm import LSTMDirection
-from .recurrent import RecurrentLayer, finish_recurrent, parse_recurrent_options
+from .recurrent import RecurrentLayer, finish_recurrent, set_recurrent_options
 
 
 class BiLSTMLayer(RecurrentLayer):
@@ -101,7 +108,33 @@ class BiLSTMLayer(RecurrentLayer):
         return dx
 
 
-def bilstmLayer(numHiddenUnits, *args, **kwargs):
+@name_value_function(unavailable={
+    n: f"`{n}` is an lstmLayer option (lstmkit extension); bilstmLayer does not support it."
+    for n in ("HasPeepholes", "CoupledInputForget", "PeepholeWeights")})
+def bilstmLayer(
+    numHiddenUnits: int,
+    *name_value: Any,
+    Name: str = "",
+    OutputMode: Literal["sequence", "last"] = "sequence",
+    StateActivationFunction: Literal["tanh", "softsign"] = "tanh",
+    GateActivationFunction: Literal["sigmoid", "hard-sigmoid"] = "sigmoid",
+    HasStateInputs: bool = False,
+    HasStateOutputs: bool = False,
+    InputWeights: ArrayLike | None = None,
+    RecurrentWeights: ArrayLike | None = None,
+    Bias: ArrayLike | None = None,
+    HiddenState: ArrayLike | None = None,
+    CellState: ArrayLike | None = None,
+    InputWeightsInitializer: Initializer = "glorot",
+    RecurrentWeightsInitializer: Initializer = "orthogonal",
+    BiasInitializer: Initializer = "unit-forget-gate",
+    InputWeightsLearnRateFactor: Factor = 1.0,
+    RecurrentWeightsLearnRateFactor: Factor = 1.0,
+    BiasLearnRateFactor: Factor = 1.0,
+    InputWeightsL2Factor: Factor = 1.0,
+    RecurrentWeightsL2Factor: Factor = 1.0,
+    BiasL2Factor: Factor = 0.0,
+) -> BiLSTMLayer:
     """Bidirectional LSTM layer, as MATLAB's ``bilstmLayer``.
 
     Takes the options of :func:`lstmLayer` (not the lstmkit extensions
@@ -110,18 +143,45 @@ def bilstmLayer(numHiddenUnits, *args, **kwargs):
     (forward i, f, g, o, then backward i, f, g, o) and 2H-by-1 states.  A
     4-element learn-rate or L2 factor applies per gate to both directions.
 
+    Parameters
+    ----------
+    numHiddenUnits : int
+        Number of hidden units H of each direction (the output has 2H channels).
+    OutputMode : {'sequence', 'last'}, default 'sequence'
+        With 'last', the forward direction's state after each sequence's last
+        step and the backward direction's state after its first step.
+    StateActivationFunction, GateActivationFunction, HasStateInputs, HasStateOutputs
+        As for :func:`lstmLayer`.
+    InputWeights, RecurrentWeights, Bias : array_like, optional
+        8H-by-C, 8H-by-H and 8H-by-1.
+    HiddenState, CellState : array_like (2H-by-1), optional
+        Initial states, forward direction first.
+    InputWeightsInitializer, RecurrentWeightsInitializer, BiasInitializer
+        As for :func:`lstmLayer`.
+    InputWeightsLearnRateFactor, RecurrentWeightsLearnRateFactor, BiasLearnRateFactor : float or 4-vector, default 1
+        Learn-rate factors, per gate for both directions.
+    InputWeightsL2Factor, RecurrentWeightsL2Factor : float or 4-vector, default 1
+        L2 factors.
+    BiasL2Factor : float or 4-vector, default 0
+        L2 factor of the bias.
+    Name : str, default ''
+        Layer name.
+
     Returns
     -------
     BiLSTMLayer
+
+    Examples
+    --------
+    >>> from lstmkit import bilstmLayer
+    >>> bilstmLayer(100, OutputMode="last").Description
+    'BiLSTM with 100 hidden units'
     """
+    opts = dict(locals())
     func = "bilstmLayer"
     layer = BiLSTMLayer("")
-    unavailable = {n: f"`{n}` is an lstmLayer option (lstmkit extension); bilstmLayer does not "
-                      f"support it." for n in ("HasPeepholes", "CoupledInputForget",
-                                               "PeepholeWeights")}
-    opts = parse_recurrent_options(func, layer, numHiddenUnits, args, kwargs, extra=("CellState",),
-                                   unavailable=unavailable)
+    set_recurrent_options(func, layer, opts)
     layer.BiasInitializer = initializers.check_initializer(
-        func, "BiasInitializer", opts.get("BiasInitializer", "unit-forget-gate"),
+        func, "BiasInitializer", BiasInitializer,
         ("unit-forget-gate",) + initializers.BIAS_INITIALIZERS)
     return finish_recurrent(func, layer, opts)

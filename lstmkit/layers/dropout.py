@@ -1,7 +1,11 @@
 """dropoutLayer: inverted dropout in training, identity in prediction."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from .._random import global_rng
-from .._validation import check_name, check_real, parse_name_value
+from .._validation import check_name, check_real, name_value_function
 from .base import Layer
 
 
@@ -36,25 +40,32 @@ class DropoutLayer(Layer):
         return dy if cache is None else dy * cache
 
 
-def dropoutLayer(*args, **kwargs):
+@name_value_function()
+def dropoutLayer(Probability: float = 0.5, *name_value: Any, Name: str = "") -> DropoutLayer:
     """Dropout layer, as MATLAB's ``dropoutLayer``.
 
     Parameters
     ----------
     Probability : float in [0, 1), default 0.5
-        May be given first without its name, as in MATLAB's ``dropoutLayer(0.2)``.
+        Probability of dropping an element; given first without its name, as
+        in MATLAB's ``dropoutLayer(0.2)``, or by name.
     Name : str, default ''
+        Layer name.
 
     Returns
     -------
     DropoutLayer
+
+    Examples
+    --------
+    >>> from lstmkit import dropoutLayer
+    >>> dropoutLayer(0.2).Probability
+    0.2
+    >>> dropoutLayer("Name", "drop1").Probability    # MATLAB: dropoutLayer('Name','drop1')
+    0.5
     """
     func = "dropoutLayer"
-    if args and not isinstance(args[0], str):
-        kwargs = {"Probability": args[0], **kwargs} if "Probability" not in kwargs else kwargs
-        args = args[1:]
-    opts = parse_name_value(func, args, kwargs, ("Probability", "Name"))
-    layer = DropoutLayer(check_name(func, opts.get("Name", "")))
-    layer.Probability = check_real(func, "Probability", opts.get("Probability", 0.5), low=0.0,
-                                   high=1.0, high_open=True)
+    layer = DropoutLayer(check_name(func, Name))
+    layer.Probability = check_real(func, "Probability", Probability, low=0.0, high=1.0,
+                                   high_open=True)
     return layer

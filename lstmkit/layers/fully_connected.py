@@ -1,8 +1,14 @@
 """fullyConnectedLayer: affine map applied at every time step."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
-from .._validation import as_float_array, check_name, check_positive_int, fail, parse_name_value
+from .._typing import ArrayLike, Initializer
+from .._validation import (as_float_array, check_name, check_positive_int, fail,
+                           name_value_function)
 from ..kernels._threads import kernel_threads
 from ..kernels.dense import fc_backward, fc_forward
 from . import initializers
@@ -68,50 +74,69 @@ def _threads_for(rows):
     return max(1, min(kernel_threads(), rows // 64))
 
 
-_FC_OPTIONS = ("Name", "Weights", "Bias", "WeightsInitializer", "BiasInitializer",
-               "WeightLearnRateFactor", "BiasLearnRateFactor", "WeightL2Factor", "BiasL2Factor")
-
-
-def fullyConnectedLayer(outputSize, *args, **kwargs):
+@name_value_function()
+def fullyConnectedLayer(
+    outputSize: int,
+    *name_value: Any,
+    Name: str = "",
+    Weights: ArrayLike | None = None,
+    Bias: ArrayLike | None = None,
+    WeightsInitializer: Initializer = "glorot",
+    BiasInitializer: Initializer = "zeros",
+    WeightLearnRateFactor: float = 1.0,
+    BiasLearnRateFactor: float = 1.0,
+    WeightL2Factor: float = 1.0,
+    BiasL2Factor: float = 0.0,
+) -> FullyConnectedLayer:
     """Fully connected layer, as MATLAB's ``fullyConnectedLayer``.
 
     Parameters
     ----------
     outputSize : int
         Number of outputs K.
-    Weights : array (K-by-C), optional
+    Weights : array_like (K-by-C), optional
         Initial weights; C is then the input size.
-    Bias : array (K-by-1), optional
+    Bias : array_like (K-by-1), optional
+        Initial bias.
     WeightsInitializer : str or callable, default 'glorot'
         'glorot', 'he', 'orthogonal', 'narrow-normal', 'zeros', 'ones' or ``f(shape)``.
     BiasInitializer : str or callable, default 'zeros'
         'zeros', 'ones', 'narrow-normal' or ``f(shape)``.
     WeightLearnRateFactor, BiasLearnRateFactor : float, default 1
+        Multipliers of the learning rate.
     WeightL2Factor : float, default 1
+        Multiplier of the L2 regularization of the weights.
     BiasL2Factor : float, default 0
+        Multiplier of the L2 regularization of the bias.
     Name : str, default ''
+        Layer name.
 
     Returns
     -------
     FullyConnectedLayer
+
+    Examples
+    --------
+    >>> from lstmkit import fullyConnectedLayer
+    >>> fullyConnectedLayer(9).Description
+    '9 fully connected layer'
     """
+    opts = dict(locals())
     func = "fullyConnectedLayer"
     K = check_positive_int(func, "outputSize", outputSize)
-    opts = parse_name_value(func, args, kwargs, _FC_OPTIONS)
-    layer = FullyConnectedLayer(check_name(func, opts.get("Name", "")))
+    layer = FullyConnectedLayer(check_name(func, Name))
     layer.OutputSize = K
     layer.InputSize = "auto"
-    W = as_float_array(func, "Weights", opts.get("Weights"), shape=(K, None))
+    W = as_float_array(func, "Weights", Weights, shape=(K, None))
     if W is not None:
         if W.shape[1] == 0:
             fail(func, "`Weights` must have at least one column.")
         layer.InputSize = W.shape[1]
     layer.Weights = W
-    layer.Bias = check_column(func, "Bias", opts.get("Bias"), K)
+    layer.Bias = check_column(func, "Bias", Bias, K)
     layer.WeightsInitializer = initializers.check_initializer(
-        func, "WeightsInitializer", opts.get("WeightsInitializer", "glorot"),
-        initializers.WEIGHT_INITIALIZERS)
+        func, "WeightsInitializer", WeightsInitializer, initializers.WEIGHT_INITIALIZERS)
     layer.BiasInitializer = initializers.check_initializer(
-        func, "BiasInitializer", opts.get("BiasInitializer", "zeros"), initializers.BIAS_INITIALIZERS)
+        func, "BiasInitializer", BiasInitializer, initializers.BIAS_INITIALIZERS)
     set_factors(func, layer, opts)
     return layer

@@ -1,13 +1,18 @@
 """gruLayer: gated recurrent unit layer, in MATLAB's three reset-gate modes."""
 
+from __future__ import annotations
+
+from typing import Any, Literal
+
 import numpy as np
 
-from .._validation import check_choice
+from .._typing import ArrayLike, Factor, Initializer
+from .._validation import check_choice, name_value_function
 from ..kernels._threads import kernel_threads
 from ..kernels.gru import AFTER, BEFORE, gru_backward, gru_forward
 from . import initializers
 from .base import check_column, kernel_array
-from .recurrent import PREDICT_BLOCK, RecurrentLayer, finish_recurrent, parse_recurrent_options
+from .recurrent import PREDICT_BLOCK, RecurrentLayer, finish_recurrent, set_recurrent_options
 
 RESET_GATE_MODES = ("after-multiplication", "before-multiplication",
                     "recurrent-bias-after-multiplication")
@@ -109,7 +114,33 @@ class GRULayer(RecurrentLayer):
         return dx if need_dx else None
 
 
-def gruLayer(numHiddenUnits, *args, **kwargs):
+@name_value_function(unavailable={
+    "CellState": "`CellState` is not an option of gruLayer (a GRU has no cell state)."})
+def gruLayer(
+    numHiddenUnits: int,
+    *name_value: Any,
+    Name: str = "",
+    OutputMode: Literal["sequence", "last"] = "sequence",
+    StateActivationFunction: Literal["tanh", "softsign"] = "tanh",
+    GateActivationFunction: Literal["sigmoid", "hard-sigmoid"] = "sigmoid",
+    HasStateInputs: bool = False,
+    HasStateOutputs: bool = False,
+    InputWeights: ArrayLike | None = None,
+    RecurrentWeights: ArrayLike | None = None,
+    Bias: ArrayLike | None = None,
+    HiddenState: ArrayLike | None = None,
+    ResetGateMode: Literal["after-multiplication", "before-multiplication",
+                           "recurrent-bias-after-multiplication"] = "after-multiplication",
+    InputWeightsInitializer: Initializer = "glorot",
+    RecurrentWeightsInitializer: Initializer = "orthogonal",
+    BiasInitializer: Initializer = "zeros",
+    InputWeightsLearnRateFactor: Factor = 1.0,
+    RecurrentWeightsLearnRateFactor: Factor = 1.0,
+    BiasLearnRateFactor: Factor = 1.0,
+    InputWeightsL2Factor: Factor = 1.0,
+    RecurrentWeightsL2Factor: Factor = 1.0,
+    BiasL2Factor: Factor = 0.0,
+) -> GRULayer:
     """Gated recurrent unit (GRU) layer, as MATLAB's ``gruLayer``.
 
     Parameters
@@ -120,38 +151,53 @@ def gruLayer(numHiddenUnits, *args, **kwargs):
         'after-multiplication', 'before-multiplication' or
         'recurrent-bias-after-multiplication' (see :class:`GRULayer`).
     OutputMode : {'sequence', 'last'}, default 'sequence'
+        Output every time step, or only each sequence's last one.
     StateActivationFunction : {'tanh', 'softsign'}, default 'tanh'
+        Activation of the candidate state.
     GateActivationFunction : {'sigmoid', 'hard-sigmoid'}, default 'sigmoid'
-    InputWeights : array (3H-by-C), optional
-    RecurrentWeights : array (3H-by-H), optional
-    Bias : array (3H-by-1, or 6H-by-1 for 'recurrent-bias-after-multiplication'), optional
-    HiddenState : array (H-by-1), optional
-    InputWeightsInitializer : default 'glorot'
-    RecurrentWeightsInitializer : default 'orthogonal'
-    BiasInitializer : default 'zeros'
+        Activation of the reset and update gates.
+    HasStateInputs, HasStateOutputs : bool, default False
+        MATLAB's state ports for layer graphs; only false is supported.
+    InputWeights : array_like (3H-by-C), optional
+        Initial input weights (gate blocks r, z, h~).
+    RecurrentWeights : array_like (3H-by-H), optional
+        Initial recurrent weights.
+    Bias : array_like, optional
+        3H-by-1, or 6H-by-1 for 'recurrent-bias-after-multiplication'.
+    HiddenState : array_like (H-by-1), optional
+        Initial hidden state.
+    InputWeightsInitializer : str or callable, default 'glorot'
+        As for :func:`lstmLayer`.
+    RecurrentWeightsInitializer : str or callable, default 'orthogonal'
+        As for :func:`lstmLayer`.
+    BiasInitializer : str or callable, default 'zeros'
         'zeros', 'narrow-normal', 'ones' or ``f(shape)``.
     InputWeightsLearnRateFactor, RecurrentWeightsLearnRateFactor, BiasLearnRateFactor : float or 3-vector, default 1
+        Learn-rate factors, for the whole array or per gate.
     InputWeightsL2Factor, RecurrentWeightsL2Factor : float or 3-vector, default 1
+        L2 factors.
     BiasL2Factor : float or 3-vector, default 0
+        L2 factor of the bias.
     Name : str, default ''
+        Layer name.
 
     Returns
     -------
     GRULayer
+
+    Examples
+    --------
+    >>> from lstmkit import gruLayer
+    >>> gruLayer(64, ResetGateMode="recurrent-bias-after-multiplication").Description
+    'GRU with 64 hidden units'
     """
+    opts = dict(locals())
     func = "gruLayer"
     layer = GRULayer("")
-    # ResetGateMode fixes the Bias size, so it is read before the common options
-    mode = next((v for k, v in list(zip(args[::2], args[1::2])) + list(kwargs.items())
-                 if isinstance(k, str) and k.lower() == "resetgatemode"), RESET_GATE_MODES[0])
-    layer.ResetGateMode = check_choice(func, "ResetGateMode", mode, RESET_GATE_MODES)
-    unavailable = {n: f"`{n}` is not an option of gruLayer (a GRU has no cell state)."
-                   for n in ("CellState",)}
-    opts = parse_recurrent_options(func, layer, numHiddenUnits, args, kwargs,
-                                   extra=("ResetGateMode",), unavailable=unavailable,
-                                   set_bias=False)
-    layer.Bias = check_column(func, "Bias", opts.get("Bias"), layer._bias_rows())
+    # ResetGateMode fixes the Bias size
+    layer.ResetGateMode = check_choice(func, "ResetGateMode", ResetGateMode, RESET_GATE_MODES)
+    set_recurrent_options(func, layer, opts, set_bias=False)
+    layer.Bias = check_column(func, "Bias", Bias, layer._bias_rows())
     layer.BiasInitializer = initializers.check_initializer(
-        func, "BiasInitializer", opts.get("BiasInitializer", "zeros"),
-        initializers.BIAS_INITIALIZERS)
+        func, "BiasInitializer", BiasInitializer, initializers.BIAS_INITIALIZERS)
     return finish_recurrent(func, layer, opts)

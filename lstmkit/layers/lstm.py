@@ -1,13 +1,18 @@
 """lstmLayer: long short-term memory layer (with the peephole and coupled-gate variants)."""
 
+from __future__ import annotations
+
+from typing import Any, Literal
+
 import numpy as np
 
-from .._validation import check_bool, fail
+from .._typing import ArrayLike, Factor, Initializer
+from .._validation import changed_options, check_bool, fail, name_value_function
 from ..kernels._threads import kernel_threads
 from ..kernels.lstm import lstm_backward, lstm_forward_predict, lstm_forward_train
 from . import initializers
 from .base import Learnable, check_column, kernel_array
-from .recurrent import PREDICT_BLOCK, RecurrentLayer, finish_recurrent, parse_recurrent_options
+from .recurrent import PREDICT_BLOCK, RecurrentLayer, finish_recurrent, set_recurrent_options
 
 
 class LSTMDirection:
@@ -158,12 +163,41 @@ class LSTMLayer(RecurrentLayer):
             grads["RecurrentWeights"], grads["Bias"].reshape(4 * H), dP, need_dx)
 
 
-_LSTM_EXTRA = ("CellState", "HasPeepholes", "CoupledInputForget", "PeepholeWeights",
-               "PeepholeWeightsInitializer", "PeepholeWeightsLearnRateFactor",
-               "PeepholeWeightsL2Factor")
+_PEEPHOLE_OPTIONS = ("PeepholeWeights", "PeepholeWeightsInitializer",
+                     "PeepholeWeightsLearnRateFactor", "PeepholeWeightsL2Factor")
 
 
-def lstmLayer(numHiddenUnits, *args, **kwargs):
+@name_value_function()
+def lstmLayer(
+    numHiddenUnits: int,
+    *name_value: Any,
+    Name: str = "",
+    OutputMode: Literal["sequence", "last"] = "sequence",
+    StateActivationFunction: Literal["tanh", "softsign"] = "tanh",
+    GateActivationFunction: Literal["sigmoid", "hard-sigmoid"] = "sigmoid",
+    HasStateInputs: bool = False,
+    HasStateOutputs: bool = False,
+    InputWeights: ArrayLike | None = None,
+    RecurrentWeights: ArrayLike | None = None,
+    Bias: ArrayLike | None = None,
+    HiddenState: ArrayLike | None = None,
+    CellState: ArrayLike | None = None,
+    InputWeightsInitializer: Initializer = "glorot",
+    RecurrentWeightsInitializer: Initializer = "orthogonal",
+    BiasInitializer: Initializer = "unit-forget-gate",
+    InputWeightsLearnRateFactor: Factor = 1.0,
+    RecurrentWeightsLearnRateFactor: Factor = 1.0,
+    BiasLearnRateFactor: Factor = 1.0,
+    InputWeightsL2Factor: Factor = 1.0,
+    RecurrentWeightsL2Factor: Factor = 1.0,
+    BiasL2Factor: Factor = 0.0,
+    HasPeepholes: bool = False,
+    PeepholeWeights: ArrayLike | None = None,
+    PeepholeWeightsInitializer: Initializer = "zeros",
+    PeepholeWeightsLearnRateFactor: Factor = 1.0,
+    PeepholeWeightsL2Factor: Factor = 1.0,
+    CoupledInputForget: bool = False,
+) -> LSTMLayer:
     """Long short-term memory (LSTM) layer, as MATLAB's ``lstmLayer``.
 
     Parameters
@@ -173,33 +207,46 @@ def lstmLayer(numHiddenUnits, *args, **kwargs):
     OutputMode : {'sequence', 'last'}, default 'sequence'
         Output every time step, or only each sequence's last one.
     StateActivationFunction : {'tanh', 'softsign'}, default 'tanh'
+        Activation of the cell candidate and of the cell state.
     GateActivationFunction : {'sigmoid', 'hard-sigmoid'}, default 'sigmoid'
-        'hard-sigmoid' is ``min(max(0.2*x + 0.5, 0), 1)``.
-    InputWeights : array (4H-by-C), optional
+        Activation of the gates; 'hard-sigmoid' is ``min(max(0.2*x + 0.5, 0), 1)``.
+    HasStateInputs, HasStateOutputs : bool, default False
+        MATLAB's state ports for layer graphs; only false is supported.
+    InputWeights : array_like (4H-by-C), optional
         Initial input weights (gate blocks i, f, g, o); C is then the input size.
-    RecurrentWeights : array (4H-by-H), optional
-    Bias : array (4H-by-1), optional
-    HiddenState, CellState : array (H-by-1), optional
+    RecurrentWeights : array_like (4H-by-H), optional
+        Initial recurrent weights.
+    Bias : array_like (4H-by-1), optional
+        Initial bias.
+    HiddenState, CellState : array_like (H-by-1), optional
         Initial states (zeros when empty).
     InputWeightsInitializer : str or callable, default 'glorot'
         'glorot', 'he', 'orthogonal', 'narrow-normal', 'zeros', 'ones' or
         ``f(shape)``.
     RecurrentWeightsInitializer : str or callable, default 'orthogonal'
+        The same choices.
     BiasInitializer : str or callable, default 'unit-forget-gate'
         'unit-forget-gate', 'narrow-normal', 'ones', 'zeros' or ``f(shape)``.
     InputWeightsLearnRateFactor, RecurrentWeightsLearnRateFactor, BiasLearnRateFactor : float or 4-vector, default 1
+        Multipliers of the learning rate, for the whole array or per gate.
     InputWeightsL2Factor, RecurrentWeightsL2Factor : float or 4-vector, default 1
+        Multipliers of the L2 regularization.
     BiasL2Factor : float or 4-vector, default 0
+        Multiplier of the L2 regularization of the bias.
     Name : str, default ''
+        Layer name; trainNetwork names unnamed layers 'lstm', 'lstm_1', ...
     HasPeepholes : bool, default False
         lstmkit extension: peephole connections (Gers & Schmidhuber 2000).  The
         gates see the cell state: i and f see c_{t-1}, o sees c_t, each through
         a diagonal weight (``PeepholeWeights``, 3H-by-1, rows i, f, o).  They
         help where precise timing matters (counting, spike intervals); on most
         sequence-classification data they change little (Greff et al. 2017).
-    PeepholeWeights : array (3H-by-1), optional
+    PeepholeWeights : array_like (3H-by-1), optional
+        Initial peephole weights (needs ``HasPeepholes=True``).
     PeepholeWeightsInitializer : str or callable, default 'zeros'
+        Initializer of the peephole weights.
     PeepholeWeightsLearnRateFactor, PeepholeWeightsL2Factor : float or 3-vector, default 1
+        Factors of the peephole weights.
     CoupledInputForget : bool, default False
         lstmkit extension: couple the input and forget gates, ``i = 1 - f``
         (ONNX's ``input_forget``; the "CIFG" variant of Greff et al. 2017).  The
@@ -210,31 +257,41 @@ def lstmLayer(numHiddenUnits, *args, **kwargs):
         couples the other way round (f = 1 - i); exportONNXNetwork writes the
         equivalent weights, so exported models give the same results.
 
-    Name=Value options may also be given as MATLAB's positional pairs,
-    ``lstmLayer(100, "OutputMode", "last")``; names are case-insensitive.
-
     Returns
     -------
     LSTMLayer
+
+    Notes
+    -----
+    Name=Value options may also be given as MATLAB's positional pairs,
+    ``lstmLayer(100, "OutputMode", "last")``; names are case-insensitive.
+
+    Examples
+    --------
+    >>> from lstmkit import lstmLayer
+    >>> layer = lstmLayer(100, OutputMode="last")
+    >>> layer.NumHiddenUnits, layer.OutputMode
+    (100, 'last')
+    >>> lstmLayer(100, "OutputMode", "last").OutputMode    # MATLAB's positional pairs
+    'last'
     """
+    opts = dict(locals())
     func = "lstmLayer"
     layer = LSTMLayer("")
-    opts = parse_recurrent_options(func, layer, numHiddenUnits, args, kwargs, extra=_LSTM_EXTRA)
+    set_recurrent_options(func, layer, opts)
     H = layer.NumHiddenUnits
     layer.BiasInitializer = initializers.check_initializer(
-        func, "BiasInitializer", opts.get("BiasInitializer", "unit-forget-gate"),
+        func, "BiasInitializer", BiasInitializer,
         ("unit-forget-gate",) + initializers.BIAS_INITIALIZERS)
-    layer.HasPeepholes = check_bool(func, "HasPeepholes", opts.get("HasPeepholes", False))
-    layer.CoupledInputForget = check_bool(func, "CoupledInputForget",
-                                          opts.get("CoupledInputForget", False))
-    peephole_opts = [n for n in _LSTM_EXTRA[3:] if n in opts]
+    layer.HasPeepholes = check_bool(func, "HasPeepholes", HasPeepholes)
+    layer.CoupledInputForget = check_bool(func, "CoupledInputForget", CoupledInputForget)
+    peephole_opts = changed_options(lstmLayer, opts, _PEEPHOLE_OPTIONS)
     if peephole_opts and not layer.HasPeepholes:
         fail(func, f"`{peephole_opts[0]}` needs HasPeepholes=true.")
     if layer.HasPeepholes:
-        layer.PeepholeWeights = check_column(func, "PeepholeWeights", opts.get("PeepholeWeights"),
-                                             3 * H)
+        layer.PeepholeWeights = check_column(func, "PeepholeWeights", PeepholeWeights, 3 * H)
         layer.PeepholeWeightsInitializer = initializers.check_initializer(
-            func, "PeepholeWeightsInitializer", opts.get("PeepholeWeightsInitializer", "zeros"),
+            func, "PeepholeWeightsInitializer", PeepholeWeightsInitializer,
             initializers.BIAS_INITIALIZERS)
     else:
         layer.PeepholeWeights = None

@@ -13,9 +13,14 @@ Padded time steps never exist in lstmkit (see :mod:`lstmkit._packing`), so they
 can never enter a loss.
 """
 
+from __future__ import annotations
+
+from typing import Any, Sequence
+
 import numpy as np
 
-from .._validation import _show, as_float_array, check_name, fail, parse_name_value
+from .._typing import ArrayLike
+from .._validation import _show, as_float_array, check_name, fail, name_value_function
 from ..kernels.loss import half_mse, softmax_cross_entropy
 from .base import Layer
 
@@ -96,7 +101,13 @@ class RegressionOutputLayer(Layer):
         return loss, dy, sse
 
 
-def classificationLayer(*args, **kwargs):
+@name_value_function()
+def classificationLayer(
+    *name_value: Any,
+    Name: str = "",
+    Classes: str | Sequence[str | int] = "auto",
+    ClassWeights: str | ArrayLike = "none",
+) -> ClassificationOutputLayer:
     """Classification output layer (cross-entropy), as MATLAB's ``classificationLayer``.
 
     Parameters
@@ -104,23 +115,30 @@ def classificationLayer(*args, **kwargs):
     Classes : 'auto' or sequence of str/int, default 'auto'
         Class names; 'auto' takes them from the training labels (sorted).
         The order of given classes is the order of the score columns.
-    ClassWeights : 'none' or array of K positive weights, default 'none'
+    ClassWeights : 'none' or array_like of K positive weights, default 'none'
         Weights of the cross-entropy terms; a vector needs ``Classes``.
     Name : str, default ''
+        Layer name.
 
     Returns
     -------
     ClassificationOutputLayer
+
+    Examples
+    --------
+    >>> from lstmkit import classificationLayer
+    >>> layer = classificationLayer(Classes=["a", "b"], ClassWeights=[1, 3])
+    >>> layer.ClassWeights.tolist()
+    [1.0, 3.0]
     """
     func = "classificationLayer"
-    opts = parse_name_value(func, args, kwargs, ("Name", "Classes", "ClassWeights"))
-    layer = ClassificationOutputLayer(check_name(func, opts.get("Name", "")))
-    classes = opts.get("Classes", "auto")
+    layer = ClassificationOutputLayer(check_name(func, Name))
+    classes = Classes
     if isinstance(classes, str) and classes.lower() == "auto":
         layer.Classes = None
     else:
         layer.Classes = check_classes(func, classes)
-    weights = opts.get("ClassWeights", "none")
+    weights = ClassWeights
     if isinstance(weights, str) and weights.lower() == "none":
         layer.ClassWeights = "none"
     else:
@@ -151,22 +169,34 @@ def check_classes(func, classes):
     return arr
 
 
-def regressionLayer(*args, **kwargs):
+@name_value_function()
+def regressionLayer(
+    *name_value: Any,
+    Name: str = "",
+    ResponseNames: Sequence[str] = (),
+) -> RegressionOutputLayer:
     """Regression output layer (half mean squared error), as MATLAB's ``regressionLayer``.
 
     Parameters
     ----------
     ResponseNames : list of str, default []
+        Names of the responses (for display).
     Name : str, default ''
+        Layer name.
 
     Returns
     -------
     RegressionOutputLayer
+
+    Examples
+    --------
+    >>> from lstmkit import regressionLayer
+    >>> regressionLayer().LossFunction
+    'mean-squared-error'
     """
     func = "regressionLayer"
-    opts = parse_name_value(func, args, kwargs, ("Name", "ResponseNames"))
-    layer = RegressionOutputLayer(check_name(func, opts.get("Name", "")))
-    names = opts.get("ResponseNames", [])
+    layer = RegressionOutputLayer(check_name(func, Name))
+    names = ResponseNames
     if isinstance(names, str):
         names = [names]
     if not all(isinstance(n, str) for n in names):

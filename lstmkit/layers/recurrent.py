@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._validation import (as_float_array, check_bool, check_choice, check_name,
-                           check_positive_int, fail, parse_name_value)
+                           check_positive_int, fail)
 from ..kernels import _config
 from . import initializers
 from .base import Layer, Learnable, check_column, set_factors
@@ -13,15 +13,6 @@ STATE_CODES = {"tanh": _config.STATE_TANH, "softsign": _config.STATE_SOFTSIGN}
 
 #: time steps whose input projection is one GEMM in prediction (bounds memory)
 PREDICT_BLOCK = 64
-
-#: Name=Value options every recurrent factory takes.
-COMMON_OPTIONS = (
-    "Name", "OutputMode", "StateActivationFunction", "GateActivationFunction", "HasStateInputs",
-    "HasStateOutputs", "InputWeights", "RecurrentWeights", "Bias", "HiddenState",
-    "InputWeightsInitializer", "RecurrentWeightsInitializer", "BiasInitializer",
-    "InputWeightsLearnRateFactor", "RecurrentWeightsLearnRateFactor", "BiasLearnRateFactor",
-    "InputWeightsL2Factor", "RecurrentWeightsL2Factor", "BiasL2Factor",
-)
 
 
 class RecurrentLayer(Layer):
@@ -116,53 +107,48 @@ class RecurrentLayer(Layer):
         return tuple(out)
 
 
-def parse_recurrent_options(func, layer, num_hidden, args, kwargs, extra=(), unavailable=None,
-                            set_bias=True):
-    """Parse the options shared by the recurrent factories into ``layer``.
+def set_recurrent_options(func, layer, opts, set_bias=True):
+    """Check the options shared by the recurrent factories and set them on ``layer``.
 
-    ``set_bias=False`` leaves ``Bias`` to the caller (its size depends on
-    another option).  Returns the parsed option dict so the caller can read
-    its own ``extra`` options.
+    ``opts`` maps every option of the factory to its value (its default when
+    not given).  ``set_bias=False`` leaves ``Bias`` to the caller (its size
+    depends on another option).
     """
-    H = check_positive_int(func, "numHiddenUnits", num_hidden)
-    opts = parse_name_value(func, args, kwargs, COMMON_OPTIONS + tuple(extra), unavailable)
-    layer.Name = check_name(func, opts.get("Name", ""))
+    H = check_positive_int(func, "numHiddenUnits", opts["numHiddenUnits"])
+    layer.Name = check_name(func, opts["Name"])
     layer.NumHiddenUnits = H
     layer.InputSize = "auto"
-    layer.OutputMode = check_choice(func, "OutputMode", opts.get("OutputMode", "sequence"),
-                                    ("sequence", "last"))
+    layer.OutputMode = check_choice(func, "OutputMode", opts["OutputMode"], ("sequence", "last"))
     layer.StateActivationFunction = check_choice(
-        func, "StateActivationFunction", opts.get("StateActivationFunction", "tanh"),
-        ("tanh", "softsign"))
+        func, "StateActivationFunction", opts["StateActivationFunction"], ("tanh", "softsign"))
     layer.GateActivationFunction = check_choice(
-        func, "GateActivationFunction", opts.get("GateActivationFunction", "sigmoid"),
+        func, "GateActivationFunction", opts["GateActivationFunction"],
         ("sigmoid", "hard-sigmoid"))
     for flag in ("HasStateInputs", "HasStateOutputs"):
-        if flag in opts and check_bool(func, flag, opts[flag]):
+        if check_bool(func, flag, opts[flag]):
             fail(func, f"`{flag}`=true (extra state inputs/outputs for layer graphs) is not "
                        f"supported by lstmkit; use HiddenState/CellState, or "
                        f"predictAndUpdateState for stateful prediction.")
     rows = layer.gate_rows * H
-    W = as_float_array(func, "InputWeights", opts.get("InputWeights"), shape=(rows, None))
+    W = as_float_array(func, "InputWeights", opts["InputWeights"], shape=(rows, None))
     if W is not None:
         if W.shape[1] == 0:
             fail(func, "`InputWeights` must have at least one column.")
         layer.InputSize = W.shape[1]
     layer.InputWeights = W
-    layer.RecurrentWeights = as_float_array(func, "RecurrentWeights",
-                                            opts.get("RecurrentWeights"), shape=(rows, H))
+    layer.RecurrentWeights = as_float_array(func, "RecurrentWeights", opts["RecurrentWeights"],
+                                            shape=(rows, H))
     if set_bias:
-        layer.Bias = check_column(func, "Bias", opts.get("Bias"), rows)
+        layer.Bias = check_column(func, "Bias", opts["Bias"], rows)
     size = layer._state_size()
     for prop in layer.state_properties:
-        setattr(layer, prop, check_column(func, prop, opts.get(prop), size))
+        setattr(layer, prop, check_column(func, prop, opts[prop], size))
     layer.InputWeightsInitializer = initializers.check_initializer(
-        func, "InputWeightsInitializer", opts.get("InputWeightsInitializer", "glorot"),
+        func, "InputWeightsInitializer", opts["InputWeightsInitializer"],
         initializers.WEIGHT_INITIALIZERS)
     layer.RecurrentWeightsInitializer = initializers.check_initializer(
-        func, "RecurrentWeightsInitializer", opts.get("RecurrentWeightsInitializer", "orthogonal"),
+        func, "RecurrentWeightsInitializer", opts["RecurrentWeightsInitializer"],
         initializers.WEIGHT_INITIALIZERS)
-    return opts
 
 
 def finish_recurrent(func, layer, opts):

@@ -1,9 +1,14 @@
 """sequenceInputLayer: the input of every network, with data normalization."""
 
+from __future__ import annotations
+
+from typing import Any, Literal
+
 import numpy as np
 
+from .._typing import ArrayLike
 from .._validation import (_show, check_choice, check_name, check_positive_int, fail,
-                           parse_name_value)
+                           name_value_function)
 from .base import Layer, check_column
 
 NORMALIZATIONS = ("none", "zerocenter", "zscore", "rescale-symmetric", "rescale-zero-one")
@@ -105,11 +110,21 @@ def _safe(scale):
     return scale
 
 
-_INPUT_OPTIONS = ("Name", "Normalization", "NormalizationDimension", "Mean", "StandardDeviation",
-                  "Min", "Max", "MinLength", "SplitComplexInputs")
-
-
-def sequenceInputLayer(inputSize, *args, **kwargs):
+@name_value_function()
+def sequenceInputLayer(
+    inputSize: int,
+    *name_value: Any,
+    Name: str = "",
+    Normalization: Literal["none", "zerocenter", "zscore", "rescale-symmetric",
+                           "rescale-zero-one"] = "none",
+    NormalizationDimension: Literal["auto", "channel"] = "auto",
+    Mean: ArrayLike | None = None,
+    StandardDeviation: ArrayLike | None = None,
+    Min: ArrayLike | None = None,
+    Max: ArrayLike | None = None,
+    MinLength: int = 1,
+    SplitComplexInputs: bool = False,
+) -> SequenceInputLayer:
     """Sequence input layer, as MATLAB's ``sequenceInputLayer``.
 
     Parameters
@@ -122,41 +137,47 @@ def sequenceInputLayer(inputSize, *args, **kwargs):
         ``ResetInputNormalization=False`` in trainingOptions and they are given).
     NormalizationDimension : {'auto', 'channel'}, default 'auto'
         Only channel-wise statistics are supported for vector sequences.
-    Mean, StandardDeviation, Min, Max : array (C-by-1) or scalar, optional
+    Mean, StandardDeviation, Min, Max : array_like (C-by-1) or scalar, optional
         Normalization statistics.
     MinLength : int, default 1
         Sequences shorter than this are an error.
+    SplitComplexInputs : bool, default False
+        Only false is supported (lstmkit works with real data).
     Name : str, default ''
+        Layer name.
 
     Returns
     -------
     SequenceInputLayer
+
+    Examples
+    --------
+    >>> from lstmkit import sequenceInputLayer
+    >>> sequenceInputLayer(12, Normalization="zscore").Description
+    "Sequence input with 12 dimensions and 'zscore' normalization"
     """
     func = "sequenceInputLayer"
     if np.ndim(inputSize) == 1 and np.size(inputSize) > 1:
         fail(func, f"image-sequence input (InputSize={list(np.ravel(inputSize))}) is not supported "
                    f"by lstmkit; flatten each frame into a C-by-T vector sequence.")
     C = check_positive_int(func, "inputSize", inputSize)
-    opts = parse_name_value(func, args, kwargs, _INPUT_OPTIONS)
-    layer = SequenceInputLayer(check_name(func, opts.get("Name", "")))
+    layer = SequenceInputLayer(check_name(func, Name))
     layer.InputSize = C
-    norm = opts.get("Normalization", "none")
-    if callable(norm):
+    if callable(Normalization):
         fail(func, "a function handle as `Normalization` is not supported by lstmkit; "
                    "normalize the data before training instead.")
-    layer.Normalization = check_choice(func, "Normalization", norm, NORMALIZATIONS)
+    layer.Normalization = check_choice(func, "Normalization", Normalization, NORMALIZATIONS)
     layer.NormalizationDimension = check_choice(
-        func, "NormalizationDimension", opts.get("NormalizationDimension", "auto"),
-        ("auto", "channel"))
-    for stat in ("Mean", "StandardDeviation", "Min", "Max"):
-        value = opts.get(stat)
+        func, "NormalizationDimension", NormalizationDimension, ("auto", "channel"))
+    for stat, value in (("Mean", Mean), ("StandardDeviation", StandardDeviation), ("Min", Min),
+                        ("Max", Max)):
         if value is not None and np.size(value) == 1:
             value = np.full((C, 1), float(np.ravel(value)[0]))
         setattr(layer, stat, check_column(func, stat, value, C))
     if layer.StandardDeviation is not None and np.any(layer.StandardDeviation < 0):
         fail(func, "`StandardDeviation` must be non-negative.")
-    layer.MinLength = check_positive_int(func, "MinLength", opts.get("MinLength", 1))
-    if opts.get("SplitComplexInputs", False):
+    layer.MinLength = check_positive_int(func, "MinLength", MinLength)
+    if SplitComplexInputs:
         fail(func, f"`SplitComplexInputs`=true is not supported by lstmkit. "
-                   f"Received: SplitComplexInputs={_show(opts['SplitComplexInputs'])}.")
+                   f"Received: SplitComplexInputs={_show(SplitComplexInputs)}.")
     return layer

@@ -1,8 +1,12 @@
 """softmaxLayer: softmax over channels, at every time step."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
-from .._validation import check_name, parse_name_value
+from .._validation import check_name, name_value_function
 from ..kernels.dense import softmax_backward, softmax_forward
 from .base import Layer
 
@@ -29,16 +33,23 @@ class SoftmaxLayer(Layer):
         return dz
 
 
-def softmaxLayer(*args, **kwargs):
-    """Softmax layer, as MATLAB's ``softmaxLayer``.
+@name_value_function()
+def softmaxLayer(*name_value: Any, Name: str = "") -> SoftmaxLayer:
+    """Softmax layer, as MATLAB's ``softmaxLayer``: softmax over the channels, at every time step.
 
     Parameters
     ----------
     Name : str, default ''
+        Layer name.
 
     Returns
     -------
     SoftmaxLayer
+
+    Examples
+    --------
+    >>> from lstmkit import softmaxLayer
+    >>> softmaxLayer(Name="sm").Name
+    'sm'
     """
-    opts = parse_name_value("softmaxLayer", args, kwargs, ("Name",))
-    return SoftmaxLayer(check_name("softmaxLayer", opts.get("Name", "")))
+    return SoftmaxLayer(check_name("softmaxLayer", Name))

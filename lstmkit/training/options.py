@@ -1,54 +1,45 @@
 """trainingOptions: MATLAB's training options for 'sgdm', 'adam' and 'rmsprop'."""
 
+from __future__ import annotations
+
+import inspect
 import numbers
 import os
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
-from .._validation import (_show, check_bool, check_choice, check_positive_int, check_real, fail,
-                           parse_name_value)
+from .._validation import (_show, changed_options, check_bool, check_choice, check_positive_int,
+                           check_real, fail, name_value_function)
 from .schedules import SCHEDULES, check_schedule
 
 SOLVERS = ("sgdm", "adam", "rmsprop")
 
-#: Solver-specific options and their MATLAB defaults.
-SOLVER_DEFAULTS = {
-    "sgdm": {"Momentum": 0.9, "InitialLearnRate": 0.01},
-    "adam": {"GradientDecayFactor": 0.9, "SquaredGradientDecayFactor": 0.999, "Epsilon": 1e-8,
-             "InitialLearnRate": 0.001},
-    "rmsprop": {"SquaredGradientDecayFactor": 0.9, "Epsilon": 1e-8, "InitialLearnRate": 0.001},
-}
 SOLVER_ONLY = ("Momentum", "GradientDecayFactor", "SquaredGradientDecayFactor", "Epsilon")
 
-#: Options common to every solver, in MATLAB's display order, with defaults.
-COMMON_DEFAULTS = {
-    "LearnRateSchedule": "none",
-    "LearnRateDropFactor": 0.1,
-    "LearnRateDropPeriod": 10,
-    "L2Regularization": 1e-4,
-    "GradientThresholdMethod": "l2norm",
-    "GradientThreshold": np.inf,
-    "MaxEpochs": 30,
-    "MiniBatchSize": 128,
-    "Verbose": True,
-    "VerboseFrequency": 50,
-    "ValidationData": None,
-    "ValidationFrequency": 50,
-    "ValidationPatience": np.inf,
-    "Shuffle": "once",
-    "CheckpointPath": "",
-    "CheckpointFrequency": 1,
-    "CheckpointFrequencyUnit": "epoch",
-    "ExecutionEnvironment": "auto",
-    "OutputFcn": None,
-    "Plots": "none",
-    "ProgressPlotFile": "training-progress.png",
-    "SequenceLength": "longest",
-    "SequencePaddingValue": 0.0,
-    "SequencePaddingDirection": "right",
-    "ResetInputNormalization": True,
-    "OutputNetwork": "auto",
-}
+
+class SolverDefault:
+    """The default of an option that depends on the solver, as MATLAB documents it.
+
+    Shown in ``trainingOptions``'s signature as, e.g., ``0.01 (sgdm), 0.001
+    (adam, rmsprop)``; an option left at a SolverDefault takes its solver's
+    value, and one whose solver is not listed does not apply to that solver.
+    """
+
+    def __init__(self, **by_solver):
+        self.by_solver = by_solver
+
+    def __repr__(self):
+        groups = {}
+        for solver, value in self.by_solver.items():
+            groups.setdefault(value, []).append(solver)
+        missing = [solver for solver in SOLVERS if solver not in self.by_solver]
+        if len(groups) == 1 and missing:
+            (value, solvers), = groups.items()
+            return f"{value!r} ({', '.join(solvers)} only)"
+        text = ", ".join(f"{value!r} ({', '.join(solvers)})" for value, solvers in groups.items())
+        return text + (f"; not for {', '.join(missing)}" if missing else "")
+
 
 #: MATLAB options that lstmkit recognises but does not implement yet.
 NOT_YET = ("WorkerLoad", "DispatchInBackground", "BatchNormalizationStatistics",
@@ -134,7 +125,54 @@ def format_value(value):
     return str(value)
 
 
-def trainingOptions(solverName, *args, **kwargs):
+def _solver_options(bound):
+    """The options of the solver named in ``bound`` (all of them if it is not a solver name)."""
+    solver = str(bound.get("solverName", "")).lower()
+    names = _option_names()
+    if solver not in SOLVERS:
+        return names
+    return [n for n in names if not isinstance(_DEFAULTS[n], SolverDefault)
+            or solver in _DEFAULTS[n].by_solver]
+
+
+@name_value_function(unavailable={
+    n: f"option '{n}' of MATLAB is not supported by lstmkit yet." for n in NOT_YET},
+    shown=_solver_options)
+def trainingOptions(
+    solverName: Literal["sgdm", "adam", "rmsprop"],
+    *name_value: Any,
+    Momentum: float = SolverDefault(sgdm=0.9),
+    GradientDecayFactor: float = SolverDefault(adam=0.9),
+    SquaredGradientDecayFactor: float = SolverDefault(adam=0.999, rmsprop=0.9),
+    Epsilon: float = SolverDefault(adam=1e-8, rmsprop=1e-8),
+    InitialLearnRate: float = SolverDefault(sgdm=0.01, adam=0.001, rmsprop=0.001),
+    LearnRateSchedule: str | Any = "none",
+    LearnRateDropFactor: float = 0.1,
+    LearnRateDropPeriod: int = 10,
+    L2Regularization: float = 1e-4,
+    GradientThresholdMethod: Literal["l2norm", "global-l2norm", "absolute-value"] = "l2norm",
+    GradientThreshold: float = np.inf,
+    MaxEpochs: int = 30,
+    MiniBatchSize: int = 128,
+    Verbose: bool = True,
+    VerboseFrequency: int = 50,
+    ValidationData: tuple | None = None,
+    ValidationFrequency: int = 50,
+    ValidationPatience: int | float = np.inf,
+    Shuffle: Literal["once", "never", "every-epoch"] = "once",
+    CheckpointPath: str = "",
+    CheckpointFrequency: int = 1,
+    CheckpointFrequencyUnit: Literal["epoch", "iteration"] = "epoch",
+    ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
+    OutputFcn: Callable | Sequence[Callable] | None = None,
+    Plots: Literal["none", "training-progress"] = "none",
+    ProgressPlotFile: str | None = None,
+    SequenceLength: str | int = "longest",
+    SequencePaddingValue: float = 0.0,
+    SequencePaddingDirection: Literal["right", "left"] = "right",
+    ResetInputNormalization: bool = True,
+    OutputNetwork: Literal["auto", "last-iteration", "best-validation-loss"] = "auto",
+) -> TrainingOptions:
     """Options for training a network, as MATLAB's ``trainingOptions``.
 
     Parameters
@@ -194,10 +232,14 @@ def trainingOptions(solverName, *args, **kwargs):
         as a synonym of 'best-validation-loss'.
     Plots : {'none', 'training-progress'}, default 'none'
         A matplotlib figure like MATLAB's training-progress plot, updated live
-        in an interactive session; without a display it is written to
-        ``ProgressPlotFile`` and the path is printed.  Needs matplotlib.
-    ProgressPlotFile : str, default 'training-progress.png'
-        lstmkit extension: where the plot is written without a display.
+        in an interactive matplotlib window or inline in a Jupyter notebook;
+        elsewhere (no display) it is written to a PNG file whose path is
+        printed.  Needs matplotlib.
+    ProgressPlotFile : str, optional
+        lstmkit extension: where the plot is written when there is no
+        display.  By default each run writes its own file in the current
+        folder, ``training-progress-<date>-<time>.png``; a given name is
+        overwritten by every run that uses it.
     OutputFcn : callable or list of callables, optional
         Called as ``f(info)`` before training, after every iteration and at
         the end; returning True stops training ("Stopped by OutputFcn").
@@ -213,30 +255,47 @@ def trainingOptions(solverName, *args, **kwargs):
         Recompute the input layer's normalization statistics from the
         training data; False keeps statistics already on the layer.
 
-    Name=Value options may also be given as MATLAB's positional pairs; names
-    are case-insensitive.  An option that does not apply to the solver is an
-    error, as in MATLAB.
-
     Returns
     -------
     TrainingOptions
+
+    Notes
+    -----
+    Name=Value options may also be given as MATLAB's positional pairs; names
+    are case-insensitive.  An option that does not apply to the solver is an
+    error, as in MATLAB.  Solver-dependent defaults are shown in the signature
+    as ``value (solvers)``.
+
+    Examples
+    --------
+    >>> from lstmkit import trainingOptions
+    >>> options = trainingOptions("adam", MaxEpochs=100, MiniBatchSize=27,
+    ...                           GradientThreshold=1, Verbose=False)
+    >>> options.InitialLearnRate, options.MaxEpochs
+    (0.001, 100)
+    >>> trainingOptions("sgdm", "InitialLearnRate", 0.05).InitialLearnRate   # MATLAB's pairs
+    0.05
     """
+    opts = dict(locals())
     func = "trainingOptions"
     solver = check_choice(func, "solverName", solverName, SOLVERS)
-    valid = list(SOLVER_DEFAULTS[solver]) + list(COMMON_DEFAULTS)
-    unavailable = {n: f"option '{n}' of MATLAB is not supported by lstmkit yet." for n in NOT_YET}
-    unavailable.update({n: f"'{n}' is not an option for solver '{solver}'." for n in SOLVER_ONLY
-                        if n not in valid})
-    given = parse_name_value(func, args, kwargs, valid, unavailable)
-    if given.get("LearnRateSchedule") is not None and not isinstance(given["LearnRateSchedule"], str):
-        given["LearnRateSchedule"] = check_schedule(func, given["LearnRateSchedule"])
+    names = _option_names()
+    for name in changed_options(trainingOptions, opts, SOLVER_ONLY):
+        if solver not in _DEFAULTS[name].by_solver:
+            fail(func, f"'{name}' is not an option for solver '{solver}'.", TypeError)
+    given = changed_options(trainingOptions, opts, names)
+    if LearnRateSchedule is not None and not isinstance(LearnRateSchedule, str):
+        opts["LearnRateSchedule"] = check_schedule(func, LearnRateSchedule)
     values = {}
-    defaults = {**SOLVER_DEFAULTS[solver], **COMMON_DEFAULTS}
-    order = [k for k in SOLVER_ONLY if k in SOLVER_DEFAULTS[solver]] + ["InitialLearnRate"] + list(
-        COMMON_DEFAULTS)
-    for name in order:
-        value = given.get(name, defaults[name])
-        values[name] = _check_option(func, name, value) if name in given else value
+    for name in names:
+        default = _DEFAULTS[name]
+        if isinstance(default, SolverDefault):
+            if solver not in default.by_solver:
+                continue
+            if name not in given:
+                values[name] = default.by_solver[solver]
+                continue
+        values[name] = _check_option(func, name, opts[name]) if name in given else opts[name]
     if values["OutputNetwork"] in ("best-validation-loss", "best-validation") and \
             values["ValidationData"] is None:
         fail(func, f"OutputNetwork='{values['OutputNetwork']}' needs ValidationData.")
@@ -282,10 +341,16 @@ def _check_option(func, name, value):
                      ImportError)
         return choice
     if name == "ProgressPlotFile":
-        if not isinstance(value, str) or not value:
+        if value is None:
+            return None
+        if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
             fail(func, f"`ProgressPlotFile` must be a file name (str). Received: {_show(value)}.",
                  TypeError)
-        return value
+        folder = os.path.dirname(os.path.abspath(os.fspath(value)))
+        if not os.path.isdir(folder):
+            fail(func, f"the folder of `ProgressPlotFile` must exist. Received: "
+                       f"ProgressPlotFile={os.fspath(value)!r}; {folder!r} does not exist.")
+        return os.fspath(value)
     if name == "OutputFcn":
         funcs = value if isinstance(value, (list, tuple)) else [value]
         if value is None or not all(callable(f) for f in funcs):
@@ -346,3 +411,12 @@ def check_sequence_length(func, value):
         return int(value)
     fail(func, f"`SequenceLength` must be 'longest', 'shortest' or a positive integer. "
                f"Received: SequenceLength={_show(value)}.")
+
+
+def _option_names():
+    """trainingOptions' option names in MATLAB's display order."""
+    return [n for n, p in inspect.signature(trainingOptions).parameters.items()
+            if p.kind is p.KEYWORD_ONLY]
+
+
+_DEFAULTS = {n: p.default for n, p in inspect.signature(trainingOptions).parameters.items()}

@@ -14,32 +14,34 @@ compare the rates in ``net.TrainingInfo.BaseLearnRate`` with MATLAB's when
 porting a script that relies on them.
 """
 
-import math
+from __future__ import annotations
 
-from .._validation import check_choice, check_real, fail, parse_name_value
+import math
+from typing import Any, Literal
+
+from .._validation import check_choice, check_real, fail, name_value_function
 
 
 class LearnRateSchedule:
-    """Base class: subclasses define ``_factor(step)`` and their parameters."""
+    """Base class: subclasses define ``_factor(step)`` and their parameters.
+
+    ``parameters`` lists ``(name, bounds)``; the defaults are those of the
+    public factory's signature (:func:`cosineLearnRate` and the like), which
+    passes every value in.
+    """
 
     name = ""
-    parameters = ()  # (name, default, checker kwargs)
+    parameters = ()  # (name, checker kwargs)
 
-    def __init__(self, func, args, kwargs):
-        names = [p[0] for p in self.parameters] + ["FrequencyUnit", "NumSteps"]
-        opts = parse_name_value(func, args, kwargs, names)
-        for pname, default, bounds in self.parameters:
-            value = opts.get(pname, default)
-            setattr(self, pname, check_real(func, pname, value, allow_inf=True, **bounds))
-        self.FrequencyUnit = check_choice(func, "FrequencyUnit",
-                                          opts.get("FrequencyUnit", "epoch"),
+    def __init__(self, func, values):
+        for pname, bounds in self.parameters:
+            setattr(self, pname, check_real(func, pname, values[pname], allow_inf=True, **bounds))
+        self.FrequencyUnit = check_choice(func, "FrequencyUnit", values["FrequencyUnit"],
                                           ("epoch", "iteration"))
-        steps = opts.get("NumSteps", self.default_steps)
+        steps = values["NumSteps"]
         self.NumSteps = check_real(func, "NumSteps", steps, low=1, allow_inf=True)
         if math.isfinite(self.NumSteps) and not float(self.NumSteps).is_integer():
             fail(func, f"`NumSteps` must be a positive integer or Inf. Received: NumSteps={steps!r}.")
-
-    default_steps = math.inf
 
     def factor(self, step):
         """Multiplier of InitialLearnRate at ``step`` (0-based, in FrequencyUnit)."""
@@ -63,7 +65,7 @@ class PiecewiseLearnRate(LearnRateSchedule):
     """``DropFactor ** floor(step / Period)``."""
 
     name = "piecewise"
-    parameters = (("DropFactor", 0.1, _UNIT), ("Period", 10, _POSITIVE))
+    parameters = (("DropFactor", _UNIT), ("Period", _POSITIVE))
 
     def _factor(self, step):
         return self.DropFactor ** math.floor(step / self.Period)
@@ -73,8 +75,7 @@ class WarmupLearnRate(LearnRateSchedule):
     """Linear ramp from ``InitialFactor`` to ``FinalFactor`` over ``NumSteps`` steps."""
 
     name = "warmup"
-    parameters = (("InitialFactor", 0.0, _NONNEG), ("FinalFactor", 1.0, _NONNEG))
-    default_steps = 5
+    parameters = (("InitialFactor", _NONNEG), ("FinalFactor", _NONNEG))
 
     def _factor(self, step):
         if step >= self.NumSteps:
@@ -86,9 +87,8 @@ class PolynomialLearnRate(LearnRateSchedule):
     """``Final + (Initial - Final) * (1 - step / NumSteps) ** Power`` (then Final)."""
 
     name = "polynomial"
-    parameters = (("InitialFactor", 1.0, _NONNEG), ("FinalFactor", 0.0, _NONNEG),
-                  ("Power", 1.0, _POSITIVE))
-    default_steps = 10
+    parameters = (("InitialFactor", _NONNEG), ("FinalFactor", _NONNEG),
+                  ("Power", _POSITIVE))
 
     def _factor(self, step):
         frac = min(step / self.NumSteps, 1.0)
@@ -99,7 +99,7 @@ class ExponentialLearnRate(LearnRateSchedule):
     """``DropFactor ** (step / Period)``."""
 
     name = "exponential"
-    parameters = (("DropFactor", 0.1, _UNIT), ("Period", 1, _POSITIVE))
+    parameters = (("DropFactor", _UNIT), ("Period", _POSITIVE))
 
     def _factor(self, step):
         return self.DropFactor ** (step / self.Period)
@@ -113,8 +113,8 @@ class CosineLearnRate(LearnRateSchedule):
     """
 
     name = "cosine"
-    parameters = (("MinFactor", 0.0, _NONNEG), ("MaxFactor", 1.0, _NONNEG),
-                  ("Period", 10, _POSITIVE), ("PeriodGrowth", 1.0, {"low": 1.0}))
+    parameters = (("MinFactor", _NONNEG), ("MaxFactor", _NONNEG),
+                  ("Period", _POSITIVE), ("PeriodGrowth", {"low": 1.0}))
 
     def _factor(self, step):
         period, s = float(self.Period), float(step)
@@ -133,8 +133,8 @@ class CyclicalLearnRate(LearnRateSchedule):
     """
 
     name = "cyclical"
-    parameters = (("MaxFactor", 10.0, _POSITIVE), ("Period", 10, _POSITIVE),
-                  ("StepRatio", 0.5, {"low": 0.0, "high": 1.0, "low_open": True,
+    parameters = (("MaxFactor", _POSITIVE), ("Period", _POSITIVE),
+                  ("StepRatio", {"low": 0.0, "high": 1.0, "low_open": True,
                                       "high_open": True}))
 
     def _factor(self, step):
@@ -150,34 +150,210 @@ SCHEDULES = {cls.name: cls for cls in (PiecewiseLearnRate, WarmupLearnRate, Poly
                                        ExponentialLearnRate, CosineLearnRate, CyclicalLearnRate)}
 
 
-def piecewiseLearnRate(*args, **kwargs):
-    """Piecewise schedule: ``DropFactor`` (0.1) every ``Period`` (10) steps."""
-    return PiecewiseLearnRate("piecewiseLearnRate", args, kwargs)
+@name_value_function()
+def piecewiseLearnRate(*name_value: Any, DropFactor: float = 0.1, Period: int = 10,
+                       FrequencyUnit: Literal["epoch", "iteration"] = "epoch",
+                       NumSteps: float = math.inf) -> PiecewiseLearnRate:
+    """Piecewise schedule, as MATLAB's ``piecewiseLearnRate``: ``DropFactor ** floor(step / Period)``.
+
+    Parameters
+    ----------
+    DropFactor : float in [0, 1], default 0.1
+        Factor applied every ``Period`` steps.
+    Period : int, default 10
+        Steps between drops.
+    FrequencyUnit : {'epoch', 'iteration'}, default 'epoch'
+        What a step is.
+    NumSteps : int or Inf, default Inf
+        Steps the schedule runs for (in a list of schedules, the next one
+        starts after them).
+
+    Returns
+    -------
+    PiecewiseLearnRate
+
+    Examples
+    --------
+    >>> from lstmkit import piecewiseLearnRate, trainingOptions
+    >>> options = trainingOptions("adam", LearnRateSchedule=piecewiseLearnRate(DropFactor=0.5, Period=5), Verbose=False)
+    """
+    return PiecewiseLearnRate("piecewiseLearnRate", locals())
 
 
-def warmupLearnRate(*args, **kwargs):
-    """Warm-up: from ``InitialFactor`` (0) to ``FinalFactor`` (1) over ``NumSteps`` (5) steps."""
-    return WarmupLearnRate("warmupLearnRate", args, kwargs)
+@name_value_function()
+def warmupLearnRate(*name_value: Any, InitialFactor: float = 0.0, FinalFactor: float = 1.0,
+                    FrequencyUnit: Literal["epoch", "iteration"] = "epoch",
+                    NumSteps: float = 5) -> WarmupLearnRate:
+    """Warm-up schedule, as MATLAB's ``warmupLearnRate``: a linear ramp over ``NumSteps`` steps.
+
+    Parameters
+    ----------
+    InitialFactor : float, default 0
+        Factor at the first step.
+    FinalFactor : float, default 1
+        Factor reached after ``NumSteps`` steps.
+    FrequencyUnit : {'epoch', 'iteration'}, default 'epoch'
+        What a step is.
+    NumSteps : int or Inf, default 5
+        Steps the schedule runs for (in a list of schedules, the next one
+        starts after them).
+
+    Returns
+    -------
+    WarmupLearnRate
+
+    Examples
+    --------
+    >>> from lstmkit import warmupLearnRate, trainingOptions
+    >>> options = trainingOptions("adam", LearnRateSchedule=warmupLearnRate(NumSteps=3), Verbose=False)
+    """
+    return WarmupLearnRate("warmupLearnRate", locals())
 
 
-def polynomialLearnRate(*args, **kwargs):
-    """Polynomial decay from ``InitialFactor`` (1) to ``FinalFactor`` (0), ``Power`` 1, 10 steps."""
-    return PolynomialLearnRate("polynomialLearnRate", args, kwargs)
+@name_value_function()
+def polynomialLearnRate(*name_value: Any, InitialFactor: float = 1.0, FinalFactor: float = 0.0,
+                        Power: float = 1.0, FrequencyUnit: Literal["epoch", "iteration"] = "epoch",
+                        NumSteps: float = 10) -> PolynomialLearnRate:
+    """Polynomial decay, as MATLAB's ``polynomialLearnRate``.
+
+    ``FinalFactor + (InitialFactor - FinalFactor) * (1 - step / NumSteps) ** Power``,
+    then ``FinalFactor``.
+
+    Parameters
+    ----------
+    InitialFactor : float, default 1
+        Factor at the first step.
+    FinalFactor : float, default 0
+        Factor after ``NumSteps`` steps.
+    Power : float, default 1
+        Exponent of the decay.
+    FrequencyUnit : {'epoch', 'iteration'}, default 'epoch'
+        What a step is.
+    NumSteps : int or Inf, default 10
+        Steps the schedule runs for (in a list of schedules, the next one
+        starts after them).
+
+    Returns
+    -------
+    PolynomialLearnRate
+
+    Examples
+    --------
+    >>> from lstmkit import polynomialLearnRate, trainingOptions
+    >>> options = trainingOptions("adam", LearnRateSchedule=polynomialLearnRate(Power=2), Verbose=False)
+    """
+    return PolynomialLearnRate("polynomialLearnRate", locals())
 
 
-def exponentialLearnRate(*args, **kwargs):
-    """Exponential decay: ``DropFactor`` (0.1) per ``Period`` (1) steps."""
-    return ExponentialLearnRate("exponentialLearnRate", args, kwargs)
+@name_value_function()
+def exponentialLearnRate(*name_value: Any, DropFactor: float = 0.1, Period: float = 1,
+                         FrequencyUnit: Literal["epoch", "iteration"] = "epoch",
+                         NumSteps: float = math.inf) -> ExponentialLearnRate:
+    """Exponential decay, as MATLAB's ``exponentialLearnRate``: ``DropFactor ** (step / Period)``.
+
+    Parameters
+    ----------
+    DropFactor : float in [0, 1], default 0.1
+        Factor per ``Period`` steps.
+    Period : float, default 1
+        Steps per ``DropFactor``.
+    FrequencyUnit : {'epoch', 'iteration'}, default 'epoch'
+        What a step is.
+    NumSteps : int or Inf, default Inf
+        Steps the schedule runs for (in a list of schedules, the next one
+        starts after them).
+
+    Returns
+    -------
+    ExponentialLearnRate
+
+    Examples
+    --------
+    >>> from lstmkit import exponentialLearnRate, trainingOptions
+    >>> options = trainingOptions("adam", LearnRateSchedule=exponentialLearnRate(DropFactor=0.9), Verbose=False)
+    """
+    return ExponentialLearnRate("exponentialLearnRate", locals())
 
 
-def cosineLearnRate(*args, **kwargs):
-    """Cosine annealing between ``MinFactor`` (0) and ``MaxFactor`` (1), ``Period`` 10."""
-    return CosineLearnRate("cosineLearnRate", args, kwargs)
+@name_value_function()
+def cosineLearnRate(*name_value: Any, MinFactor: float = 0.0, MaxFactor: float = 1.0,
+                    Period: float = 10, PeriodGrowth: float = 1.0,
+                    FrequencyUnit: Literal["epoch", "iteration"] = "epoch",
+                    NumSteps: float = math.inf) -> CosineLearnRate:
+    """Cosine annealing with restarts, as MATLAB's ``cosineLearnRate``.
+
+    Within a cycle of length P: ``MinFactor + (MaxFactor - MinFactor) * (1 + cos(pi * s / P)) / 2``;
+    each cycle is ``PeriodGrowth`` times longer than the one before.
+
+    Parameters
+    ----------
+    MinFactor : float, default 0
+        Smallest factor.
+    MaxFactor : float, default 1
+        Largest factor (at the start of a cycle).
+    Period : float, default 10
+        Steps of the first cycle.
+    PeriodGrowth : float >= 1, default 1
+        Growth of the cycle length.
+    FrequencyUnit : {'epoch', 'iteration'}, default 'epoch'
+        What a step is.
+    NumSteps : int or Inf, default Inf
+        Steps the schedule runs for (in a list of schedules, the next one
+        starts after them).
+
+    Returns
+    -------
+    CosineLearnRate
+
+    Examples
+    --------
+    >>> from lstmkit import cosineLearnRate, trainingOptions, warmupLearnRate
+    >>> options = trainingOptions("adam", Verbose=False,
+    ...                           LearnRateSchedule=[warmupLearnRate(), cosineLearnRate(Period=20)])
+    """
+    return CosineLearnRate("cosineLearnRate", locals())
 
 
-def cyclicalLearnRate(*args, **kwargs):
-    """Triangular cycles up to ``MaxFactor`` (10), ``Period`` 10, ``StepRatio`` 0.5."""
-    return CyclicalLearnRate("cyclicalLearnRate", args, kwargs)
+@name_value_function()
+def cyclicalLearnRate(*name_value: Any, MaxFactor: float = 10.0, Period: float = 10,
+                      StepRatio: float = 0.5,
+                      FrequencyUnit: Literal["epoch", "iteration"] = "epoch",
+                      NumSteps: float = math.inf) -> CyclicalLearnRate:
+    """Triangular cycles between 1 and ``MaxFactor``, as MATLAB's ``cyclicalLearnRate``.
+
+    Each cycle of ``Period`` steps rises linearly for ``StepRatio * Period``
+    steps, then falls back.
+
+    Parameters
+    ----------
+    MaxFactor : float, default 10
+        Peak factor.
+    Period : float, default 10
+        Steps per cycle.
+    StepRatio : float in (0, 1), default 0.5
+        Fraction of the cycle spent rising.
+    FrequencyUnit : {'epoch', 'iteration'}, default 'epoch'
+        What a step is.
+    NumSteps : int or Inf, default Inf
+        Steps the schedule runs for (in a list of schedules, the next one
+        starts after them).
+
+    Returns
+    -------
+    CyclicalLearnRate
+
+    Examples
+    --------
+    >>> from lstmkit import cyclicalLearnRate, trainingOptions
+    >>> options = trainingOptions("adam", LearnRateSchedule=cyclicalLearnRate(MaxFactor=5), Verbose=False)
+    """
+    return CyclicalLearnRate("cyclicalLearnRate", locals())
+
+
+#: the public factory of each schedule name
+FACTORIES = {"piecewise": piecewiseLearnRate, "warmup": warmupLearnRate,
+             "polynomial": polynomialLearnRate, "exponential": exponentialLearnRate,
+             "cosine": cosineLearnRate, "cyclical": cyclicalLearnRate}
 
 
 def check_schedule(func, value, drop_factor=None, drop_period=None):
@@ -196,8 +372,8 @@ def check_schedule(func, value, drop_factor=None, drop_period=None):
                 kw["DropFactor"] = drop_factor
             if drop_period is not None:
                 kw["Period"] = drop_period
-            return [PiecewiseLearnRate(func, (), kw)]
-        return [SCHEDULES[name](func, (), {})]
+            return [piecewiseLearnRate(**kw)]
+        return [FACTORIES[name]()]
     items = list(value) if isinstance(value, (list, tuple)) else [value]
     if not items or not all(isinstance(s, LearnRateSchedule) for s in items):
         fail(func, f"`LearnRateSchedule` must be 'none', one of {', '.join(map(repr, SCHEDULES))}, "

@@ -1,17 +1,21 @@
 """trainNetwork: the training loop, validation, stopping, checkpoints and progress output."""
 
+from __future__ import annotations
+
 import datetime
 import os
 import time
 import warnings
+from typing import Sequence
 
 import numpy as np
 
 from .._data import as_sequences, check_sequences
 from .._random import check_seed, global_rng, seeded
+from .._typing import Sequences, Targets
 from .._validation import _show, fail
 from ..kernels import solvers as solver_kernels
-from ..layers.base import expand_factor
+from ..layers.base import Layer, expand_factor
 from ..layers.recurrent import RecurrentLayer
 from ..network import (SeriesNetwork, check_carried_state, check_layers, copy_and_name_layers,
                        hidden_forward, truncate_states)
@@ -462,7 +466,9 @@ def _with_last(items):
     yield previous + (True,)
 
 
-def trainNetwork(X, Y, layers, options, *, dtype="float32", seed=None):
+def trainNetwork(X: Sequences, Y: Targets, layers: Sequence[Layer] | SeriesNetwork,
+                 options: TrainingOptions, *, dtype: str = "float32",
+                 seed: int | None = None) -> SeriesNetwork:
     """Train a network, as MATLAB's ``trainNetwork``.
 
     Parameters
@@ -509,6 +515,21 @@ def trainNetwork(X, Y, layers, options, *, dtype="float32", seed=None):
     returns True ("Stopped by OutputFcn"), on Ctrl-C ("Stopped manually"), or
     when the loss or gradient stops being finite.  In every case the network
     returned is a complete one: updates are applied whole or not at all.
+
+    Examples
+    --------
+    MATLAB's "Sequence Classification Using Deep Learning", shortened:
+
+    >>> import numpy as np
+    >>> from lstmkit import *
+    >>> XTrain, YTrain = japaneseVowelsTrainData()
+    >>> layers = [sequenceInputLayer(12), lstmLayer(100, OutputMode="last"),
+    ...           fullyConnectedLayer(9), softmaxLayer(), classificationLayer()]
+    >>> options = trainingOptions("adam", GradientThreshold=1, MaxEpochs=3, MiniBatchSize=27,
+    ...                           Verbose=False)
+    >>> net = trainNetwork(XTrain, YTrain, layers, options, seed=0)
+    >>> net.TrainingInfo.TrainingLoss.shape        # 3 epochs of 10 iterations
+    (30,)
     """
     seed = check_seed("trainNetwork", seed)
     with seeded(seed):
