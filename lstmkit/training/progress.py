@@ -3,12 +3,21 @@
 Two panels against the iteration: accuracy (classification) or RMSE
 (regression) on top, loss below; the raw mini-batch values, a smoothed curve,
 the validation points, alternating bands for the epochs, and the final values
-with the stop reason.  In an interactive matplotlib session the figure is
-updated live; without a display (matplotlib's backend is non-interactive) it
-is written to a PNG file at the end of every epoch and of training, and its
-path is printed.
+with the stop reason.  Where it appears:
+
+* ``'window'``: an interactive matplotlib backend (a desktop session,
+  ``%matplotlib qt`` or ``widget``): a window updated live;
+* ``'notebook'``: a Jupyter (or VS Code) notebook with the default inline
+  backend: an image in the cell's output, replaced in place as training runs
+  (IPython's display handles);
+* ``'file'``: no display: a PNG file, written at the end of every epoch and of
+  training (atomically), its path printed.  Unless ``ProgressPlotFile`` names
+  one, every run writes its own ``training-progress-<date>-<time>.png``.
 """
 
+import datetime
+import io
+import os
 import time
 
 import numpy as np
@@ -17,6 +26,38 @@ from .verbose import hms
 
 _NON_INTERACTIVE = {"agg", "pdf", "ps", "svg", "pgf", "cairo", "template",
                     "module://matplotlib_inline.backend_inline", "inline"}
+
+#: seconds between redraws of a live figure (a redraw costs tens of milliseconds)
+REDRAW_SECONDS = {"window": 0.5, "notebook": 1.0}
+
+
+def in_notebook():
+    """Whether this process is a Jupyter kernel (IPython's ZMQ shell)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+def choose_mode():
+    """'window', 'notebook' or 'file' for the current matplotlib backend and session."""
+    import matplotlib
+    if matplotlib.get_backend().lower() not in _NON_INTERACTIVE:
+        return "window"
+    return "notebook" if in_notebook() else "file"
+
+
+def run_file_name(folder="."):
+    """``training-progress-<yyyymmdd>-<hhmmss>.png`` in ``folder``, not yet taken."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = os.path.join(folder, f"training-progress-{stamp}.png")
+    k = 1
+    while os.path.exists(path):
+        path = os.path.join(folder, f"training-progress-{stamp}-{k}.png")
+        k += 1
+    return path
 
 
 def smooth(values, weight=0.6):
@@ -38,18 +79,19 @@ class ProgressPlot:
     task : {'classification', 'regression'}
     validation : bool
         Whether validation points will be drawn.
-    path : str
-        PNG written when there is no display.
-    interactive : bool, optional
-        Force live updating on or off (default: from matplotlib's backend).
+    path : str or None
+        PNG written in 'file' mode; None names one per run.
+    mode : {'window', 'notebook', 'file'}, optional
+        Where the figure goes (default: :func:`choose_mode`).
     """
 
-    def __init__(self, task, validation, path, interactive=None):
-        import matplotlib
-        self.task, self.validation, self.path = task, validation, path
-        backend = matplotlib.get_backend().lower()
-        self.live = (backend not in _NON_INTERACTIVE) if interactive is None else interactive
-        if self.live:
+    def __init__(self, task, validation, path, mode=None):
+        self.task, self.validation = task, validation
+        self.mode = mode or choose_mode()
+        self.path = None
+        if self.mode == "file":
+            self.path = os.fspath(path) if path is not None else run_file_name()
+        if self.mode == "window":
             import matplotlib.pyplot as plt
             self._plt = plt
             plt.ion()
@@ -60,6 +102,7 @@ class ProgressPlot:
         self.ax_metric, self.ax_loss = self.fig.subplots(2, 1, sharex=True)
         self.epoch_starts = [1]
         self._last_draw = 0.0
+        self._handle = None
         self.written = False
 
     def new_epoch(self, iteration):
@@ -68,32 +111,51 @@ class ProgressPlot:
             self.epoch_starts.append(iteration)
 
     def update(self, history, force=False):
-        """Redraw from ``history`` (live: at most twice a second unless forced)."""
+        """Redraw a live figure from ``history`` (at most every REDRAW_SECONDS unless forced)."""
+        if self.mode == "file":
+            return
         now = time.perf_counter()
-        if not self.live or (not force and now - self._last_draw < 0.5):
+        if not force and now - self._last_draw < REDRAW_SECONDS[self.mode]:
             return
         self._draw(history, None, None)
-        self.fig.canvas.draw_idle()
-        self._plt.pause(0.001)
-        self._last_draw = now
+        self._show()
+        self._last_draw = time.perf_counter()
 
     def checkpoint(self, history):
         """At an epoch end without a display: write the file so far."""
-        if not self.live:
+        if self.mode == "file":
             self._draw(history, None, None)
-            self.fig.savefig(self.path, dpi=90)
+            self._write()
 
     def finish(self, history, reason, elapsed):
         """Final drawing with the stop reason; writes the file when there is no display."""
         self._draw(history, reason, elapsed)
-        if self.live:
-            self.fig.canvas.draw_idle()
-            self._plt.pause(0.001)
-            self._plt.ioff()
-        else:
-            self.fig.savefig(self.path, dpi=90)
+        if self.mode == "file":
+            self._write()
             self.written = True
             print(f"Training progress plot written to {self.path}")
+        else:
+            self._show()
+            if self.mode == "window":
+                self._plt.ioff()
+
+    def _show(self):
+        if self.mode == "window":
+            self.fig.canvas.draw_idle()
+            self._plt.pause(0.001)
+            return
+        from IPython.display import Image, display
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png", dpi=80)
+        image = Image(data=buffer.getvalue(), format="png")
+        if self._handle is None:
+            self._handle = display(image, display_id=True)
+        else:
+            self._handle.update(image)
+
+    def _write(self):
+        from ..io import write_atomically
+        write_atomically(self.path, lambda tmp: self.fig.savefig(tmp, dpi=90, format="png"))
 
     def _draw(self, h, reason, elapsed):
         metric_name = "Accuracy (%)" if self.task == "classification" else "RMSE"
