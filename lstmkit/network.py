@@ -13,7 +13,12 @@ from .layers.softmax import SoftmaxLayer
 
 
 class LayerArray(tuple):
-    """A tuple of layers that prints as MATLAB's ``N×1 Layer array``."""
+    """A tuple of layers that prints as MATLAB's ``N×1 Layer array``.
+
+    ``net.Layers`` is one; wrap a list to see the table:
+    ``print(LayerArray(layers))``.  In IPython and Jupyter a plain list of
+    layers is displayed as this table too (see :func:`register_ipython_display`).
+    """
 
     def __repr__(self):
         if not self:
@@ -29,6 +34,46 @@ class LayerArray(tuple):
         return "\n".join(lines)
 
     __str__ = __repr__
+
+    def _repr_pretty_(self, printer, cycle):
+        printer.text(repr(self))
+
+
+def _layer_list_printer(default):
+    """IPython pretty-printer for lists: MATLAB's layer table when every item is a layer."""
+    def printer(obj, p, cycle):
+        if obj and not cycle and all(isinstance(item, Layer) for item in obj):
+            p.text(repr(LayerArray(obj)))
+        else:
+            default(obj, p, cycle)
+    printer.lstmkit = True
+    return printer
+
+
+def register_ipython_display():
+    """Show lists of layers as MATLAB's layer table in a running IPython or Jupyter session.
+
+    Only lists whose items are all layers are affected; other lists print as
+    IPython prints them.  Does nothing outside IPython (IPython is not imported).
+    """
+    import sys
+    if "IPython" not in sys.modules:
+        return False
+    try:
+        from IPython import get_ipython
+        from IPython.lib import pretty
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    formatter = shell.display_formatter.formatters["text/plain"]
+    current = formatter.type_printers.get(list)
+    if getattr(current, "lstmkit", False):
+        return True
+    default = current or pretty._type_pprinters.get(list) or pretty._seq_pprinter_factory("[", "]")
+    formatter.for_type(list, _layer_list_printer(default))
+    return True
 
 
 class Plan:

@@ -174,10 +174,35 @@ def test_callable_initializer_gets_shape_and_is_checked():
 
 
 def test_layer_display():
-    text = repr(lstmLayer(100, OutputMode="last", Name="lstm1"))
+    layer = lstmLayer(100, OutputMode="last", Name="lstm1")
+    text = str(layer)
     assert "LSTMLayer with properties:" in text and "OutputMode: 'last'" in text
+    # one line in containers: print(layers) on a list is one short line per layer
+    assert repr(layer) == "<LSTMLayer 'lstm1': LSTM with 100 hidden units>"
+    assert len(str([sequenceInputLayer(12), layer, fullyConnectedLayer(9)]).splitlines()) == 1
     assert lstmLayer(100).Description == "LSTM with 100 hidden units"
     assert fullyConnectedLayer(9).Description == "9 fully connected layer"
     assert sequenceInputLayer(12).Description == "Sequence input with 12 dimensions"
     assert classificationLayer(Classes=list("123456789")).Description == \
         "crossentropyex with '1' and 8 other classes"
+
+
+def test_layer_display_in_ipython():
+    IPython = pytest.importorskip("IPython")
+    from IPython.core.interactiveshell import InteractiveShell
+    from lstmkit.network import register_ipython_display
+    shell = InteractiveShell.instance()
+    try:
+        assert register_ipython_display() and register_ipython_display()   # idempotent
+        fmt = shell.display_formatter.formatters["text/plain"]
+        layers = [sequenceInputLayer(12), lstmLayer(100, OutputMode="last"),
+                  fullyConnectedLayer(9), softmaxLayer(), classificationLayer()]
+        table = fmt(layers)
+        assert table.startswith("  5×1 Layer array with layers:")
+        assert "LSTM with 100 hidden units" in table and len(table.splitlines()) == 7
+        assert fmt([1, 2, 3]) == "[1, 2, 3]"                     # other lists untouched
+        single = fmt(lstmLayer(10))
+        assert "LSTMLayer with properties:" in single             # one layer: its properties
+        assert fmt({"a": lstmLayer(10)}) == "{'a': <LSTMLayer: LSTM with 10 hidden units>}"
+    finally:
+        InteractiveShell.clear_instance()
