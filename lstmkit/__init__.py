@@ -14,6 +14,7 @@ Sequences are C-by-T (channels by time steps), as in MATLAB.
 
 from ._random import rng
 from .analysis import analyzeNetwork
+from .confusion import ConfusionMatrixChart, confusionchart, confusionmat
 from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
 from .layers.bilstm import BiLSTMLayer, bilstmLayer
 from .layers.dropout import DropoutLayer, dropoutLayer
@@ -24,7 +25,7 @@ from .layers.output import (ClassificationOutputLayer, RegressionOutputLayer, cl
                             regressionLayer)
 from .layers.sequence_input import SequenceInputLayer, sequenceInputLayer
 from .layers.softmax import SoftmaxLayer, softmaxLayer
-from .network import LayerArray, SeriesNetwork
+from .network import LayerArray, SeriesNetwork, register_ipython_display
 from .prediction import (assembleNetwork, classify, classifyAndUpdateState, predict,
                          predictAndUpdateState, resetState)
 from .training.info import TrainingInfo
@@ -32,12 +33,15 @@ from .interop.onnx_export import exportONNXNetwork
 from .interop.onnx_import import importONNXNetwork
 from .interop.weights import importMATLABLearnables, loadPyTorchStateDict, pyTorchStateDict
 from .io import loadNetwork, saveNetwork
+from .matfile import MatStruct, load
 from .training.options import TrainingOptions, trainingOptions
 from .training.schedules import (cosineLearnRate, cyclicalLearnRate, exponentialLearnRate,
                                  piecewiseLearnRate, polynomialLearnRate, warmupLearnRate)
 from .training.trainer import trainNetwork
 
 __version__ = "0.1.0"
+
+register_ipython_display()
 
 __all__ = [
     "sequenceInputLayer", "lstmLayer", "bilstmLayer", "gruLayer", "dropoutLayer",
@@ -47,5 +51,6 @@ __all__ = [
     "japaneseVowelsTestData", "rng", "saveNetwork", "loadNetwork", "piecewiseLearnRate",
     "warmupLearnRate", "polynomialLearnRate", "exponentialLearnRate", "cosineLearnRate",
     "cyclicalLearnRate", "analyzeNetwork", "exportONNXNetwork", "importONNXNetwork",
-    "loadPyTorchStateDict", "pyTorchStateDict", "importMATLABLearnables",
+    "loadPyTorchStateDict", "pyTorchStateDict", "importMATLABLearnables", "confusionmat",
+    "confusionchart", "load", "LayerArray",
 ]
