@@ -101,7 +101,7 @@ def main():
         warm = run(args.workflow, cache)
         warm_wall = time.perf_counter() - t
     per_kernel = {}
-    for name, own, depth, sig in cold["records"]:
+    for name, own, _depth, sig in cold["records"]:
         if not name.startswith("lstmkit."):
             continue
         entry = per_kernel.setdefault(name, [0.0, 0, set()])

@@ -108,7 +108,7 @@ def _user():
 
 def install_locator():
     """Put :class:`KernelCacheLocator` first in Numba's list (idempotent)."""
-    impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl")  # Numba < 0.60
+    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl  # Numba < 0.60
     classes = impl._locator_classes
     if KernelCacheLocator not in classes:
         classes.insert(0, KernelCacheLocator)
