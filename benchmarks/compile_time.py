@@ -19,26 +19,21 @@ import sys
 import tempfile
 import time
 
+#: the README's example: sequence-to-label LSTM, adam, classify
+_JV = """
+X = [rs.standard_normal((12, int(t))) for t in rs.integers(7, 27, 60)]
+Y = np.array([str(i % 9 + 1) for i in range(60)])
+layers = [sequenceInputLayer(12), lstmLayer(100, OutputMode="last"), fullyConnectedLayer(9),
+          softmaxLayer(), classificationLayer()]
+net = trainNetwork(X, Y, layers, trainingOptions("adam", MaxEpochs=1, MiniBatchSize=27,
+                   GradientThreshold=1, Verbose=0))
+classify(net, X, MiniBatchSize=27)
+"""
+
 WORKFLOWS = {
-    # the README's example: sequence-to-label LSTM, adam, classify
-    "jv": """
-X = [rs.standard_normal((12, int(t))) for t in rs.integers(7, 27, 60)]
-Y = np.array([str(i % 9 + 1) for i in range(60)])
-layers = [sequenceInputLayer(12), lstmLayer(100, OutputMode="last"), fullyConnectedLayer(9),
-          softmaxLayer(), classificationLayer()]
-net = trainNetwork(X, Y, layers, trainingOptions("adam", MaxEpochs=1, MiniBatchSize=27,
-                   GradientThreshold=1, Verbose=0))
-classify(net, X, MiniBatchSize=27)
-""",
+    "jv": _JV,
     # what the other examples add: sequence regression, BiLSTM, GRU, float64
-    "all": """
-X = [rs.standard_normal((12, int(t))) for t in rs.integers(7, 27, 60)]
-Y = np.array([str(i % 9 + 1) for i in range(60)])
-layers = [sequenceInputLayer(12), lstmLayer(100, OutputMode="last"), fullyConnectedLayer(9),
-          softmaxLayer(), classificationLayer()]
-net = trainNetwork(X, Y, layers, trainingOptions("adam", MaxEpochs=1, MiniBatchSize=27,
-                   GradientThreshold=1, Verbose=0))
-classify(net, X, MiniBatchSize=27)
+    "all": _JV + """
 R = [rs.standard_normal((2, x.shape[1])) for x in X]
 layers = [sequenceInputLayer(12), bilstmLayer(20), gruLayer(10), fullyConnectedLayer(2),
           regressionLayer()]

@@ -188,7 +188,7 @@ def test_layer_display():
 
 
 def test_layer_display_in_ipython():
-    IPython = pytest.importorskip("IPython")
+    pytest.importorskip("IPython")
     from IPython.core.interactiveshell import InteractiveShell
     from lstmkit.network import register_ipython_display
     shell = InteractiveShell.instance()

@@ -192,7 +192,7 @@ def test_load_errors(tmp_path):
     with pytest.raises(TypeError, match=r"`filename` must be a str or path"):
         load(3)
     with pytest.raises(AttributeError, match=r"struct has no field 'b'; fields: a"):
-        load(good).b
+        _ = load(good).b
 
 
 def test_load_names_a_type_it_cannot_decode(tmp_path):
