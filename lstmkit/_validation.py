@@ -166,7 +166,6 @@ def name_value_function(unavailable=None, shown=None, leading=None):
                     bound[name] = given.pop(name)
             return func(**bound, **given)
 
-        wrapper.option_names = tuple(options)
         return wrapper
     return decorate
 

@@ -199,7 +199,7 @@ def convert(value: Any, where: str = "value", path: str = "") -> Any:
             structs = [MatStruct((f, convert(item[f], f"{where}.{f}", path))
                                  for f in value.dtype.names)
                        for item in value.reshape(-1, order="F")]
-            return structs[0] if value.size == 1 else _shaped(structs, value.shape)
+            return structs[0] if value.size == 1 else _cell(structs, value.shape)
         if value.dtype == object:                               # cell
             items = [convert(item, f"{where}{{{k + 1}}}", path)
                      for k, item in enumerate(value.reshape(-1, order="F"))]
@@ -231,6 +231,3 @@ def _cell(items, shape):
         return [[items[r + c * rows] for c in range(cols)] for r in range(rows)]
     return items
 
-
-def _shaped(items, shape):
-    return _cell(items, shape)
