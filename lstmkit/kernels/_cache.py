@@ -142,7 +142,7 @@ class CompileNotice(event.Listener):
                 self.shown = True
                 stream = self.stream or sys.stderr
                 print(f"lstmkit: compiling the Numba kernels this network needs (first use of "
-                      f"this installation: 10 to 30 s, once; cached in {cache_dir()})",
+                      f"this installation: about half a minute, once; cached in {cache_dir()})",
                       file=stream, flush=True)
         self._depth += 1
 
