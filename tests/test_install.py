@@ -77,7 +77,10 @@ def test_stamp_covers_every_kernel_source(tmp_path, monkeypatch):
     before = _cache.sources_stamp()
     assert _cache.sources_stamp() == before
     (tmp_path / "activations.py").write_text("# an edited helper, longer than before\n")
-    assert _cache.sources_stamp() != before
+    changed = _cache.sources_stamp()
+    assert changed != before
+    (tmp_path / "_cache.py").write_text("# the cache's own code holds no kernel\n")
+    assert _cache.sources_stamp() == changed
 
 
 def test_compile_notice_counts_only_lstmkit_and_prints_once():
