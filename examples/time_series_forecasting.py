@@ -52,21 +52,21 @@ def main(quick=False, plot=None):
     # closed loop: warm up on the training data, then feed back each prediction
     XTest = (data_test - mu) / sig
     num_test = XTest.shape[1]
-    net = predictAndUpdateState(net, XTrain)[0]
-    net, first = predictAndUpdateState(net, YTrain[:, -1:])
+    net = predictAndUpdateState(net, XTrain)
+    net, first = predictAndUpdateState(net, YTrain[:, -1:], nargout=2)
     closed = np.zeros((1, num_test))
     closed[:, 0] = first[:, 0]
     for i in range(1, num_test):
-        net, y = predictAndUpdateState(net, closed[:, i - 1:i])
+        net, y = predictAndUpdateState(net, closed[:, i - 1:i], nargout=2)
         closed[:, i] = y[:, 0]
 
     # open loop: reset, warm up, then feed the observed value at each step
     net = resetState(net)
-    net = predictAndUpdateState(net, XTrain)[0]
+    net = predictAndUpdateState(net, XTrain)
     open_loop = np.zeros((1, num_test))
     previous = YTrain[:, -1:]
     for i in range(num_test):
-        net, y = predictAndUpdateState(net, previous)
+        net, y = predictAndUpdateState(net, previous, nargout=2)
         open_loop[:, i] = y[:, 0]
         previous = XTest[:, i:i + 1]
 

@@ -189,6 +189,21 @@ def changed_options(factory, opts, names):
     return out
 
 
+def check_nargout(func, nargout, maximum):
+    """MATLAB's number of outputs: an integer from 1 to ``maximum``."""
+    if isinstance(nargout, (bool, np.bool_)) or not isinstance(nargout, numbers.Integral) \
+            or not 1 <= nargout <= maximum:
+        choices = " or ".join(map(str, range(1, maximum + 1)))
+        fail(func, f"`nargout` must be {choices} (the number of MATLAB outputs wanted). "
+                   f"Received: nargout={_show(nargout)}.")
+    return int(nargout)
+
+
+def select_outputs(outputs, nargout):
+    """MATLAB's outputs for Python: the first by default, a tuple of the first ``nargout``."""
+    return outputs[0] if nargout == 1 else tuple(outputs[:nargout])
+
+
 def check_choice(func, name, value, choices):
     """Case-insensitive string choice; returns the canonical spelling."""
     if isinstance(value, str):

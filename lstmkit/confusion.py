@@ -13,7 +13,8 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from ._validation import _show, check_choice, fail, name_value_function, size_text
+from ._validation import (_show, check_choice, check_nargout, fail, name_value_function,
+                          select_outputs, size_text)
 
 _DIAGONAL = (0.0, 0.4470, 0.7410)
 _OFF_DIAGONAL = (0.8500, 0.3250, 0.0980)
@@ -128,10 +129,8 @@ def confusionmat(group: Any, grouphat: Any, *name_value: Any, Order: Any = None,
     array([1, 2])
     """
     func = "confusionmat"
-    if nargout not in (1, 2) or isinstance(nargout, bool):
-        fail(func, f"`nargout` must be 1 or 2. Received: nargout={_show(nargout)}.")
-    C, classes = _count(func, group, grouphat, Order)
-    return C if nargout == 1 else (C, classes)
+    nargout = check_nargout(func, nargout, 2)
+    return select_outputs(_count(func, group, grouphat, Order), nargout)
 
 
 class ConfusionMatrixChart:

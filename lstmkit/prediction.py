@@ -9,8 +9,8 @@ import numpy as np
 
 from ._data import as_sequences, check_sequences
 from ._typing import Sequences
-from ._validation import (_show, check_choice, check_positive_int, check_real, fail,
-                          name_value_function)
+from ._validation import (_show, check_choice, check_nargout, check_positive_int, check_real,
+                          fail, name_value_function, select_outputs)
 from .layers.base import Layer
 from .layers.output import ClassificationOutputLayer
 from .layers.recurrent import RecurrentLayer
@@ -159,11 +159,11 @@ def classify(
     SequencePaddingDirection: Literal["right", "left"] = "right",
     ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
     Acceleration: Literal["auto", "mex", "none"] = "auto",
-) -> np.ndarray | list[np.ndarray]:
+    nargout: int = 1,
+) -> Any:
     """Predict class labels, as MATLAB's ``classify``.
 
-    Takes the options of :func:`predict`.  MATLAB's ``[YPred, scores] =
-    classify(...)`` is ``YPred = classify(...)`` and ``scores = predict(...)``.
+    Takes the options of :func:`predict`.
 
     Parameters
     ----------
@@ -175,13 +175,18 @@ def classify(
         or an N-by-C-by-T array.
     MiniBatchSize, SequenceLength, SequencePaddingDirection, SequencePaddingValue, ExecutionEnvironment, Acceleration
         As for :func:`predict`.
+    nargout : {1, 2}, default 1
+        MATLAB's number of outputs: 2 returns ``(YPred, scores)``, MATLAB's
+        ``[YPred, scores] = classify(...)``.
 
     Returns
     -------
-    ndarray or list of ndarray
+    YPred : ndarray or list of ndarray
         An array of N labels, of the training labels' type; for a network with
         sequence output a list of 1-D label arrays (one label per time step).
         When X is one C-by-T sequence of a sequence-output network: one array.
+    scores : ndarray or list of ndarray
+        With ``nargout=2``: the class scores, as :func:`predict` returns them.
 
     Examples
     --------
@@ -195,13 +200,17 @@ def classify(
     >>> YPred = classify(net, XTrain[:5], MiniBatchSize=27)
     >>> YPred.shape, YPred.dtype.kind
     ((5,), 'U')
+    >>> YPred, scores = classify(net, XTrain[:5], nargout=2)    # [YPred, scores] = classify(...)
+    >>> scores.shape
+    (5, 9)
     """
     opts = dict(locals())
     func = "classify"
+    nargout = check_nargout(func, nargout, 2)
     _check_network(func, net)
     _check_classification(func, net)
     out, single = _outputs(func, net, X, opts)
-    return _labels(net, out, single)
+    return select_outputs((_labels(net, out, single), _shape_output(net, out, single)), nargout)
 
 
 def _updated(func, net, X, opts):
@@ -234,7 +243,8 @@ def predictAndUpdateState(
     SequencePaddingDirection: Literal["right", "left"] = "right",
     ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
     Acceleration: Literal["auto", "mex", "none"] = "auto",
-) -> tuple[SeriesNetwork, np.ndarray | list[np.ndarray]]:
+    nargout: int = 1,
+) -> SeriesNetwork | tuple:
     """Predict and update the network state, as MATLAB's ``predictAndUpdateState``.
 
     Takes the options of :func:`predict`.  Each recurrent layer starts from
@@ -255,13 +265,17 @@ def predictAndUpdateState(
         or an N-by-C-by-T array.
     MiniBatchSize, SequenceLength, SequencePaddingDirection, SequencePaddingValue, ExecutionEnvironment, Acceleration
         As for :func:`predict`.
+    nargout : {1, 2}, default 1
+        MATLAB's number of outputs: 1 returns the updated network (MATLAB's
+        ``net = predictAndUpdateState(net, X)``), 2 returns ``(net, Y)``
+        (``[net, Y] = predictAndUpdateState(net, X)``).
 
     Returns
     -------
     net : SeriesNetwork
         The network with updated states.
     Y : ndarray or list of ndarray
-        As :func:`predict` returns.
+        With ``nargout=2``: the predictions, as :func:`predict` returns them.
 
     Examples
     --------
@@ -274,15 +288,18 @@ def predictAndUpdateState(
     >>> layers = [sequenceInputLayer(1), lstmLayer(16), fullyConnectedLayer(1), regressionLayer()]
     >>> net = trainNetwork(X, Y, layers, trainingOptions("adam", MaxEpochs=5, Verbose=False), seed=0)
     >>> net = resetState(net)
-    >>> net, y = predictAndUpdateState(net, X)          # warm up on the observed series
-    >>> step = y[:, -1:]
+    >>> net = predictAndUpdateState(net, X)             # warm up on the observed series
+    >>> net, step = predictAndUpdateState(net, Y[:, -1:], nargout=2)
     >>> for _ in range(3):                               # then feed back each prediction
-    ...     net, step = predictAndUpdateState(net, step)
+    ...     net, step = predictAndUpdateState(net, step, nargout=2)
     >>> step.shape
     (1, 1)
     """
-    net2, out, single = _updated("predictAndUpdateState", net, X, dict(locals()))
-    return net2, _shape_output(net, out, single)
+    opts = dict(locals())
+    func = "predictAndUpdateState"
+    nargout = check_nargout(func, nargout, 2)
+    net2, out, single = _updated(func, net, X, opts)
+    return select_outputs((net2, _shape_output(net, out, single)), nargout)
 
 
 @name_value_function()
@@ -296,11 +313,13 @@ def classifyAndUpdateState(
     SequencePaddingDirection: Literal["right", "left"] = "right",
     ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
     Acceleration: Literal["auto", "mex", "none"] = "auto",
-) -> tuple[SeriesNetwork, np.ndarray | list[np.ndarray], np.ndarray | list[np.ndarray]]:
+    nargout: int = 1,
+) -> SeriesNetwork | tuple:
     """Classify and update the network state, as MATLAB's ``classifyAndUpdateState``.
 
     Takes the options of :func:`predict`; the states are handled as by
-    :func:`predictAndUpdateState`.
+    :func:`predictAndUpdateState`.  As in MATLAB, one output is the updated
+    network; ``nargout=2`` adds the labels and ``nargout=3`` the scores.
 
     Parameters
     ----------
@@ -312,15 +331,17 @@ def classifyAndUpdateState(
         or an N-by-C-by-T array.
     MiniBatchSize, SequenceLength, SequencePaddingDirection, SequencePaddingValue, ExecutionEnvironment, Acceleration
         As for :func:`predict`.
+    nargout : {1, 2, 3}, default 1
+        MATLAB's number of outputs.
 
     Returns
     -------
     net : SeriesNetwork
         The network with updated states (see :func:`predictAndUpdateState`).
     labels : ndarray or list of ndarray
-        As :func:`classify` returns.
+        With ``nargout >= 2``: as :func:`classify` returns them.
     scores : ndarray or list of ndarray
-        As :func:`predict` returns.
+        With ``nargout=3``: as :func:`predict` returns them.
 
     Examples
     --------
@@ -332,16 +353,18 @@ def classifyAndUpdateState(
     ...           classificationLayer()]
     >>> net = trainNetwork(X, Y, layers, trainingOptions("adam", MaxEpochs=2, Verbose=False),
     ...                    seed=0)
-    >>> net, labels, scores = classifyAndUpdateState(net, X[0][:, :5])   # the first 5 steps
+    >>> net, labels, scores = classifyAndUpdateState(net, X[0][:, :5], nargout=3)  # 5 steps
     >>> labels.shape, scores.shape
     ((5,), (2, 5))
     """
     opts = dict(locals())
     func = "classifyAndUpdateState"
+    nargout = check_nargout(func, nargout, 3)
     _check_network(func, net)
     _check_classification(func, net)
     net2, out, single = _updated(func, net, X, opts)
-    return net2, _labels(net, out, single), _shape_output(net, out, single)
+    return select_outputs((net2, _labels(net, out, single), _shape_output(net, out, single)),
+                          nargout)
 
 
 def resetState(net: SeriesNetwork) -> SeriesNetwork:
@@ -366,7 +389,7 @@ def resetState(net: SeriesNetwork) -> SeriesNetwork:
     >>> net = assembleNetwork([sequenceInputLayer(1), lstmLayer(
     ...     2, InputWeights=np.ones((8, 1)), RecurrentWeights=np.zeros((8, 2)), Bias=np.zeros(8)),
     ...     fullyConnectedLayer(1, Weights=[[1.0, 1.0]], Bias=[0.0]), regressionLayer()])
-    >>> net = predictAndUpdateState(net, np.ones((1, 4)))[0]
+    >>> net = predictAndUpdateState(net, np.ones((1, 4)))
     >>> bool(np.any(net.Layers[1].HiddenState != 0))
     True
     >>> net = resetState(net)

@@ -124,7 +124,7 @@ def test_export_options_and_errors(tmp_path):
         exportONNXNetwork(net, str(tmp_path / "b.onnx"), OpsetVersion=7)
     with pytest.raises(TypeError, match="exportONNXNetwork: `net` must be a network"):
         exportONNXNetwork("net", str(tmp_path / "c.onnx"))
-    stateful, _ = predictAndUpdateState(net, X[:3])
+    stateful, _ = predictAndUpdateState(net, X[:3], nargout=2)
     with pytest.raises(ValueError, match="holds 3 observations; export with BatchSize=3"):
         exportONNXNetwork(stateful, str(tmp_path / "d.onnx"))
     exportONNXNetwork(stateful, str(tmp_path / "d.onnx"), BatchSize=3)

@@ -91,7 +91,7 @@ def test_states_and_reset_survive(tmp_path):
     net = trainNetwork(X, [x.copy() for x in X], [sequenceInputLayer(1), lstmLayer(4),
                                                   fullyConnectedLayer(1), regressionLayer()],
                        trainingOptions("adam", MaxEpochs=1, **QUIET))
-    stateful, _ = predictAndUpdateState(net, X[0][:, :10])
+    stateful, _ = predictAndUpdateState(net, X[0][:, :10], nargout=2)
     back = loadNetwork(saveNetwork(stateful, tmp_path / "s.mat"))
     np.testing.assert_array_equal(back.Layers[1].HiddenState, stateful.Layers[1].HiddenState)
     np.testing.assert_array_equal(predict(back, X[0][:, 10:]), predict(stateful, X[0][:, 10:]))

@@ -227,19 +227,19 @@ def test_step_by_step_equals_whole_sequence(kind, forecaster):
     state = net
     steps = []
     for t in range(50):
-        state, y = predictAndUpdateState(state, series[:, t:t + 1])
+        state, y = predictAndUpdateState(state, series[:, t:t + 1], nargout=2)
         steps.append(y)
     np.testing.assert_allclose(np.hstack(steps), whole, rtol=1e-12, atol=1e-14)
     # and in two calls
-    half, a = predictAndUpdateState(net, series[:, :20])
-    _, b = predictAndUpdateState(half, series[:, 20:50])
+    half, a = predictAndUpdateState(net, series[:, :20], nargout=2)
+    _, b = predictAndUpdateState(half, series[:, 20:50], nargout=2)
     np.testing.assert_allclose(np.hstack([a, b]), whole, rtol=1e-12, atol=1e-14)
 
 
 def test_states_are_visible_and_predict_does_not_change_them(forecaster):
     net, series = forecaster
     assert net.Layers[1].HiddenState is None
-    net2, _ = predictAndUpdateState(net, series[:, :30])
+    net2, _ = predictAndUpdateState(net, series[:, :30], nargout=2)
     h, c = net2.Layers[1].HiddenState, net2.Layers[1].CellState
     assert h.shape == (16, 1) and c.shape == (16, 1) and np.any(h != 0)
     assert net.Layers[1].HiddenState is None             # the network passed in is unchanged
@@ -260,7 +260,7 @@ def test_reset_restores_the_initial_state_given_at_creation():
                                                Bias=np.zeros(8), CellState=[1.0, -1.0]),
               fullyConnectedLayer(1, Weights=np.ones((1, 2)), Bias=[0.0]), regressionLayer()]
     net = assembleNetwork(layers)
-    net2, _ = predictAndUpdateState(net, np.ones((1, 3)))
+    net2, _ = predictAndUpdateState(net, np.ones((1, 3)), nargout=2)
     assert not np.allclose(net2.Layers[1].CellState[:, 0], [1, -1])
     np.testing.assert_array_equal(resetState(net2).Layers[1].CellState, [[1.0], [-1.0]])
 
@@ -268,16 +268,16 @@ def test_reset_restores_the_initial_state_given_at_creation():
 def test_state_of_several_observations(forecaster):
     net, series = forecaster
     X = [series[:, :10], series[:, 5:25], series[:, 40:47]]
-    net3, _ = predictAndUpdateState(net, X, MiniBatchSize=2)
+    net3, _ = predictAndUpdateState(net, X, MiniBatchSize=2, nargout=2)
     H = net3.Layers[1].HiddenState
     assert H.shape == (16, 3)
     for i, x in enumerate(X):   # column i is observation i's own final state
-        one, _ = predictAndUpdateState(net, x)
+        one, _ = predictAndUpdateState(net, x, nargout=2)
         np.testing.assert_allclose(H[:, i], one.Layers[1].HiddenState[:, 0], rtol=1e-5, atol=1e-6)
     nxt = [series[:, 10:12], series[:, 25:26], series[:, 47:50]]
-    _, y = predictAndUpdateState(net3, nxt)
+    _, y = predictAndUpdateState(net3, nxt, nargout=2)
     for i in range(3):
-        _, whole = predictAndUpdateState(net, np.hstack([X[i], nxt[i]]))
+        _, whole = predictAndUpdateState(net, np.hstack([X[i], nxt[i]]), nargout=2)
         np.testing.assert_allclose(y[i], whole[:, -nxt[i].shape[1]:], rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="holds the states of 3 observations .* call net = "
                                          "resetState\\(net\\)"):
@@ -292,11 +292,11 @@ def test_state_of_several_observations(forecaster):
 
 def test_closed_loop_forecast_runs(forecaster):
     net, series = forecaster
-    net, y = predictAndUpdateState(net, series[:, :150])
+    net, y = predictAndUpdateState(net, series[:, :150], nargout=2)
     x = y[:, -1:]
     out = []
     for _ in range(20):
-        net, x = predictAndUpdateState(net, x)
+        net, x = predictAndUpdateState(net, x, nargout=2)
         out.append(x)
     assert np.hstack(out).shape == (2, 20) and np.all(np.isfinite(out))
 
@@ -308,8 +308,8 @@ def test_classify_and_update_state():
     layers = [sequenceInputLayer(1), lstmLayer(8), fullyConnectedLayer(2), softmaxLayer(),
               classificationLayer()]
     net = trainNetwork(X, Y, layers, trainingOptions("adam", MaxEpochs=5, **QUIET))
-    net2, labels, scores = classifyAndUpdateState(net, X[0][:, :6])
-    _, labels2, scores2 = classifyAndUpdateState(net2, X[0][:, 6:])
+    net2, labels, scores = classifyAndUpdateState(net, X[0][:, :6], nargout=3)
+    _, labels2, scores2 = classifyAndUpdateState(net2, X[0][:, 6:], nargout=3)
     np.testing.assert_array_equal(np.concatenate([labels, labels2]), classify(net, X[0]))
     np.testing.assert_allclose(np.hstack([scores, scores2]), predict(net, X[0]), rtol=1e-5)
     with pytest.raises(ValueError, match="classifyAndUpdateState: the network is a regression"):

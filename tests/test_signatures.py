@@ -138,3 +138,41 @@ def test_layer_factories_show_options_to_completion():
     assert params["OutputMode"].default == "sequence"
     params = inspect.signature(trainingOptions).parameters
     assert params["MaxEpochs"].default == 30 and params["MiniBatchSize"].default == 128
+
+
+def test_matlab_outputs_follow_the_nargout_rule():
+    import numpy as np
+    from lstmkit import (classify, classifyAndUpdateState, confusionmat, predict,
+                         predictAndUpdateState, trainNetwork)
+    from lstmkit.network import SeriesNetwork
+    rs = np.random.default_rng(0)
+    X = [rs.standard_normal((2, 6)) for _ in range(6)]
+    Y = np.array(["a", "b"] * 3)
+    layers = [sequenceInputLayer(2), lstmLayer(3, OutputMode="last"), fullyConnectedLayer(2),
+              softmaxLayer(), classificationLayer()]
+    opts = trainingOptions("adam", MaxEpochs=1, MiniBatchSize=3, Verbose=False)
+    net = trainNetwork(X, Y, layers, opts, seed=1)
+    assert isinstance(net, SeriesNetwork)
+    net2, info = trainNetwork(X, Y, layers, opts, seed=1, nargout=2)
+    assert info is net2.TrainingInfo
+    labels = classify(net, X)
+    labels2, scores = classify(net, X, nargout=2)
+    np.testing.assert_array_equal(labels, labels2)
+    np.testing.assert_array_equal(scores, predict(net, X))
+    # one output is the network, as MATLAB's net = predictAndUpdateState(net, X)
+    assert isinstance(predictAndUpdateState(net, X[0]), SeriesNetwork)
+    updated, y = predictAndUpdateState(net, X[0], nargout=2)
+    np.testing.assert_array_equal(y, predict(net, X[0]))
+    assert isinstance(classifyAndUpdateState(net, X[0]), SeriesNetwork)
+    _, lab = classifyAndUpdateState(net, X[0], nargout=2)
+    _, lab3, sc3 = classifyAndUpdateState(net, X[0], nargout=3)
+    np.testing.assert_array_equal(lab, lab3)
+    assert sc3.shape == (1, 2)
+    assert confusionmat(["a"], ["a"]).shape == (1, 1)
+    for call, maximum in ((lambda k: classify(net, X, nargout=k), 2),
+                          (lambda k: predictAndUpdateState(net, X[0], nargout=k), 2),
+                          (lambda k: classifyAndUpdateState(net, X[0], nargout=k), 3),
+                          (lambda k: trainNetwork(X, Y, layers, opts, nargout=k), 2)):
+        for bad in (0, maximum + 1, 1.5, True, "2"):
+            with pytest.raises(ValueError, match=r"`nargout` must be 1 or 2"):
+                call(bad)

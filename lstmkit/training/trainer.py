@@ -13,7 +13,7 @@ import numpy as np
 from .._data import as_sequences, check_sequences
 from .._random import check_seed, global_rng, seeded
 from .._typing import Sequences, Targets
-from .._validation import _show, fail
+from .._validation import _show, check_nargout, fail, select_outputs
 from ..kernels import solvers as solver_kernels
 from ..layers.base import Layer, expand_factor
 from ..layers.recurrent import RecurrentLayer
@@ -468,7 +468,7 @@ def _with_last(items):
 
 def trainNetwork(X: Sequences, Y: Targets, layers: Sequence[Layer] | SeriesNetwork,
                  options: TrainingOptions, *, dtype: str = "float32",
-                 seed: int | None = None) -> SeriesNetwork:
+                 seed: int | None = None, nargout: int = 1) -> SeriesNetwork | tuple:
     """Train a network, as MATLAB's ``trainNetwork``.
 
     Parameters
@@ -498,15 +498,20 @@ def trainNetwork(X: Sequences, Y: Targets, layers: Sequence[Layer] | SeriesNetwo
         as it was).  The same seed gives bit-identical networks run to run in
         one environment.  Without it, the global generator is used, as MATLAB
         uses ``rng``.
+    nargout : {1, 2}, default 1
+        MATLAB's number of outputs: 2 returns ``(net, info)``, MATLAB's
+        ``[net, info] = trainNetwork(...)``.
 
     Returns
     -------
-    SeriesNetwork
+    net : SeriesNetwork
         The trained network; ``net.TrainingInfo`` holds MATLAB's second output:
         TrainingLoss, TrainingAccuracy or TrainingRMSE, ValidationLoss,
         ValidationAccuracy or ValidationRMSE (NaN where no validation ran),
         BaseLearnRate, FinalValidationLoss, FinalValidationAccuracy or
         FinalValidationRMSE, OutputNetworkIteration and StopReason.
+    info : TrainingInfo
+        With ``nargout=2``: the same ``net.TrainingInfo``.
 
     Notes
     -----
@@ -530,8 +535,13 @@ def trainNetwork(X: Sequences, Y: Targets, layers: Sequence[Layer] | SeriesNetwo
     >>> net = trainNetwork(XTrain, YTrain, layers, options, seed=0)
     >>> net.TrainingInfo.TrainingLoss.shape        # 3 epochs of 10 iterations
     (30,)
+    >>> net, info = trainNetwork(XTrain, YTrain, layers, options, seed=0, nargout=2)
+    >>> info.StopReason
+    'Max epochs completed'
     """
+    nargout = check_nargout("trainNetwork", nargout, 2)
     seed = check_seed("trainNetwork", seed)
     with seeded(seed):
         setup = prepare_training("trainNetwork", X, Y, layers, options, dtype)
-        return _TrainingRun(setup, options).run()
+        net = _TrainingRun(setup, options).run()
+    return select_outputs((net, net.TrainingInfo), nargout)
