@@ -33,6 +33,7 @@ from .interop.onnx_export import exportONNXNetwork
 from .interop.onnx_import import importONNXNetwork
 from .interop.weights import importMATLABLearnables, loadPyTorchStateDict, pyTorchStateDict
 from .io import loadNetwork, saveNetwork
+from .labels import scores2label
 from .matfile import MatStruct, load
 from .training.options import TrainingOptions, trainingOptions
 from .training.schedules import (cosineLearnRate, cyclicalLearnRate, exponentialLearnRate,
@@ -52,5 +53,5 @@ __all__ = [
     "warmupLearnRate", "polynomialLearnRate", "exponentialLearnRate", "cosineLearnRate",
     "cyclicalLearnRate", "analyzeNetwork", "exportONNXNetwork", "importONNXNetwork",
     "loadPyTorchStateDict", "pyTorchStateDict", "importMATLABLearnables", "confusionmat",
-    "confusionchart", "load", "LayerArray",
+    "confusionchart", "load", "LayerArray", "scores2label",
 ]
