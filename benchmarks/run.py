@@ -114,7 +114,6 @@ def lstmkit_model(shape, X, Y):
     """A prepared lstmkit network: returns (train_step, predict) closures and its weights."""
     import numpy as np
     import lstmkit as lk
-    from lstmkit.network import hidden_forward
     from lstmkit.training.data import prepare_minibatch
     from lstmkit.training.trainer import _Solver, forward_backward, prepare_training
     N, T, C, H, K, mode, _ = shape
@@ -123,23 +122,19 @@ def lstmkit_model(shape, X, Y):
     layers = [lk.sequenceInputLayer(C), lk.lstmLayer(H, OutputMode=mode)] + head
     opts = lk.trainingOptions("adam", MiniBatchSize=N, L2Regularization=0, Verbose=False)
     s = prepare_training("bench", X, Y, layers, opts, "float32")
-    hidden, out = s.layers[1:-1], s.layers[-1]
-    backward_from = len(hidden) - (1 if mode == "last" else 0)
     chunk = prepare_minibatch(np.arange(len(X)), s.seqs, s.targets, s.layers[0], "longest",
                               "right", np.dtype(np.float32))[0]
     solver = _Solver(opts, s.params)
     it = [0]
 
     def train_step():
-        forward_backward(hidden, out, chunk, [None] * len(hidden), s.params.grads,
-                         backward_from, np.dtype(np.float32))
+        forward_backward(s.net, chunk, {}, s.params.grads, np.dtype(np.float32))
         solver.regularize_and_threshold()
         it[0] += 1
         solver.step(1e-3, it[0])
 
     def predict_step():
-        hidden_forward(hidden, chunk.x, chunk.batch, [None] * len(hidden), False,
-                       np.dtype(np.float32))
+        s.net.forward(chunk.x, chunk.batch, {}, False, np.dtype(np.float32))
 
     return train_step, predict_step, s
 

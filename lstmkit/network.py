@@ -4,6 +4,7 @@ import numpy as np
 
 from ._packing import PackedBatch
 from ._validation import _show, fail
+from .graph import Graph
 from .layers.base import Layer
 from .layers.bilstm import BiLSTMLayer
 from .layers.output import ClassificationOutputLayer
@@ -204,6 +205,11 @@ class SeriesNetwork:
         self._dtype = np.dtype(dtype)
 
     @property
+    def _graph(self):
+        """The network as the engine runs it: the chain of its layers."""
+        return Graph(list(self.Layers))
+
+    @property
     def InputNames(self):
         return [self.Layers[0].Name]
 
@@ -228,18 +234,16 @@ class SeriesNetwork:
 # forward pass and chunking shared by training and prediction
 
 
-def hidden_forward(layers, x, batch, states, training, dtype):
-    """Run the hidden layers (all but input and output) on packed input ``x``.
+def compute_nodes(graph):
+    """The nodes a forward pass runs: all but the input layers and the output (loss) layers."""
+    return [k for k, layer in enumerate(graph.layers)
+            if not getattr(layer, "is_input", False) and not layer.is_output]
 
-    Returns ``(y, caches, new_states)``; ``states`` is a list with one entry per
-    hidden layer (None for the layer's initial state).
-    """
-    caches, new_states = [], []
-    for layer, state in zip(layers, states):
-        x, cache, new_state = layer._forward(x, batch, state, training, dtype)
-        caches.append(cache)
-        new_states.append(new_state)
-    return x, caches, new_states
+
+def network_output(graph):
+    """The node whose output is the network's output: the one feeding the output layer."""
+    out = [k for k, layer in enumerate(graph.layers) if layer.is_output]
+    return graph.sources[out[0]][0] if out else len(graph) - 1
 
 
 def check_carried_state(func, layers, what):
@@ -251,8 +255,8 @@ def check_carried_state(func, layers, what):
 
 
 def truncate_states(states, n):
-    """Keep the first ``n`` (sorted) rows of every layer's carried state."""
-    return [None if s is None else tuple(a[:n] for a in s) for s in states]
+    """Keep the first ``n`` (sorted) rows of every node's carried state (a dict node -> state)."""
+    return {k: tuple(a[:n] for a in s) for k, s in states.items() if s is not None}
 
 
 def chunk_bounds(sorted_lengths, chunk):
@@ -276,15 +280,15 @@ def truncate_to_shortest(seqs, direction):
     return [s[:, s.shape[1] - L:] for s in seqs], L
 
 
-def initial_states(hidden, columns, dtype):
-    """Initial states of every hidden layer for sorted rows drawn from stored columns.
+def initial_states(graph, columns, dtype):
+    """Initial states of the recurrent nodes for sorted rows drawn from stored columns.
 
     ``columns[k]`` is the caller's observation index of sorted row ``k``; it
     selects the column of a stored H-by-N state (an H-by-1 state serves all).
-    Non-recurrent layers get None.
+    Returns a dict node -> state.
     """
-    return [layer._initial_state(len(columns), columns, dtype)
-            if isinstance(layer, RecurrentLayer) else None for layer in hidden]
+    return {k: layer._initial_state(len(columns), columns, dtype)
+            for k, layer in enumerate(graph.layers) if isinstance(layer, RecurrentLayer)}
 
 
 def predict_batches(net, seqs, mini_batch_size, sequence_length, direction, keep_states=False):
@@ -292,19 +296,18 @@ def predict_batches(net, seqs, mini_batch_size, sequence_length, direction, keep
 
     Every recurrent layer starts from its stored state (HiddenState, CellState).
     Returns ``(outputs, final)``: a list of K-by-T arrays (sequence output) or
-    an N-by-K array, and, with ``keep_states``, each hidden layer's final
-    states as arrays of shape (N, size) in the caller's order (None for
-    layers without state).
+    an N-by-K array, and, with ``keep_states``, a dict node -> the recurrent
+    layer's final states as arrays of shape (N, size) in the caller's order.
     """
     dtype = net._dtype
-    layers = list(net.Layers)
-    input_layer, hidden = layers[0], layers[1:-1]
+    graph = net._graph
+    input_layer, nodes, out_node = graph.layers[0], compute_nodes(graph), network_output(graph)
     plan = net._plan
     N = len(seqs)
     outputs = [None] * N
-    final = [tuple(np.zeros((N, layer._state_size()), dtype) for _ in layer.state_properties)
-             if isinstance(layer, RecurrentLayer) else None
-             for layer in hidden] if keep_states else None
+    final = {k: tuple(np.zeros((N, layer._state_size()), dtype) for _ in layer.state_properties)
+             for k, layer in enumerate(graph.layers)
+             if isinstance(layer, RecurrentLayer)} if keep_states else None
     for lo in range(0, N, mini_batch_size):
         part = seqs[lo:lo + mini_batch_size]
         if sequence_length == "shortest":
@@ -313,14 +316,15 @@ def predict_batches(net, seqs, mini_batch_size, sequence_length, direction, keep
         full = PackedBatch([s.shape[1] for s in part])
         ordered = [part[i] for i in full.order]
         callers = lo + full.order
-        states = initial_states(hidden, callers, dtype)
+        states = initial_states(graph, callers, dtype)
         pieces = [[] for _ in ordered]
         for start, stop, n in chunk_bounds(full.lengths, chunk):
             sub = [s[:, start:stop] for s in ordered[:n]]
             batch = PackedBatch([s.shape[1] for s in sub])
-            x = input_layer._pack(batch, sub, dtype)
+            values = {0: input_layer._pack(batch, sub, dtype)}
             states = truncate_states(states, n)
-            y, _, states = hidden_forward(hidden, x, batch, states, False, dtype)
+            _, states = graph.forward(values, batch, states, False, dtype, nodes)
+            y = values[out_node]
             ending = np.flatnonzero(full.lengths[:n] <= stop)  # sequences ending in this chunk
             if plan.output_is_sequence:
                 for k, piece in enumerate(batch.unpack(y)):
@@ -329,10 +333,9 @@ def predict_batches(net, seqs, mini_batch_size, sequence_length, direction, keep
                 for k in ending:
                     pieces[k] = y[k]
             if keep_states:
-                for layer_final, state in zip(final, states):
-                    if layer_final is not None:
-                        for target, arr in zip(layer_final, state):
-                            target[callers[ending]] = arr[ending]
+                for node, node_final in final.items():
+                    for target, arr in zip(node_final, states[node]):
+                        target[callers[ending]] = arr[ending]
         for k, i in enumerate(full.order):
             if plan.output_is_sequence:
                 outputs[lo + i] = np.concatenate(pieces[k], axis=1) if len(pieces[k]) > 1 \

@@ -222,7 +222,8 @@ def _updated(func, net, X, opts):
     check_carried_state(func, net.Layers, "stateful prediction")
     out, single, final = _outputs(func, net, X, opts, keep_states=True)
     new_layers = []
-    for layer, state in zip(net.Layers, [None] + final + [None]):
+    for k, layer in enumerate(net.Layers):
+        state = final.get(k)
         if state is not None:
             layer = copy.copy(layer)
             for prop, arr in zip(layer.state_properties, state):

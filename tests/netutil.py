@@ -19,9 +19,6 @@ class NetworkProblem:
         self.options = options
         self.dtype = np.dtype(dtype)
         s = self.setup
-        self.hidden = s.layers[1:-1]
-        self.out = s.layers[-1]
-        self.backward_from = len(self.hidden) - (1 if s.plan.task == "classification" else 0)
         self.chunks = prepare_minibatch(np.arange(len(s.seqs)), s.seqs, s.targets, s.layers[0],
                                         options.SequenceLength, options.SequencePaddingDirection,
                                         self.dtype)
@@ -38,12 +35,12 @@ class NetworkProblem:
         """
         rng(2024)
         params = self.setup.params
-        states = [None] * len(self.hidden)
+        states = {}
         total, grad = 0.0, np.zeros_like(params.theta)
         for chunk in self.chunks:
             states = truncate_states(states, chunk.n)
-            loss, _, states = forward_backward(self.hidden, self.out, chunk, states, params.grads,
-                                               self.backward_from, self.dtype)
+            loss, _, states = forward_backward(self.setup.net, chunk, states, params.grads,
+                                               self.dtype)
             total += loss
             grad += params.grad
         return total, grad

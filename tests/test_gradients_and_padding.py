@@ -115,16 +115,15 @@ def test_chunked_gradient_is_truncated_bptt(rng, task):
     problem = NetworkProblem(network(task), X, Y, SequenceLength=3)
     assert [c.n for c in problem.chunks] == [3, 2, 1]
     params = problem.setup.params
-    states = [None] * len(problem.hidden)
+    states = {}
     for chunk in problem.chunks:
-        frozen = [None if s is None else tuple(a.copy() for a in s)
-                  for s in truncate_states(states, chunk.n)]
+        frozen = {k: tuple(a.copy() for a in s) for k, s in truncate_states(states, chunk.n).items()}
 
         def chunk_loss(chunk=chunk, frozen=frozen):
-            return forward_backward(problem.hidden, problem.out, chunk, frozen, params.grads,
-                                    problem.backward_from, problem.dtype)[0]
-        _, _, states = forward_backward(problem.hidden, problem.out, chunk, frozen, params.grads,
-                                        problem.backward_from, problem.dtype)
+            return forward_backward(problem.setup.net, chunk, frozen, params.grads,
+                                    problem.dtype)[0]
+        _, _, states = forward_backward(problem.setup.net, chunk, frozen, params.grads,
+                                        problem.dtype)
         analytic = params.grad.copy()
         assert_gradient_close(analytic, numerical_gradient(chunk_loss, params.theta), rtol=1e-6,
                               atol=1e-9)

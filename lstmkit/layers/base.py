@@ -107,6 +107,7 @@ class Layer:
     factory = ""
     learnables = ()
     is_output = False
+    is_input = False
 
     def __init__(self, Name=""):
         self.Name = Name

@@ -41,6 +41,7 @@ class SequenceInputLayer(Layer):
 
     type_name = "Sequence Input"
     default_name = "sequenceinput"
+    is_input = True
 
     @property
     def Description(self):

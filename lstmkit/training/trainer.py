@@ -17,8 +17,10 @@ from .._validation import _show, check_nargout, fail, select_outputs
 from ..kernels import solvers as solver_kernels
 from ..layers.base import Layer, expand_factor
 from ..layers.recurrent import RecurrentLayer
-from ..network import (SeriesNetwork, check_carried_state, check_layers, copy_and_name_layers,
-                       hidden_forward, truncate_states)
+from ..graph import Graph
+from ..layers.softmax import SoftmaxLayer
+from ..network import (SeriesNetwork, check_carried_state, check_layers, compute_nodes,
+                       copy_and_name_layers, network_output, truncate_states)
 from .data import make_targets, prepare_minibatch
 from .info import TrainingInfo
 from .options import TrainingOptions
@@ -46,11 +48,12 @@ def check_dtype(func, dtype):
 
 
 class ParameterVector:
-    """All learnables of the hidden layers in one flat vector.
+    """All learnables of a network's layers in one flat vector.
 
     Each layer's learnable properties become views into ``theta``, and
-    ``grads[i][name]`` are the matching views into ``grad``, so the layers'
-    backward passes write the gradient where the solver kernel reads it.
+    ``grads[k][name]`` are the matching views into ``grad`` (``k`` the layer's
+    position in ``layers``: its graph node), so the layers' backward passes
+    write the gradient where the solver kernel reads it.
     """
 
     def __init__(self, layers, dtype):
@@ -83,20 +86,45 @@ class ParameterVector:
             setattr(self._layers[i], lb.name, self.theta[lo:hi].reshape(shape).copy())
 
 
-def forward_backward(hidden, out_layer, chunk, states, grads, backward_from, dtype):
+class LossGraph:
+    """The training view of a network graph: what runs forward, where the loss is, what runs back.
+
+    The output layer computes the loss from the output of its source node.
+    When that source is a softmax feeding a classification layer, the loss
+    returns the gradient with respect to the softmax's *input* (softmax and
+    cross-entropy fused, as MATLAB's classification layer does), so the
+    backward pass starts below the softmax.
+    """
+
+    def __init__(self, graph, classification):
+        self.graph = graph
+        self.nodes = compute_nodes(graph)
+        self.out_node = network_output(graph)
+        self.loss_layer = graph.layers[graph.consumers[self.out_node][0][0]]
+        fused = classification and isinstance(graph.layers[self.out_node], SoftmaxLayer)
+        self.seed_node = graph.sources[self.out_node][0] if fused else self.out_node
+        self.backward_nodes = [k for k in self.nodes if not (fused and k == self.out_node)]
+
+    def forward(self, x, batch, states, training, dtype):
+        """The network's output on packed input ``x``; returns ``(y, caches, new_states)``."""
+        values = {0: x}
+        caches, new_states = self.graph.forward(values, batch, states, training, dtype,
+                                                self.nodes)
+        return values[self.out_node], caches, new_states
+
+
+def forward_backward(net, chunk, states, grads, dtype):
     """Loss and gradients of one chunk.
 
-    Runs the hidden layers forward from ``states``, the output layer's loss,
-    and the backward pass down to layer ``backward_from - 1`` (the softmax
-    before a classification layer is skipped: its gradient is fused into the
-    loss).  Gradients are written into ``grads`` (per hidden layer, name ->
-    array).  Returns ``(loss, stat, new_states)`` where stat is the number of
-    correct rows (classification) or the sum of squared errors (regression).
+    Runs the graph forward from ``states`` (a dict node -> state), the output
+    layer's loss, and the backward pass; gradients are written into ``grads``
+    (per node, learnable name -> array).  Returns ``(loss, stat, new_states)``
+    where stat is the number of correct rows (classification) or the sum of
+    squared errors (regression).
     """
-    y, caches, states = hidden_forward(hidden, chunk.x, chunk.batch, states, True, dtype)
-    loss, dy, stat = out_layer._loss(y, chunk.target, chunk.row_scale, dtype)
-    for i in range(backward_from - 1, -1, -1):
-        dy = hidden[i]._backward(dy, caches[i], grads[i], i > 0)
+    y, caches, states = net.forward(chunk.x, chunk.batch, states, True, dtype)
+    loss, dy, stat = net.loss_layer._loss(y, chunk.target, chunk.row_scale, dtype)
+    net.graph.backward({net.seed_node: dy}, caches, grads, net.backward_nodes)
     return loss, stat, states
 
 
@@ -183,9 +211,11 @@ def prepare_training(func, X, Y, layers, options, dtype):
     rng = global_rng()
     for layer, size in zip(layers[1:], plan.input_sizes[1:]):
         layer._initialize(size, rng)
-    params = ParameterVector(layers[1:-1], dt)
+    net = LossGraph(Graph(layers, func=func), plan.task == "classification")
+    params = ParameterVector(net.graph.layers, dt)
     return TrainingSetup(layers=layers, plan=plan, seqs=seqs, targets=targets, params=params,
-                         normalizing=normalizing, validation=validation, schedule=schedule)
+                         net=net, normalizing=normalizing, validation=validation,
+                         schedule=schedule)
 
 
 class OutputFcnInfo(dict):
@@ -207,12 +237,10 @@ class _TrainingRun:
         self.s = setup
         self.options = options
         self.layers = setup.layers
-        self.hidden = setup.layers[1:-1]
-        self.out = setup.layers[-1]
         self.params = setup.params
         self.dtype = setup.params.theta.dtype
         self.classification = setup.plan.task == "classification"
-        self.backward_from = len(self.hidden) - (1 if self.classification else 0)
+        self.net = setup.net
         self.solver = _Solver(options, setup.params)
         self.schedule = ScheduleRunner(setup.schedule)
         self.rng = global_rng()
@@ -258,10 +286,8 @@ class _TrainingRun:
                     self.plot.new_epoch(self.iteration + 1)
                 self.epoch = epoch
                 rate = options.InitialLearnRate * self.schedule.factor(epoch, self.iteration + 1)
-                states = truncate_states([None] * len(self.hidden) if new_batch else states,
-                                         chunk.n)
-                loss, stat, states = forward_backward(self.hidden, self.out, chunk, states,
-                                                      self.params.grads, self.backward_from,
+                states = truncate_states({} if new_batch else states, chunk.n)
+                loss, stat, states = forward_backward(self.net, chunk, states, self.params.grads,
                                                       self.dtype)
                 norm = self.solver.regularize_and_threshold()
                 if not (np.isfinite(loss) and np.isfinite(norm)):
@@ -336,9 +362,8 @@ class _TrainingRun:
         """Loss and accuracy/RMSE of the current network on the validation data."""
         loss, stat, rows = 0.0, 0.0, 0
         for chunk in self.val_chunks:
-            y, _, _ = hidden_forward(self.hidden, chunk.x, chunk.batch, [None] * len(self.hidden),
-                                     False, self.dtype)
-            part, _, st = self.out._loss(y, chunk.target, chunk.row_scale, self.dtype)
+            y, _, _ = self.net.forward(chunk.x, chunk.batch, {}, False, self.dtype)
+            part, _, st = self.net.loss_layer._loss(y, chunk.target, chunk.row_scale, self.dtype)
             loss += part
             stat += st
             rows += chunk.target.shape[0]
