@@ -67,10 +67,8 @@ class Graph:
         wired = [[None] * _num_inputs(layer) for layer in layers]
         if connections is None:   # a chain: wired by position (names may hold any character)
             for k in range(1, len(layers)):
-                if not wired[k]:
-                    fail(func, f"layer {names[k]!r} takes no input, so it cannot follow "
-                               f"{names[k - 1]!r} in a layer array.")
-                wired[k][0] = k - 1
+                if wired[k]:      # an input layer inside an array takes nothing (its checks say so)
+                    wired[k][0] = k - 1
             connections = ()
         for source, destination in connections:
             dst_name, port = ((destination, None) if destination in index

@@ -166,24 +166,56 @@ def check_layers(func, layers, issues=None):
             len(layers) < 2 or not isinstance(layers[-2], SoftmaxLayer)):
         report(f"classificationLayer '{out_layer.Name}' must follow a softmaxLayer "
                f"(cross-entropy needs probabilities); insert softmaxLayer() before it.")
-    size = getattr(layers[0], "InputSize", None)
-    is_seq = True
-    input_sizes, sequence_in = [size], [True]
-    for layer in layers[1:]:
-        if size is not None:
+    sizes = infer_sizes(func, Graph(list(layers), func=func), report)
+    input_sizes, sequence_in = sizes.input_sizes, sizes.input_is_sequence
+    task = "classification" if isinstance(out_layer, ClassificationOutputLayer) else "regression"
+    return Plan(input_sizes, sequence_in, sequence_in[-1], task, input_sizes[-1])
+
+
+class Sizes:
+    """What :func:`infer_sizes` finds for every node of a graph (lists by node)."""
+
+    def __init__(self, n):
+        self.input_sizes = [None] * n          # int, a list for a layer with several inputs, None
+        self.input_is_sequence = [True] * n
+        self.output_sizes = [None] * n
+        self.output_is_sequence = [True] * n
+
+
+def infer_sizes(func, graph, report=None):
+    """Channels and sequence-ness of every node's input and output, checking each layer.
+
+    Runs in topological order: an input layer's output is its InputSize, a
+    sequence; every other layer checks what its sources give it
+    (``_check_input``: sizes fixed by given weights, a recurrent layer after
+    one that ended the sequence, ...) and says what it outputs.  ``report``
+    collects the problems instead of raising (analyzeNetwork).  Unknown sizes
+    (after an input layer without one) are None and skip the checks.
+    """
+    out = Sizes(len(graph))
+    for k, layer in enumerate(graph.layers):
+        srcs = graph.sources[k]
+        if layer.is_input or not srcs:
+            size = getattr(layer, "InputSize", None) if layer.is_input else None
+            out.input_sizes[k] = size
+            out.output_sizes[k] = size
+            continue
+        sizes = [out.output_sizes[s] for s in srcs]
+        seqs = [out.output_is_sequence[s] for s in srcs]
+        size, is_seq = (sizes[0], seqs[0]) if len(srcs) == 1 else (sizes, seqs)
+        known = all(s is not None for s in sizes)
+        if known:
             try:
                 layer._check_input(func, size, is_seq)
             except ValueError as err:
-                if issues is None:
+                if report is None:
                     raise
-                issues.append(str(err).split(": ", 1)[1])
-        input_sizes.append(size)
-        sequence_in.append(is_seq)
-        if size is not None and not isinstance(layer, SequenceInputLayer):
-            size = layer._output_size(size)
-        is_seq = layer._outputs_sequence(is_seq)
-    task = "classification" if isinstance(out_layer, ClassificationOutputLayer) else "regression"
-    return Plan(input_sizes, sequence_in, sequence_in[-1], task, input_sizes[-1])
+                report(str(err).split(": ", 1)[1])
+        out.input_sizes[k] = size
+        out.input_is_sequence[k] = is_seq
+        out.output_sizes[k] = layer._output_size(size) if known else None
+        out.output_is_sequence[k] = layer._outputs_sequence(is_seq)
+    return out
 
 
 class SeriesNetwork:
