@@ -16,6 +16,8 @@ from ._random import rng
 from .analysis import analyzeNetwork
 from .confusion import ConfusionMatrixChart, confusionchart, confusionmat
 from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
+from .dlnetwork import (DLNetwork, addLayers, connectLayers, disconnectLayers, dlnetwork,
+                        initialize, removeLayers)
 from .layers.bilstm import BiLSTMLayer, bilstmLayer
 from .layers.dropout import DropoutLayer, dropoutLayer
 from .layers.fully_connected import FullyConnectedLayer, fullyConnectedLayer
@@ -53,5 +55,6 @@ __all__ = [
     "warmupLearnRate", "polynomialLearnRate", "exponentialLearnRate", "cosineLearnRate",
     "cyclicalLearnRate", "analyzeNetwork", "exportONNXNetwork", "importONNXNetwork",
     "loadPyTorchStateDict", "pyTorchStateDict", "importMATLABLearnables", "confusionmat",
-    "confusionchart", "load", "LayerArray", "scores2label",
+    "confusionchart", "load", "LayerArray", "scores2label", "dlnetwork", "addLayers",
+    "connectLayers", "disconnectLayers", "removeLayers", "initialize",
 ]

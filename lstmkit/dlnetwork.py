@@ -1,0 +1,459 @@
+"""dlnetwork: MATLAB's network object of the trainnet era, on lstmkit's graph engine.
+
+A dlnetwork holds layers and the connections between them (a directed
+acyclic graph, :mod:`lstmkit.graph`), ends without an output layer (the loss
+is trainnet's argument), and exposes its learnable parameters and its state
+as MATLAB tables: ``net.Learnables`` (Layer, Parameter, Value) and
+``net.State`` (the recurrent layers' HiddenState and CellState).  As in
+MATLAB, the functions that change a network return a new one
+(``net = addLayers(net, layers)``); the network passed in is not modified.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ._random import global_rng
+from ._validation import _show, check_bool, fail, name_value_function, size_text
+from .graph import Graph, split_port
+from .layers.base import Layer
+from .layers.recurrent import RecurrentLayer
+from .network import LayerArray, SeriesNetwork, infer_sizes
+from .table import LiveColumn, Table
+
+
+def _as_layer_list(func, layers, name="layers"):
+    """A list of layers from a Layer, a list, a LayerArray or a SeriesNetwork."""
+    if isinstance(layers, SeriesNetwork):
+        layers = list(layers.Layers)
+    if isinstance(layers, Layer):
+        layers = [layers]
+    if not isinstance(layers, (list, tuple)):
+        fail(func, f"`{name}` must be a layer or a list of layers. Received: {_show(layers)}.",
+             TypeError)
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, Layer):
+            fail(func, f"`{name}[{i}]` is not a layer. Received: {_show(layer)}.", TypeError)
+    return [layer.copy() for layer in layers]
+
+
+def _name_layers(layers, taken):
+    """MATLAB's automatic names for unnamed layers, avoiding ``taken``."""
+    for layer in layers:
+        if layer.Name:
+            continue
+        name, k = layer.default_name, 0
+        while name in taken:
+            k += 1
+            name = f"{layer.default_name}_{k}"
+        layer.Name = name
+        taken.add(name)
+
+
+class DLNetwork:
+    """A network for trainnet, minibatchpredict and custom loops (MATLAB's ``dlnetwork``).
+
+    Create it with :func:`dlnetwork`; change it with :func:`addLayers`,
+    :func:`connectLayers`, :func:`disconnectLayers`, :func:`removeLayers` and
+    :func:`initialize`, each of which returns a new network.
+
+    Attributes
+    ----------
+    Layers : LayerArray
+        The layers, in a topological order.
+    Connections : Table
+        Source and Destination of every connection (``"layer/in2"`` for a
+        layer with several inputs).
+    Learnables : Table
+        Layer, Parameter, Value of every learnable parameter; ``Value[i] = w``
+        sets it (same size, finite).
+    State : Table
+        Layer, Parameter, Value of every state (HiddenState, CellState).
+    InputNames, OutputNames : list of str
+        The input layers, and the layers whose output is a network output.
+    Initialized : bool
+        Whether every learnable has a value.
+    """
+
+    def __init__(self, layers, connections, func="dlnetwork"):
+        self._layers = list(layers)
+        self._connections = list(connections)
+        self._graph = Graph(self._layers, self._connections, func=func)
+
+    # -- properties ------------------------------------------------------------------------
+    @property
+    def Layers(self):
+        return LayerArray(self._graph.layers)
+
+    @property
+    def InputNames(self):
+        return [layer.Name for layer in self._graph.layers if layer.is_input]
+
+    @property
+    def OutputNames(self):
+        return [layer.Name for k, layer in enumerate(self._graph.layers)
+                if not self._graph.consumers[k] and not layer.is_input]
+
+    @property
+    def Initialized(self):
+        return all(not layer._missing_learnables() for layer in self._graph.layers)
+
+    @property
+    def Connections(self):
+        g = self._graph
+        sources, destinations = [], []
+        for k, layer in enumerate(g.layers):
+            ports = list(getattr(layer, "InputNames", ("in",)))
+            for p, s in enumerate(g.sources[k]):
+                sources.append(g.layers[s].Name)
+                destinations.append(layer.Name if len(ports) == 1 else f"{layer.Name}/{ports[p]}")
+        return Table({"Source": sources, "Destination": destinations})
+
+    @property
+    def Learnables(self):
+        rows = [(layer, lb.name) for layer in self._graph.layers for lb in layer.learnables]
+        return _parameter_table(rows, _set_learnable)
+
+    @property
+    def State(self):
+        rows = [(layer, prop) for layer in self._graph.layers
+                if isinstance(layer, RecurrentLayer) for prop in layer.state_properties]
+        return _parameter_table(rows, _set_state, _state_value)
+
+    def __repr__(self):
+        n_conn = sum(len(srcs) for srcs in self._graph.sources)
+        learn = sum(len(layer.learnables) for layer in self._graph.layers)
+        state = sum(len(layer.state_properties) for layer in self._graph.layers
+                    if isinstance(layer, RecurrentLayer))
+
+        def names(items):
+            return "{" + ", ".join(f"'{n}'" for n in items) + "}"
+        return (f"  dlnetwork with properties:\n\n"
+                f"         Layers: [{len(self._graph)}×1 Layer]\n"
+                f"    Connections: [{n_conn}×2 table]\n"
+                f"     Learnables: [{learn}×3 table]\n"
+                f"          State: [{state}×3 table]\n"
+                f"     InputNames: {names(self.InputNames)}\n"
+                f"    OutputNames: {names(self.OutputNames)}\n"
+                f"    Initialized: {int(self.Initialized)}")
+
+    def _copy(self, layers=None, connections=None, func="dlnetwork"):
+        """A new network (layers deep-copied): MATLAB networks are values."""
+        layers = [layer.copy() for layer in (self._layers if layers is None else layers)]
+        return DLNetwork(layers, self._connections if connections is None else connections, func)
+
+    def _endpoint(self, destination):
+        """``(layer name, port index or None)`` of a destination ``"name"`` or ``"name/port"``."""
+        names = {layer.Name: layer for layer in self._layers}
+        name, port = (destination, None) if destination in names else split_port(destination)
+        if name not in names or port is None:
+            return name, None
+        ports = list(getattr(names[name], "InputNames", ("in",)))
+        return name, (ports.index(port) if port in ports else port)
+
+
+def _state_value(layer, name):
+    """A state as MATLAB shows it: the stored value, or the zeros a layer starts from."""
+    value = getattr(layer, name)
+    return np.zeros((layer._state_size(), 1)) if value is None else value
+
+
+def _parameter_table(rows, setter, getter=getattr):
+    getters = [lambda layer=layer, name=name: getter(layer, name) for layer, name in rows]
+    setters = [lambda value, layer=layer, name=name: setter(layer, name, value)
+               for layer, name in rows]
+    return Table({"Layer": [layer.Name for layer, _ in rows],
+                  "Parameter": [name for _, name in rows],
+                  "Value": LiveColumn(getters, setters)})
+
+
+def _checked_value(func, layer, name, value, shape):
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(func, f"the new value of {layer.Name}.{name} must be a numeric array. "
+                   f"Received: {_show(value)}.", TypeError)
+    if shape is not None and arr.shape != tuple(shape):
+        fail(func, f"the new value of {layer.Name}.{name} must be {size_text(shape)}. "
+                   f"Received: {size_text(arr.shape)}.")
+    if not np.all(np.isfinite(arr)):
+        fail(func, f"the new value of {layer.Name}.{name} contains NaN or Inf.")
+    return arr
+
+
+def _set_learnable(layer, name, value):
+    current = getattr(layer, name)
+    shape = None if current is None else np.shape(current)
+    setattr(layer, name, _checked_value("Learnables", layer, name, value, shape))
+
+
+def _set_state(layer, name, value):
+    arr = _checked_value("State", layer, name, value, None)
+    size = layer._state_size()
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2 or arr.shape[0] != size:
+        fail("State", f"the new value of {layer.Name}.{name} must be {size}-by-N. "
+                      f"Received: {size_text(arr.shape)}.")
+    setattr(layer, name, arr)
+
+
+def _check_layers(func, layers):
+    for layer in layers:
+        if layer.is_output:
+            fail(func, f"dlnetwork does not take output layers; remove '{layer.Name}' "
+                       f"({layer.type_name}) and give the loss to trainnet instead "
+                       f"(\"crossentropy\" for classificationLayer, \"mse\" for regressionLayer).")
+
+
+def _initialize_layers(func, graph):
+    """Create every missing learnable from the sizes its inputs give (MATLAB's initialize)."""
+    if graph.unconnected:
+        name, port = graph.unconnected[0]
+        fail(func, f"the network has an unconnected input ({name}, input {port + 1}); connect "
+                   f"it with connectLayers, or create the network with Initialize=False.")
+    sizes = infer_sizes(func, graph)
+    rng = global_rng()
+    for k, layer in enumerate(graph.layers):
+        if layer.learnables:
+            size = sizes.input_sizes[k]
+            if size is None:
+                fail(func, f"the input size of layer '{layer.Name}' is unknown, so its learnables "
+                           f"cannot be initialized.")
+            layer._initialize(size, rng)
+
+
+@name_value_function()
+def dlnetwork(layers: Sequence[Layer] | Layer | SeriesNetwork | None = None, *name_value: Any,
+              Initialize: bool = True) -> DLNetwork:
+    """Network for custom training and trainnet, as MATLAB's ``dlnetwork``.
+
+    Parameters
+    ----------
+    layers : list of layers, optional
+        Connected in order (MATLAB's layer array); branches are added with
+        :func:`addLayers` and :func:`connectLayers`.  Without layers: an empty
+        network (MATLAB R2024a's ``dlnetwork``).  Output layers
+        (classificationLayer, regressionLayer) are an error: the loss is
+        trainnet's argument.
+    Initialize : bool, default True
+        Initialize the learnables that are not set yet (weights given on the
+        layers are kept).  ``False`` leaves them empty, for networks built in
+        steps; call :func:`initialize` then.
+
+    Returns
+    -------
+    DLNetwork
+
+    Examples
+    --------
+    >>> from lstmkit import *
+    >>> net = dlnetwork([sequenceInputLayer(12), lstmLayer(100, OutputMode="last"),
+    ...                  fullyConnectedLayer(9), softmaxLayer()])
+    >>> net.Initialized, net.InputNames, net.OutputNames
+    (True, ['sequenceinput'], ['softmax'])
+    >>> net.Learnables.Parameter[:3]
+    ['InputWeights', 'RecurrentWeights', 'Bias']
+    >>> net.Learnables.Value[0].shape
+    (400, 12)
+    """
+    func = "dlnetwork"
+    init = check_bool(func, "Initialize", Initialize)
+    items = [] if layers is None else _as_layer_list(func, layers)
+    _name_layers(items, {layer.Name for layer in items if layer.Name})
+    _check_layers(func, items)
+    names = [layer.Name for layer in items]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate is not None:
+        fail(func, f"layer names must be unique; '{duplicate}' is used more than once.")
+    connections = []
+    for a, b in zip(items[:-1], items[1:]):
+        if b.is_input:
+            continue
+        connections.append((a.Name, b.Name))
+    net = DLNetwork(items, connections)
+    if init:
+        _initialize_layers(func, net._graph)
+    return net
+
+
+def _check_network(func, net):
+    if not isinstance(net, DLNetwork):
+        fail(func, f"`net` must be a dlnetwork. Received: {_show(net)}.", TypeError)
+
+
+def addLayers(net: DLNetwork, layers: Sequence[Layer] | Layer) -> DLNetwork:
+    """Add layers to a network, as MATLAB's ``addLayers``.
+
+    The new layers are connected to each other in order and to nothing else;
+    connect them with :func:`connectLayers`.  Unnamed layers get MATLAB's
+    automatic names.
+
+    Parameters
+    ----------
+    net : DLNetwork
+        The network (not modified).
+    layers : layer or list of layers
+        The layers to add.
+
+    Returns
+    -------
+    DLNetwork
+
+    Examples
+    --------
+    >>> from lstmkit import *
+    >>> net = dlnetwork(Initialize=False)
+    >>> net = addLayers(net, [sequenceInputLayer(3), lstmLayer(8, Name="lstm")])
+    >>> net = addLayers(net, fullyConnectedLayer(2, Name="fc"))
+    >>> net = connectLayers(net, "lstm", "fc")
+    >>> net.Connections.Destination
+    ['lstm', 'fc']
+    """
+    func = "addLayers"
+    _check_network(func, net)
+    new = _as_layer_list(func, layers)
+    existing = [layer.Name for layer in net._layers]
+    _name_layers(new, set(existing) | {layer.Name for layer in new if layer.Name})
+    _check_layers(func, new)
+    for layer in new:
+        if layer.Name in existing:
+            fail(func, f"the network already has a layer named '{layer.Name}'.")
+    connections = list(net._connections)
+    for a, b in zip(new[:-1], new[1:]):
+        if not b.is_input:
+            connections.append((a.Name, b.Name))
+    return net._copy(list(net._layers) + new, connections, func)
+
+
+def connectLayers(net: DLNetwork, s: str, d: str) -> DLNetwork:
+    """Connect the output of layer ``s`` to the input ``d`` (``"layer"`` or ``"layer/in2"``).
+
+    Parameters
+    ----------
+    net : DLNetwork
+        The network (not modified).
+    s : str
+        The source layer's name.
+    d : str
+        The destination: a layer name, or ``"name/port"`` for a layer with
+        several inputs.
+
+    Returns
+    -------
+    DLNetwork
+
+    Examples
+    --------
+    >>> from lstmkit import *
+    >>> net = dlnetwork([sequenceInputLayer(3, Name="in")], Initialize=False)
+    >>> net = connectLayers(addLayers(net, lstmLayer(4, Name="lstm")), "in", "lstm")
+    >>> net.Connections.Source
+    ['in']
+    """
+    func = "connectLayers"
+    _check_network(func, net)
+    for arg, value in (("s", s), ("d", d)):
+        if not isinstance(value, str):
+            fail(func, f"`{arg}` must be a layer name (str). Received: {_show(value)}.",
+                 TypeError)
+    return net._copy(connections=list(net._connections) + [(s, d)], func=func)
+
+
+def disconnectLayers(net: DLNetwork, s: str, d: str) -> DLNetwork:
+    """Remove the connection from ``s`` to ``d``, as MATLAB's ``disconnectLayers``.
+
+    Parameters
+    ----------
+    net : DLNetwork
+        The network (not modified).
+    s, d : str
+        Source and destination as in :func:`connectLayers`.
+
+    Returns
+    -------
+    DLNetwork
+
+    Examples
+    --------
+    >>> from lstmkit import *
+    >>> net = dlnetwork([sequenceInputLayer(3, Name="in"), lstmLayer(4, Name="lstm")])
+    >>> disconnectLayers(net, "in", "lstm").Connections.height
+    0
+    """
+    func = "disconnectLayers"
+    _check_network(func, net)
+    name, port = net._endpoint(d)
+
+    def matches(a, b):
+        b_name, b_port = net._endpoint(b)
+        return a == s and b_name == name and (port is None or b_port is None or b_port == port)
+    kept = [(a, b) for a, b in net._connections if not matches(a, b)]
+    if len(kept) == len(net._connections):
+        fail(func, f"the network has no connection from '{s}' to '{d}'.")
+    return net._copy(connections=kept, func=func)
+
+
+def removeLayers(net: DLNetwork, layerNames: str | Sequence[str]) -> DLNetwork:
+    """Remove layers and their connections, as MATLAB's ``removeLayers``.
+
+    Parameters
+    ----------
+    net : DLNetwork
+        The network (not modified).
+    layerNames : str or list of str
+        The layers to remove.
+
+    Returns
+    -------
+    DLNetwork
+
+    Examples
+    --------
+    >>> from lstmkit import *
+    >>> net = dlnetwork([sequenceInputLayer(3), lstmLayer(4), dropoutLayer(0.2)])
+    >>> [layer.Name for layer in removeLayers(net, "dropout").Layers]
+    ['sequenceinput', 'lstm']
+    """
+    func = "removeLayers"
+    _check_network(func, net)
+    names = [layerNames] if isinstance(layerNames, str) else list(layerNames)
+    present = {layer.Name for layer in net._layers}
+    for name in names:
+        if not isinstance(name, str) or name not in present:
+            fail(func, f"the network has no layer {name!r}.")
+    gone = set(names)
+
+    layers = [layer for layer in net._layers if layer.Name not in gone]
+    connections = [(a, b) for a, b in net._connections
+                   if a not in gone and net._endpoint(b)[0] not in gone]
+    return net._copy(layers, connections, func)
+
+
+def initialize(net: DLNetwork) -> DLNetwork:
+    """Initialize the learnables that are not set, as MATLAB's ``initialize``.
+
+    Parameters
+    ----------
+    net : DLNetwork
+        A network whose inputs are all connected (not modified).
+
+    Returns
+    -------
+    DLNetwork
+        The network with every learnable set; values already set are kept.
+
+    Examples
+    --------
+    >>> from lstmkit import *
+    >>> net = dlnetwork([sequenceInputLayer(3), gruLayer(5)], Initialize=False)
+    >>> net.Initialized, initialize(net).Initialized
+    (False, True)
+    """
+    func = "initialize"
+    _check_network(func, net)
+    out = net._copy(func=func)
+    _initialize_layers(func, out._graph)
+    return out
