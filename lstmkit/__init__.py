@@ -18,6 +18,7 @@ from .confusion import ConfusionMatrixChart, confusionchart, confusionmat
 from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
 from .dlnetwork import (DLNetwork, addLayers, connectLayers, disconnectLayers, dlnetwork,
                         initialize, removeLayers)
+from .dlpredict import forward, minibatchpredict
 from .layers.bilstm import BiLSTMLayer, bilstmLayer
 from .layers.dropout import DropoutLayer, dropoutLayer
 from .layers.fully_connected import FullyConnectedLayer, fullyConnectedLayer
@@ -56,5 +57,6 @@ __all__ = [
     "cyclicalLearnRate", "analyzeNetwork", "exportONNXNetwork", "importONNXNetwork",
     "loadPyTorchStateDict", "pyTorchStateDict", "importMATLABLearnables", "confusionmat",
     "confusionchart", "load", "LayerArray", "scores2label", "dlnetwork", "addLayers",
-    "connectLayers", "disconnectLayers", "removeLayers", "initialize",
+    "connectLayers", "disconnectLayers", "removeLayers", "initialize", "minibatchpredict",
+    "forward",
 ]

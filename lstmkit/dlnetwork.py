@@ -77,10 +77,19 @@ class DLNetwork:
         Whether every learnable has a value.
     """
 
+    #: precision of prediction and training (MATLAB's single)
+    _dtype = np.dtype(np.float32)
+
     def __init__(self, layers, connections, func="dlnetwork"):
         self._layers = list(layers)
         self._connections = list(connections)
         self._graph = Graph(self._layers, self._connections, func=func)
+
+    @property
+    def _output_is_sequence(self):
+        out = self.OutputNames
+        k = self._graph.index(out[0])
+        return infer_sizes("dlnetwork", self._graph).output_is_sequence[k]
 
     # -- properties ------------------------------------------------------------------------
     @property
@@ -121,6 +130,26 @@ class DLNetwork:
         rows = [(layer, prop) for layer in self._graph.layers
                 if isinstance(layer, RecurrentLayer) for prop in layer.state_properties]
         return _parameter_table(rows, _set_state, _state_value)
+
+    @State.setter
+    def State(self, state):
+        """``net.State = state``: the state table ``predict(..., nargout=2)`` returned."""
+        if not isinstance(state, Table) or state.VariableNames[:3] != ["Layer", "Parameter",
+                                                                      "Value"]:
+            fail("State", f"the state must be a table with Layer, Parameter and Value (as "
+                          f"predict(net, X, nargout=2) returns it). Received: {_show(state)}.",
+                 TypeError)
+        layers = {layer.Name: layer for layer in self._graph.layers}
+        updates = []
+        for row in state.rows():
+            layer = layers.get(row["Layer"])
+            if not isinstance(layer, RecurrentLayer) or row["Parameter"] not in \
+                    layer.state_properties:
+                fail("State", f"the network has no state {row['Layer']}.{row['Parameter']}.")
+            updates.append((layer, row["Parameter"],
+                            _checked_state(layer, row["Parameter"], row["Value"])))
+        for layer, name, arr in updates:      # all checked first: nothing half-written
+            setattr(layer, name, arr)
 
     def __repr__(self):
         n_conn = sum(len(srcs) for srcs in self._graph.sources)
@@ -189,7 +218,7 @@ def _set_learnable(layer, name, value):
     setattr(layer, name, _checked_value("Learnables", layer, name, value, shape))
 
 
-def _set_state(layer, name, value):
+def _checked_state(layer, name, value):
     arr = _checked_value("State", layer, name, value, None)
     size = layer._state_size()
     if arr.ndim == 1:
@@ -197,7 +226,11 @@ def _set_state(layer, name, value):
     if arr.ndim != 2 or arr.shape[0] != size:
         fail("State", f"the new value of {layer.Name}.{name} must be {size}-by-N. "
                       f"Received: {size_text(arr.shape)}.")
-    setattr(layer, name, arr)
+    return arr
+
+
+def _set_state(layer, name, value):
+    setattr(layer, name, _checked_state(layer, name, value))
 
 
 def _check_layers(func, layers):

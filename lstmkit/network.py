@@ -242,6 +242,10 @@ class SeriesNetwork:
         return Graph(list(self.Layers))
 
     @property
+    def _output_is_sequence(self):
+        return self._plan.output_is_sequence
+
+    @property
     def InputNames(self):
         return [self.Layers[0].Name]
 
@@ -323,10 +327,15 @@ def initial_states(graph, columns, dtype):
             for k, layer in enumerate(graph.layers) if isinstance(layer, RecurrentLayer)}
 
 
-def predict_batches(net, seqs, mini_batch_size, sequence_length, direction, keep_states=False):
+def predict_batches(net, seqs, mini_batch_size, sequence_length, direction, keep_states=False,
+                    training=False):
     """Network outputs for every sequence, in the caller's order.
 
+    ``net`` is a SeriesNetwork or a dlnetwork (anything with ``_graph``,
+    ``_dtype`` and ``_output_is_sequence``; one input layer, one output).
     Every recurrent layer starts from its stored state (HiddenState, CellState).
+    ``training=True`` runs the layers as in training (dropout on), without
+    keeping what a backward pass would need.
     Returns ``(outputs, final)``: a list of K-by-T arrays (sequence output) or
     an N-by-K array, and, with ``keep_states``, a dict node -> the recurrent
     layer's final states as arrays of shape (N, size) in the caller's order.
@@ -334,7 +343,7 @@ def predict_batches(net, seqs, mini_batch_size, sequence_length, direction, keep
     dtype = net._dtype
     graph = net._graph
     input_layer, nodes, out_node = graph.layers[0], compute_nodes(graph), network_output(graph)
-    plan = net._plan
+    output_is_sequence = net._output_is_sequence
     N = len(seqs)
     outputs = [None] * N
     final = {k: tuple(np.zeros((N, layer._state_size()), dtype) for _ in layer.state_properties)
@@ -355,10 +364,10 @@ def predict_batches(net, seqs, mini_batch_size, sequence_length, direction, keep
             batch = PackedBatch([s.shape[1] for s in sub])
             values = {0: input_layer._pack(batch, sub, dtype)}
             states = truncate_states(states, n)
-            _, states = graph.forward(values, batch, states, False, dtype, nodes)
+            _, states = graph.forward(values, batch, states, training, dtype, nodes)
             y = values[out_node]
             ending = np.flatnonzero(full.lengths[:n] <= stop)  # sequences ending in this chunk
-            if plan.output_is_sequence:
+            if output_is_sequence:
                 for k, piece in enumerate(batch.unpack(y)):
                     pieces[k].append(piece)
             else:
@@ -369,11 +378,11 @@ def predict_batches(net, seqs, mini_batch_size, sequence_length, direction, keep
                     for target, arr in zip(node_final, states[node]):
                         target[callers[ending]] = arr[ending]
         for k, i in enumerate(full.order):
-            if plan.output_is_sequence:
+            if output_is_sequence:
                 outputs[lo + i] = np.concatenate(pieces[k], axis=1) if len(pieces[k]) > 1 \
                     else pieces[k][0]
             else:
                 outputs[lo + i] = pieces[k]
-    if not plan.output_is_sequence:
+    if not output_is_sequence:
         outputs = np.stack(outputs)
     return outputs, final

@@ -11,6 +11,8 @@ from ._data import as_sequences, check_sequences
 from ._typing import Sequences
 from ._validation import (_show, check_choice, check_nargout, check_positive_int, check_real,
                           fail, name_value_function, select_outputs)
+from .dlnetwork import DLNetwork
+from .dlpredict import predict_dlnetwork, reset_dlnetwork
 from .layers.base import Layer
 from .layers.output import ClassificationOutputLayer
 from .layers.recurrent import RecurrentLayer
@@ -72,7 +74,7 @@ def _outputs(func, net, X, opts, keep_states=False):
 
 @name_value_function()
 def predict(
-    net: SeriesNetwork,
+    net: SeriesNetwork | DLNetwork,
     X: Sequences,
     *name_value: Any,
     MiniBatchSize: int = 128,
@@ -81,7 +83,9 @@ def predict(
     SequencePaddingDirection: Literal["right", "left"] = "right",
     ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
     Acceleration: Literal["auto", "mex", "none"] = "auto",
-) -> np.ndarray | list[np.ndarray]:
+    InputDataFormats: str = "auto",
+    nargout: int = 1,
+) -> Any:
     """Predict responses or class scores, as MATLAB's ``predict``.
 
     Recurrent layers start from their stored HiddenState/CellState (see
@@ -104,13 +108,25 @@ def predict(
     ExecutionEnvironment : {'auto', 'cpu'}, default 'auto'
     Acceleration : {'auto', 'mex', 'none'}, default 'auto'
         Accepted for compatibility; the kernels are always compiled.
+    InputDataFormats : str, default 'auto'
+        For a dlnetwork: the layout of X ('auto': T-by-C sequences, a list or a
+        T-by-C-by-N array; or letters such as 'CTB').
+    nargout : {1, 2}, default 1
+        For a dlnetwork, 2 also returns the state, MATLAB's ``[Y, state] =
+        predict(net, X)``; set it with ``net.State = state``.
 
     Returns
     -------
-    ndarray or list of ndarray
-        N-by-K scores (classification) or N-by-R responses (regression); for a
-        network with sequence output a list of K-by-T / R-by-T arrays.  When X
-        is one C-by-T sequence: a 1-by-K array, or one K-by-T array.
+    Y : ndarray or list of ndarray
+        A network from trainNetwork: N-by-K scores (classification) or N-by-R
+        responses (regression); for sequence output a list of K-by-T / R-by-T
+        arrays; one C-by-T sequence gives a 1-by-K array or one K-by-T array.
+        A dlnetwork: the trainnet era's layout, T-by-K for one T-by-C
+        sequence (1-by-K for a sequence-to-one network), N-by-K or
+        T-by-K-by-N for a numeric array, a list of T-by-K for a list.
+    state : Table
+        With ``nargout=2`` (dlnetwork): Layer, Parameter, Value (H-by-N) of
+        every recurrent state after the sequences' last time steps.
 
     Examples
     --------
@@ -121,20 +137,41 @@ def predict(
     ...                        regressionLayer()])
     >>> predict(net, np.array([[1.0, 2.0, 3.0], [0.5, 0.5, 0.5]]))    # one 2-by-3 sequence
     array([[0.5, 1.5, 2.5]], dtype=float32)
+
+    On a dlnetwork, MATLAB's step-by-step forecasting loop with the state:
+
+    >>> dl = dlnetwork([sequenceInputLayer(1), lstmLayer(8), fullyConnectedLayer(1)])
+    >>> series = np.sin(np.arange(30.0) / 4)[:, None]             # T-by-C
+    >>> dl = resetState(dl)
+    >>> Y, state = predict(dl, series[:20], nargout=2)
+    >>> dl.State = state
+    >>> y, state = predict(dl, Y[-1:], nargout=2)                  # one step, fed back
+    >>> y.shape
+    (1, 1)
     """
-    out, single = _outputs("predict", net, X, dict(locals()))
+    opts = dict(locals())
+    func = "predict"
+    if isinstance(net, DLNetwork):
+        checked = _check_predict_options(func, opts)
+        return predict_dlnetwork(net, X, InputDataFormats, nargout, checked["MiniBatchSize"],
+                                 checked["SequenceLength"], checked["SequencePaddingDirection"])
+    check_nargout(func, nargout, 1)
+    if not (isinstance(InputDataFormats, str) and InputDataFormats.lower() == "auto"):
+        fail(func, "`InputDataFormats` is for a dlnetwork (T-by-C sequences); a network from "
+                   "trainNetwork takes C-by-T sequences.")
+    out, single = _outputs(func, net, X, opts)
     return _shape_output(net, out, single)
 
 
 def _shape_output(net, out, single):
-    if net._plan.output_is_sequence:
+    if net._output_is_sequence:
         return out[0] if single else out
     return out
 
 
 def _labels(net, out, single):
     classes = net.Classes
-    if net._plan.output_is_sequence:
+    if net._output_is_sequence:
         labels = [classes[np.argmax(s, axis=0)] for s in out]
         return labels[0] if single else labels
     return classes[np.argmax(out, axis=1)]
@@ -368,13 +405,14 @@ def classifyAndUpdateState(
                           nargout)
 
 
-def resetState(net: SeriesNetwork) -> SeriesNetwork:
+def resetState(net: SeriesNetwork | DLNetwork) -> SeriesNetwork | DLNetwork:
     """Reset the states of the recurrent layers, as MATLAB's ``resetState``.
 
     Parameters
     ----------
-    net : SeriesNetwork
-        A network, typically one returned by :func:`predictAndUpdateState`.
+    net : SeriesNetwork or DLNetwork
+        A network, typically one returned by :func:`predictAndUpdateState`, or
+        a dlnetwork whose State was set.
 
     Returns
     -------
@@ -397,6 +435,8 @@ def resetState(net: SeriesNetwork) -> SeriesNetwork:
     >>> print(net.Layers[1].HiddenState)
     None
     """
+    if isinstance(net, DLNetwork):
+        return reset_dlnetwork(net)
     _check_network("resetState", net)
     new_layers = []
     for layer in net.Layers:
