@@ -20,7 +20,7 @@ from ._validation import _show, check_bool, fail, name_value_function, size_text
 from .graph import Graph, split_port
 from .layers.base import Layer
 from .layers.recurrent import RecurrentLayer
-from .network import LayerArray, SeriesNetwork, infer_sizes
+from .network import LayerArray, SeriesNetwork, infer_sizes, name_layers
 from .table import LiveColumn, Table
 
 
@@ -37,19 +37,6 @@ def _as_layer_list(func, layers, name="layers"):
         if not isinstance(layer, Layer):
             fail(func, f"`{name}[{i}]` is not a layer. Received: {_show(layer)}.", TypeError)
     return [layer.copy() for layer in layers]
-
-
-def _name_layers(layers, taken):
-    """MATLAB's automatic names for unnamed layers, avoiding ``taken``."""
-    for layer in layers:
-        if layer.Name:
-            continue
-        name, k = layer.default_name, 0
-        while name in taken:
-            k += 1
-            name = f"{layer.default_name}_{k}"
-        layer.Name = name
-        taken.add(name)
 
 
 class DLNetwork:
@@ -295,7 +282,7 @@ def dlnetwork(layers: Sequence[Layer] | Layer | SeriesNetwork | None = None, *na
     func = "dlnetwork"
     init = check_bool(func, "Initialize", Initialize)
     items = [] if layers is None else _as_layer_list(func, layers)
-    _name_layers(items, {layer.Name for layer in items if layer.Name})
+    name_layers(items, {layer.Name for layer in items if layer.Name})
     _check_layers(func, items)
     names = [layer.Name for layer in items]
     duplicate = next((n for n in names if names.count(n) > 1), None)
@@ -349,7 +336,7 @@ def addLayers(net: DLNetwork, layers: Sequence[Layer] | Layer) -> DLNetwork:
     _check_network(func, net)
     new = _as_layer_list(func, layers)
     existing = [layer.Name for layer in net._layers]
-    _name_layers(new, set(existing) | {layer.Name for layer in new if layer.Name})
+    name_layers(new, set(existing) | {layer.Name for layer in new if layer.Name})
     _check_layers(func, new)
     for layer in new:
         if layer.Name in existing:

@@ -117,8 +117,18 @@ def copy_and_name_layers(func, layers):
         if not isinstance(layer, Layer):
             fail(func, f"`layers[{i}]` is not a layer. Received: {_show(layer)}.", TypeError)
     out = [layer.copy() for layer in layers]
-    taken = {layer.Name for layer in out if layer.Name}
+    name_layers(out, {layer.Name for layer in out if layer.Name})
+    seen = set()
     for layer in out:
+        if layer.Name in seen:
+            fail(func, f"layer names must be unique; '{layer.Name}' is used more than once.")
+        seen.add(layer.Name)
+    return out
+
+
+def name_layers(layers, taken):
+    """MATLAB's automatic names ('lstm', 'lstm_1', ...) for unnamed layers, avoiding ``taken``."""
+    for layer in layers:
         if layer.Name:
             continue
         name, k = layer.default_name, 0
@@ -127,12 +137,6 @@ def copy_and_name_layers(func, layers):
             name = f"{layer.default_name}_{k}"
         layer.Name = name
         taken.add(name)
-    seen = set()
-    for layer in out:
-        if layer.Name in seen:
-            fail(func, f"layer names must be unique; '{layer.Name}' is used more than once.")
-        seen.add(layer.Name)
-    return out
 
 
 def check_layers(func, layers, issues=None):
