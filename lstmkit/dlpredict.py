@@ -22,13 +22,12 @@ from typing import Any, Literal
 import numpy as np
 
 from ._formats import check_format, sequences_tc
-from ._validation import (_show, check_bool, check_choice, check_nargout, check_positive_int,
-                          check_real, fail, name_value_function, select_outputs)
+from ._predict_options import check_predict_options
+from ._validation import _show, check_bool, check_nargout, fail, name_value_function, select_outputs
 from .dlnetwork import DLNetwork
 from .layers.recurrent import RecurrentLayer
-from .network import check_carried_state, predict_batches
+from .network import check_carried_state, check_state_columns, predict_batches
 from .table import Table
-from .training.options import check_sequence_length
 
 
 def _check_dlnetwork(func, net):
@@ -57,16 +56,6 @@ def _state_table(net, final):
     return Table({"Layer": layers, "Parameter": params, "Value": values})
 
 
-def _check_states(func, net, n):
-    for layer in net._graph.layers:
-        if isinstance(layer, RecurrentLayer):
-            cols = layer._state_columns()
-            if cols > 1 and cols != n:
-                fail(func, f"layer '{layer.Name}' holds the states of {cols} observations but X "
-                           f"has {n}; call net = resetState(net) first, or pass {cols} "
-                           f"observations.")
-
-
 def _run(func, net, X, fmt, mini_batch_size=128, sequence_length="longest", direction="right",
          keep_states=False, training=False):
     _check_dlnetwork(func, net)
@@ -79,7 +68,7 @@ def _run(func, net, X, fmt, mini_batch_size=128, sequence_length="longest", dire
     for i, s in enumerate(seqs):
         if not np.all(np.isfinite(s)):
             fail(func, f"sequence {i} of `X` contains NaN or Inf values.")
-    _check_states(func, net, len(seqs))
+    check_state_columns(func, net._graph.layers, len(seqs))
     if isinstance(sequence_length, int) or keep_states:
         check_carried_state(func, net._graph.layers,
                             "stateful prediction" if keep_states else "SequenceLength chunks")
@@ -181,16 +170,13 @@ def minibatchpredict(
     (3,)
     """
     func = "minibatchpredict"
-    batch = check_positive_int(func, "MiniBatchSize", MiniBatchSize)
-    length = check_sequence_length(func, SequenceLength)
-    direction = check_choice(func, "SequencePaddingDirection", SequencePaddingDirection,
-                             ("right", "left"))
-    pad = check_real(func, "SequencePaddingValue", SequencePaddingValue)
+    checked = check_predict_options(func, dict(locals()))
+    direction = checked["SequencePaddingDirection"]
     uniform = check_bool(func, "UniformOutput", UniformOutput)
     in_fmt = check_format(func, "InputDataFormats", InputDataFormats)
     out_fmt = check_format(func, "OutputDataFormats", OutputDataFormats)
-    _check_environment(func, ExecutionEnvironment, Acceleration)
-    out, _, _ = _run(func, net, X, in_fmt, batch, length, direction)
+    out, _, _ = _run(func, net, X, in_fmt, checked["MiniBatchSize"], checked["SequenceLength"],
+                     direction)
     if not net._output_is_sequence:
         return _format_output(func, out, out_fmt, "BC")
     outputs = [y.T for y in out]                        # T-by-K each
@@ -199,15 +185,8 @@ def minibatchpredict(
             fail(func, f"with UniformOutput=False each output is one sequence: OutputDataFormats "
                        f"must be 'TC' or 'CT'. Received: OutputDataFormats={OutputDataFormats!r}.")
         return [y.T for y in outputs] if out_fmt == "CT" else outputs
-    return _format_output(func, _uniform(outputs, pad, direction), out_fmt, "TCB")
-
-
-def _check_environment(func, environment, acceleration):
-    if isinstance(environment, str) and environment.lower() in ("gpu", "multi-gpu"):
-        fail(func, f"ExecutionEnvironment='{environment}' is not supported: lstmkit runs on the "
-                   f"CPU. Use 'auto' or 'cpu'.")
-    check_choice(func, "ExecutionEnvironment", environment, ("auto", "cpu"))
-    check_choice(func, "Acceleration", acceleration, ("auto", "mex", "none"))
+    return _format_output(func, _uniform(outputs, checked["SequencePaddingValue"], direction),
+                          out_fmt, "TCB")
 
 
 def _single_pass(func, net, X, fmt, nargout, training, **batching):
@@ -279,6 +258,5 @@ def reset_dlnetwork(net):
     out = net._copy(func="resetState")
     for layer in out._graph.layers:
         if isinstance(layer, RecurrentLayer):
-            for prop in layer.state_properties:
-                setattr(layer, prop, layer._initial_states.get(prop))
+            layer._restore_initial_states()
     return out

@@ -294,6 +294,17 @@ def check_carried_state(func, layers, what):
                        f"direction needs the whole sequence at once.")
 
 
+def check_state_columns(func, layers, n):
+    """Stored states of several observations (from stateful prediction) must match X's count."""
+    for layer in layers:
+        if isinstance(layer, RecurrentLayer):
+            cols = layer._state_columns()
+            if cols > 1 and cols != n:
+                fail(func, f"layer '{layer.Name}' holds the states of {cols} observations (from "
+                           f"earlier stateful prediction) but X has {n}; call net = "
+                           f"resetState(net) first, or pass {cols} observations.")
+
+
 def truncate_states(states, n):
     """Keep the first ``n`` (sorted) rows of every node's carried state (a dict node -> state)."""
     return {k: tuple(a[:n] for a in s) for k, s in states.items() if s is not None}

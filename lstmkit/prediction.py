@@ -8,35 +8,17 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from ._data import as_sequences, check_sequences
+from ._predict_options import check_predict_options
 from ._typing import Sequences
-from ._validation import (_show, check_choice, check_nargout, check_positive_int, check_real,
-                          fail, name_value_function, select_outputs)
+from ._validation import _show, check_nargout, fail, name_value_function, select_outputs
 from .dlnetwork import DLNetwork
 from .dlpredict import predict_dlnetwork, reset_dlnetwork
 from .layers.base import Layer
 from .layers.output import ClassificationOutputLayer
 from .layers.recurrent import RecurrentLayer
-from .network import (SeriesNetwork, check_carried_state, check_layers, copy_and_name_layers,
-                      predict_batches)
-from .training.options import check_sequence_length
+from .network import (SeriesNetwork, check_carried_state, check_layers, check_state_columns,
+                      copy_and_name_layers, predict_batches)
 from .training.trainer import check_dtype
-
-def _check_predict_options(func, opts):
-    """Check predict's options (``opts`` holds every one of them); return those that act."""
-    out = {
-        "MiniBatchSize": check_positive_int(func, "MiniBatchSize", opts["MiniBatchSize"]),
-        "SequenceLength": check_sequence_length(func, opts["SequenceLength"]),
-        "SequencePaddingDirection": check_choice(
-            func, "SequencePaddingDirection", opts["SequencePaddingDirection"], ("right", "left")),
-    }
-    check_real(func, "SequencePaddingValue", opts["SequencePaddingValue"])
-    env = opts["ExecutionEnvironment"]
-    if isinstance(env, str) and env.lower() == "gpu":
-        fail(func, "ExecutionEnvironment='gpu' is not supported: lstmkit runs on the CPU. "
-                   "Use 'auto' or 'cpu'.")
-    check_choice(func, "ExecutionEnvironment", env, ("auto", "cpu"))
-    check_choice(func, "Acceleration", opts["Acceleration"], ("auto", "mex", "none"))
-    return out
 
 
 def _check_network(func, net):
@@ -45,26 +27,13 @@ def _check_network(func, net):
                    f"Received: {_show(net)}.", TypeError)
 
 
-def _recurrent(net):
-    return [layer for layer in net.Layers if isinstance(layer, RecurrentLayer)]
-
-
-def _check_states(func, net, n):
-    for layer in _recurrent(net):
-        cols = layer._state_columns()
-        if cols > 1 and cols != n:
-            fail(func, f"layer '{layer.Name}' holds the states of {cols} observations (from an "
-                       f"earlier predictAndUpdateState) but X has {n}; call net = resetState(net) "
-                       f"first, or pass {cols} observations.")
-
-
 def _outputs(func, net, X, opts, keep_states=False):
     _check_network(func, net)
-    opts = _check_predict_options(func, opts)
+    opts = check_predict_options(func, opts)
     seqs, single = as_sequences(func, X)
     input_layer = net.Layers[0]
     check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
-    _check_states(func, net, len(seqs))
+    check_state_columns(func, net.Layers, len(seqs))
     if isinstance(opts["SequenceLength"], int):
         check_carried_state(func, net.Layers, "SequenceLength as an integer (chunks)")
     out, final = predict_batches(net, seqs, opts["MiniBatchSize"], opts["SequenceLength"],
@@ -152,7 +121,7 @@ def predict(
     opts = dict(locals())
     func = "predict"
     if isinstance(net, DLNetwork):
-        checked = _check_predict_options(func, opts)
+        checked = check_predict_options(func, opts)
         return predict_dlnetwork(net, X, InputDataFormats, nargout, checked["MiniBatchSize"],
                                  checked["SequenceLength"], checked["SequencePaddingDirection"])
     check_nargout(func, nargout, 1)
@@ -252,8 +221,7 @@ def classify(
 
 def _updated(func, net, X, opts):
     _check_network(func, net)
-    layers = _recurrent(net)
-    if not layers:
+    if not any(isinstance(layer, RecurrentLayer) for layer in net.Layers):
         fail(func, "the network has no recurrent layer (lstmLayer, gruLayer): it has no state to "
                    "update. Use predict instead.")
     check_carried_state(func, net.Layers, "stateful prediction")
@@ -442,8 +410,7 @@ def resetState(net: SeriesNetwork | DLNetwork) -> SeriesNetwork | DLNetwork:
     for layer in net.Layers:
         if isinstance(layer, RecurrentLayer):
             layer = copy.copy(layer)
-            for prop in layer.state_properties:
-                setattr(layer, prop, layer._initial_states.get(prop))
+            layer._restore_initial_states()
         new_layers.append(layer)
     return SeriesNetwork(new_layers, net._plan, net._dtype, net.TrainingInfo)
 

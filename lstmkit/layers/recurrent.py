@@ -90,6 +90,11 @@ class RecurrentLayer(Layer):
                 if getattr(self, p) is not None}
         return max(cols) if cols else 1
 
+    def _restore_initial_states(self):
+        """Set HiddenState (and CellState) back to the values the layer was created with."""
+        for prop in self.state_properties:
+            setattr(self, prop, self._initial_states.get(prop))
+
     def _initial_state(self, n, columns, dtype):
         """Initial states of ``n`` sorted observations from the stored properties.
 
