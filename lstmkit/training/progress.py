@@ -85,8 +85,9 @@ class ProgressPlot:
         Where the figure goes (default: :func:`choose_mode`).
     """
 
-    def __init__(self, task, validation, path, mode=None):
+    def __init__(self, task, validation, path, mode=None, metric_label=None):
         self.task, self.validation = task, validation
+        self.metric_label = metric_label
         self.mode = mode or choose_mode()
         self.path = None
         if self.mode == "file":
@@ -159,6 +160,8 @@ class ProgressPlot:
 
     def _draw(self, h, reason, elapsed):
         metric_name = "Accuracy (%)" if self.task == "classification" else "RMSE"
+        if self.metric_label is not None:
+            metric_name = self.metric_label + (" (%)" if self.task == "classification" else "")
         it = np.arange(1, len(h["loss"]) + 1)
         for ax, key, val_key, label in ((self.ax_metric, "metric", "val_metric", metric_name),
                                         (self.ax_loss, "loss", "val_loss", "Loss")):
@@ -192,9 +195,12 @@ class ProgressPlot:
                 final.append(f"validation {self._fmt(h['final_val_metric'])}")
             title = (f"Training finished: {reason}   |   elapsed {hms(elapsed)}   |   "
                      f"{len(it)} iterations, {len(self.epoch_starts)} epochs\n"
-                     f"Final {'accuracy' if self.task == 'classification' else 'RMSE'}: "
+                     f"Final {self.metric_label or self._default_label()}: "
                      + (", ".join(final) if final else "n/a"))
         self.fig.suptitle(title, fontsize=10)
 
     def _fmt(self, value):
         return f"{value:.2f}%" if self.task == "classification" else f"{value:.4g}"
+
+    def _default_label(self):
+        return "accuracy" if self.task == "classification" else "RMSE"

@@ -21,6 +21,7 @@ from ..graph import Graph
 from ..layers.softmax import SoftmaxLayer
 from ..network import (SeriesNetwork, check_carried_state, check_layers, compute_nodes,
                        copy_and_name_layers, network_output, truncate_states)
+from ..metrics import AccuracyMetric, RMSEMetric
 from .data import make_targets, prepare_minibatch
 from .info import TrainingInfo
 from .options import TrainingOptions
@@ -86,22 +87,36 @@ class ParameterVector:
             setattr(self._layers[i], lb.name, self.theta[lo:hi].reshape(shape).copy())
 
 
+class OutputLayerLoss:
+    """The loss of a trainNetwork output layer (classificationLayer, regressionLayer).
+
+    Each row's term carries the chunk's ``row_scale`` (MATLAB's
+    normalization, computed when the mini-batch was packed).
+    """
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def __call__(self, y, chunk, totals=None, need_grad=True):
+        loss, dy, _ = self.layer._loss(y, chunk.target, chunk.row_scale, y.dtype)
+        return loss, dy
+
+
 class LossGraph:
     """The training view of a network graph: what runs forward, where the loss is, what runs back.
 
-    The output layer computes the loss from the output of its source node.
-    When that source is a softmax feeding a classification layer, the loss
-    returns the gradient with respect to the softmax's *input* (softmax and
-    cross-entropy fused, as MATLAB's classification layer does), so the
-    backward pass starts below the softmax.
+    ``loss(y, chunk, totals, need_grad)`` returns the loss of the network
+    output ``y`` and its gradient.  With ``fused`` (a softmax output whose
+    cross-entropy loss returns the gradient with respect to the softmax's
+    *input*, as MATLAB's classification layer does) the backward pass starts
+    below the softmax.
     """
 
-    def __init__(self, graph, classification):
+    def __init__(self, graph, loss, fused):
         self.graph = graph
+        self.loss = loss
         self.nodes = compute_nodes(graph)
         self.out_node = network_output(graph)
-        self.loss_layer = graph.layers[graph.consumers[self.out_node][0][0]]
-        fused = classification and isinstance(graph.layers[self.out_node], SoftmaxLayer)
         self.seed_node = graph.sources[self.out_node][0] if fused else self.out_node
         self.backward_nodes = [k for k in self.nodes if not (fused and k == self.out_node)]
 
@@ -116,16 +131,33 @@ class LossGraph:
 def forward_backward(net, chunk, states, grads, dtype):
     """Loss and gradients of one chunk.
 
-    Runs the graph forward from ``states`` (a dict node -> state), the output
-    layer's loss, and the backward pass; gradients are written into ``grads``
-    (per node, learnable name -> array).  Returns ``(loss, stat, new_states)``
-    where stat is the number of correct rows (classification) or the sum of
-    squared errors (regression).
+    Runs the graph forward from ``states`` (a dict node -> state), the loss,
+    and the backward pass; gradients are written into ``grads`` (per node,
+    learnable name -> array).  Returns ``(loss, y, new_states)``, ``y`` the
+    network output (for the metrics).
     """
     y, caches, states = net.forward(chunk.x, chunk.batch, states, True, dtype)
-    loss, dy, stat = net.loss_layer._loss(y, chunk.target, chunk.row_scale, dtype)
+    loss, dy = net.loss(y, chunk)
     net.graph.backward({net.seed_node: dy}, caches, grads, net.backward_nodes)
-    return loss, stat, states
+    return loss, y, states
+
+
+def evaluate(net, chunks, metrics, num_outputs, dtype, totals=None):
+    """Loss and metric values of a network on packed chunks (validation, testnet).
+
+    ``totals`` (observations, rows) normalizes a trainnet loss over all the
+    chunks together.
+    """
+    for metric in metrics:
+        metric._reset()
+    loss = 0.0
+    for chunk in chunks:
+        y, _, _ = net.forward(chunk.x, chunk.batch, {}, False, dtype)
+        part, _ = net.loss(y, chunk, totals, need_grad=False)
+        loss += part
+        for metric in metrics:
+            metric._update(y, chunk.target, num_outputs)
+    return float(loss), [metric._value() for metric in metrics]
 
 
 class _Solver:
@@ -211,11 +243,17 @@ def prepare_training(func, X, Y, layers, options, dtype):
     rng = global_rng()
     for layer, size in zip(layers[1:], plan.input_sizes[1:]):
         layer._initialize(size, rng)
-    net = LossGraph(Graph(layers, func=func), plan.task == "classification")
+    graph = Graph(layers, func=func)
+    classification = plan.task == "classification"
+    fused = classification and isinstance(graph.layers[network_output(graph)], SoftmaxLayer)
+    net = LossGraph(graph, OutputLayerLoss(out_layer), fused)
     params = ParameterVector(net.graph.layers, dt)
+    metrics = [AccuracyMetric("Accuracy", None, "micro", "single-label") if classification
+               else RMSEMetric("RMSE")]
     return TrainingSetup(layers=layers, plan=plan, seqs=seqs, targets=targets, params=params,
                          net=net, normalizing=normalizing, validation=validation,
-                         schedule=schedule)
+                         schedule=schedule, metrics=metrics, num_outputs=plan.num_outputs,
+                         input_layer=layers[0])
 
 
 class OutputFcnInfo(dict):
@@ -231,7 +269,15 @@ class OutputFcnInfo(dict):
 
 
 class _TrainingRun:
-    """One call of trainNetwork: the loop and everything that watches it."""
+    """One call of trainNetwork: the loop and everything that watches it.
+
+    trainnet's run (:class:`lstmkit.training.trainnet.TrainnetRun`) is this
+    class with its own table, information, validation schedule and result.
+    """
+
+    #: validate at the first iteration (trainNetwork) rather than before training (trainnet)
+    validate_first_iteration = True
+    func = "trainNetwork"
 
     def __init__(self, setup, options):
         self.s = setup
@@ -239,14 +285,19 @@ class _TrainingRun:
         self.layers = setup.layers
         self.params = setup.params
         self.dtype = setup.params.theta.dtype
-        self.classification = setup.plan.task == "classification"
         self.net = setup.net
+        self.metrics = setup.metrics
+        self.metric_names = [m.Name for m in self.metrics]
         self.solver = _Solver(options, setup.params)
         self.schedule = ScheduleRunner(setup.schedule)
         self.rng = global_rng()
-        self.history = {"loss": [], "metric": [], "rate": [], "val_iteration": [],
-                        "val_loss": [], "val_metric": [], "final_val_metric": np.nan}
-        self.best = None  # (validation loss, iteration, theta copy)
+        self.history = {"loss": [], "metric": [], "rate": [], "epoch": [], "val_iteration": [],
+                        "val_epoch": [], "val_loss": [], "val_metric": [],
+                        "metrics": {n: [] for n in self.metric_names},
+                        "val_metrics": {n: [] for n in self.metric_names},
+                        "final_val_metric": np.nan}
+        self.objective, self.maximize = self._objective()
+        self.best = None  # (objective, iteration, theta copy, validation loss, metric values)
         self.bad_validations = 0
         self.iteration = 0
         self.epoch = 1
@@ -255,20 +306,35 @@ class _TrainingRun:
         self.output_fcns = ([] if options.OutputFcn is None else
                             list(options.OutputFcn) if isinstance(options.OutputFcn, (list, tuple))
                             else [options.OutputFcn])
-        self.table = VerboseTable(setup.plan.task, setup.validation is not None) \
-            if options.Verbose else None
+        self.table = self._make_table() if options.Verbose else None
         self.plot = None
         if options.Plots == "training-progress":
             from .progress import ProgressPlot
-            self.plot = ProgressPlot(setup.plan.task, setup.validation is not None,
-                                     options.ProgressPlotFile)
+            first = self.metrics[0] if self.metrics else None
+            self.plot = ProgressPlot(self._plot_task(first), setup.validation is not None,
+                                     options.ProgressPlotFile,
+                                     metric_label=None if first is None else first.Name)
         self.val_chunks = None
+        self.val_totals = None
         if setup.validation is not None:
             vseqs, vtargets = setup.validation
             M = options.MiniBatchSize
             self.val_chunks = [c for lo in range(0, len(vseqs), M) for c in prepare_minibatch(
-                np.arange(lo, min(lo + M, len(vseqs))), vseqs, vtargets, self.layers[0],
+                np.arange(lo, min(lo + M, len(vseqs))), vseqs, vtargets, setup.input_layer,
                 "longest", "right", self.dtype, num_total=len(vseqs))]
+            self.val_totals = (len(vseqs), sum(c.target.shape[0] for c in self.val_chunks))
+
+    # -- what differs between trainNetwork and trainnet -------------------------------------
+    def _objective(self):
+        """The validation value that selects the best network, and whether larger is better."""
+        return "loss", False
+
+    def _plot_task(self, first):
+        return "classification" if first is not None and first.percent and \
+            first.task == "classification" else "regression"
+
+    def _make_table(self):
+        return VerboseTable(self.s.plan.task, self.s.validation is not None)
 
     # -- the loop -------------------------------------------------------------------
     def run(self):
@@ -280,6 +346,10 @@ class _TrainingRun:
             if self._call_output_fcns("start"):
                 self.stop_reason = "Stopped by OutputFcn"
                 return self._finish(pending)
+            if not self.validate_first_iteration and self.val_chunks is not None:
+                self._validate(0)
+                if self.table:
+                    self._print_row((0, 0, None, None, options.InitialLearnRate))
             states = None
             for epoch, chunk, new_batch, epoch_end, is_last in _with_last(self._iterations()):
                 if epoch != self.epoch and self.plot:
@@ -287,8 +357,8 @@ class _TrainingRun:
                 self.epoch = epoch
                 rate = options.InitialLearnRate * self.schedule.factor(epoch, self.iteration + 1)
                 states = truncate_states({} if new_batch else states, chunk.n)
-                loss, stat, states = forward_backward(self.net, chunk, states, self.params.grads,
-                                                      self.dtype)
+                loss, y, states = forward_backward(self.net, chunk, states, self.params.grads,
+                                                   self.dtype)
                 norm = self.solver.regularize_and_threshold()
                 if not (np.isfinite(loss) and np.isfinite(norm)):
                     self._stop_not_finite("Training loss or gradient")
@@ -297,18 +367,21 @@ class _TrainingRun:
                     self._stop_not_finite("The update of the learnable parameters")
                     break
                 self.iteration += 1
-                rows = chunk.target.shape[0]
-                metric = self._metric(stat, rows)
-                self.history["loss"].append(float(loss))
-                self.history["metric"].append(metric)
-                self.history["rate"].append(rate)
+                values = self._train_metrics(y, chunk)
+                h = self.history
+                h["loss"].append(float(loss))
+                h["rate"].append(rate)
+                h["epoch"].append(epoch)
+                for name, value in zip(self.metric_names, values):
+                    h["metrics"][name].append(value)
+                h["metric"].append(values[0] if values else np.nan)
                 validated = False
                 if self.val_chunks is not None and (
-                        self.iteration == 1 or is_last or
+                        (self.iteration == 1 and self.validate_first_iteration) or is_last or
                         self.iteration % options.ValidationFrequency == 0):
-                    self._validate()
+                    self._validate(epoch)
                     validated = True
-                row = (epoch, self.iteration, metric, float(loss), rate)
+                row = (epoch, self.iteration, float(loss), values, rate)
                 pending = row
                 if self.table and (self.iteration == 1 or validated or is_last or
                                    self.iteration % options.VerboseFrequency == 0):
@@ -345,7 +418,7 @@ class _TrainingRun:
             for b in range(num_batches):
                 if b not in cache:
                     cache[b] = prepare_minibatch(order[b * M:(b + 1) * M], s.seqs, s.targets,
-                                                 self.layers[0], options.SequenceLength,
+                                                 s.input_layer, options.SequenceLength,
                                                  options.SequencePaddingDirection, self.dtype)
                 chunks = cache[b]
                 for k, chunk in enumerate(chunks):
@@ -353,49 +426,54 @@ class _TrainingRun:
                            b == num_batches - 1 and k == len(chunks) - 1)
 
     # -- pieces -------------------------------------------------------------------------
-    def _metric(self, stat, rows):
-        if self.classification:
-            return 100.0 * stat / rows
-        return float(np.sqrt(stat / (rows * self.s.plan.num_outputs)))
+    def _train_metrics(self, y, chunk):
+        values = []
+        for metric in self.metrics:
+            metric._reset()
+            metric._update(y, chunk.target, self.s.num_outputs)
+            values.append(metric._value())
+        return values
 
-    def _evaluate(self):
-        """Loss and accuracy/RMSE of the current network on the validation data."""
-        loss, stat, rows = 0.0, 0.0, 0
-        for chunk in self.val_chunks:
-            y, _, _ = self.net.forward(chunk.x, chunk.batch, {}, False, self.dtype)
-            part, _, st = self.net.loss_layer._loss(y, chunk.target, chunk.row_scale, self.dtype)
-            loss += part
-            stat += st
-            rows += chunk.target.shape[0]
-        return float(loss), self._metric(stat, rows)
-
-    def _validate(self):
-        loss, metric = self._evaluate()
+    def _validate(self, epoch):
+        loss, values = evaluate(self.net, self.val_chunks, self.metrics, self.s.num_outputs,
+                                self.dtype, self.val_totals)
         h = self.history
         h["val_iteration"].append(self.iteration)
+        h["val_epoch"].append(epoch)
         h["val_loss"].append(loss)
-        h["val_metric"].append(metric)
-        if self.best is None or loss < self.best[0]:
-            self.best = (loss, self.iteration, self.params.theta.copy(), metric)
+        for name, value in zip(self.metric_names, values):
+            h["val_metrics"][name].append(value)
+        h["val_metric"].append(values[0] if values else np.nan)
+        objective = loss if self.objective == "loss" else \
+            values[self.metric_names.index(self.objective)]
+        if self.best is None or np.isnan(self.best[0]) and not np.isnan(objective):
+            better = True      # a NaN objective is never the best once a number has been seen
+        elif np.isnan(objective):
+            better = False
+        else:
+            better = objective > self.best[0] if self.maximize else objective < self.best[0]
+        if better:
+            self.best = (objective, self.iteration, self.params.theta.copy(), loss, values)
             self.bad_validations = 0
         else:
             self.bad_validations += 1
 
     def _print_row(self, row):
-        epoch, iteration, metric, loss, rate = row
-        vm = vl = None
+        epoch, iteration, loss, values, rate = row
+        val_values = val_loss = None
         h = self.history
         if h["val_iteration"] and h["val_iteration"][-1] == iteration:
-            vm, vl = h["val_metric"][-1], h["val_loss"][-1]
-        self.table.row(epoch, iteration, time.perf_counter() - self.start, metric, loss, rate,
-                       vm, vl)
+            val_loss = h["val_loss"][-1]
+            val_values = [h["val_metrics"][n][-1] for n in self.metric_names]
+        self.table.row(epoch, iteration, time.perf_counter() - self.start, rate, loss, values,
+                       val_loss, val_values)
 
     def _info(self, state):
         h = self.history
         last = bool(h["loss"]) and state != "start"
         validated = bool(h["val_iteration"]) and h["val_iteration"][-1] == self.iteration
-        metric_key = "Accuracy" if self.classification else "RMSE"
-        other = "RMSE" if self.classification else "Accuracy"
+        metric_key = "Accuracy" if self.s.plan.task == "classification" else "RMSE"
+        other = "RMSE" if metric_key == "Accuracy" else "Accuracy"
         return OutputFcnInfo({
             "Epoch": self.epoch, "Iteration": self.iteration,
             "TimeSinceStart": time.perf_counter() - self.start,
@@ -412,7 +490,7 @@ class _TrainingRun:
     def _stop_not_finite(self, what):
         self.stop_reason = (f"{what} is not finite at iteration {self.iteration + 1}; "
                             f"the network of iteration {self.iteration} was kept")
-        warnings.warn(f"trainNetwork: {self.stop_reason}.", RuntimeWarning, stacklevel=4)
+        warnings.warn(f"{self.func}: {self.stop_reason}.", RuntimeWarning, stacklevel=4)
 
     def _call_output_fcns(self, state):
         stop = False
@@ -432,23 +510,28 @@ class _TrainingRun:
         stamp = datetime.datetime.now().strftime("%Y_%m_%d__%H_%M_%S")
         name = os.path.join(self.options.CheckpointPath,
                             f"net_checkpoint__{self.iteration}__{stamp}.mat")
-        saveNetwork(SeriesNetwork(self.layers, self.s.plan, self.dtype), name)
+        saveNetwork(self._network(), name)
+
+    def _network(self, info=None):
+        """The network as it is now (its layers hold views of the parameters until detached)."""
+        return SeriesNetwork(self.layers, self.s.plan, self.dtype, info)
 
     def _finish(self, pending):
         h = self.history
         if self.val_chunks is not None and self.iteration > 0 and (
                 not h["val_iteration"] or h["val_iteration"][-1] != self.iteration):
-            self._validate()       # stopped early: validate the last network too
+            self._validate(self.epoch)       # stopped early: validate the last network too
         output = self.options.OutputNetwork
         use_best = self.best is not None and (
             output in ("best-validation-loss", "best-validation") or
             (output == "auto" and self.val_chunks is not None))
         final_iteration = self.iteration
         final_loss = final_metric = np.nan
-        if self.best is not None:
+        if h["val_iteration"]:
             final_loss, final_metric = h["val_loss"][-1], h["val_metric"][-1]
         if use_best:
-            final_loss, final_iteration, theta, final_metric = self.best
+            _, final_iteration, theta, final_loss, values = self.best
+            final_metric = values[0] if values else np.nan
             self.params.theta[:] = theta
         h["final_val_metric"] = final_metric
         if self.table:
@@ -459,17 +542,18 @@ class _TrainingRun:
             self.plot.finish(h, self.stop_reason, time.perf_counter() - self.start)
         self._call_output_fcns("done")
         self.params.detach()
-        return SeriesNetwork(self.layers, self.s.plan, self.dtype,
-                             self._training_info(final_loss, final_metric, final_iteration))
+        info = self._training_info(final_loss, final_metric, final_iteration)
+        return self._network(info)
 
     def _training_info(self, final_loss, final_metric, final_iteration):
         h = self.history
         n = len(h["loss"])
         val_loss, val_metric = np.full(n, np.nan), np.full(n, np.nan)
         idx = np.asarray(h["val_iteration"], dtype=np.int64) - 1
-        val_loss[idx] = h["val_loss"]
-        val_metric[idx] = h["val_metric"]
-        m = "Accuracy" if self.classification else "RMSE"
+        keep = idx >= 0
+        val_loss[idx[keep]] = np.asarray(h["val_loss"])[keep]
+        val_metric[idx[keep]] = np.asarray(h["val_metric"])[keep]
+        m = "Accuracy" if self.s.plan.task == "classification" else "RMSE"
         return TrainingInfo(**{
             "TrainingLoss": np.array(h["loss"]), f"Training{m}": np.array(h["metric"]),
             "ValidationLoss": val_loss, f"Validation{m}": val_metric,

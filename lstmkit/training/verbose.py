@@ -71,8 +71,11 @@ class VerboseTable:
             return ""
         return f"{value:.2f}%" if self.task == "classification" else f"{value:.2f}"
 
-    def row(self, epoch, iteration, elapsed, metric, loss, learn_rate, val_metric=None,
-            val_loss=None):
+    def row(self, epoch, iteration, elapsed, learn_rate, loss, metrics, val_loss=None,
+            val_metrics=None):
+        """One row; ``metrics`` and ``val_metrics`` hold the one Accuracy or RMSE value."""
+        metric = metrics[0] if metrics else None
+        val_metric = val_metrics[0] if val_metrics else None
         cells = [str(epoch), str(iteration), hms(elapsed), self._metric(metric)]
         if self.validation:
             cells += [self._metric(val_metric), f"{loss:.4f}",
