@@ -42,6 +42,11 @@ from .training.options import TrainingOptions, trainingOptions
 from .training.schedules import (cosineLearnRate, cyclicalLearnRate, exponentialLearnRate,
                                  piecewiseLearnRate, polynomialLearnRate, warmupLearnRate)
 from .training.trainer import trainNetwork
+from .training.trainnet import TrainnetInfo, trainnet
+from .testnet import testnet
+from .losses import crossentropy, huber, l1loss, l2loss, mse
+from .metrics import (accuracyMetric, aucMetric, fScoreMetric, mapeMetric, precisionMetric,
+                      recallMetric, rmseMetric, rSquaredMetric)
 
 __version__ = "0.1.0"
 
@@ -58,5 +63,7 @@ __all__ = [
     "loadPyTorchStateDict", "pyTorchStateDict", "importMATLABLearnables", "confusionmat",
     "confusionchart", "load", "LayerArray", "scores2label", "dlnetwork", "addLayers",
     "connectLayers", "disconnectLayers", "removeLayers", "initialize", "minibatchpredict",
-    "forward",
+    "forward", "trainnet", "testnet", "crossentropy", "l2loss", "l1loss", "huber", "mse",
+    "accuracyMetric", "aucMetric", "fScoreMetric", "mapeMetric", "precisionMetric",
+    "recallMetric", "rmseMetric", "rSquaredMetric",
 ]

@@ -220,6 +220,21 @@ def _set_state(layer, name, value):
     setattr(layer, name, _checked_state(layer, name, value))
 
 
+def check_runnable(func, net):
+    """An initialized dlnetwork with one input, one output and every input connected."""
+    if not isinstance(net, DLNetwork):
+        fail(func, f"`net` must be a dlnetwork. Received: {_show(net)}.", TypeError)
+    if not net.Initialized:
+        fail(func, "the dlnetwork is not initialized; call net = initialize(net) first.")
+    inputs, outputs = net.InputNames, net.OutputNames
+    if len(inputs) != 1 or len(outputs) != 1:
+        fail(func, f"lstmkit runs dlnetworks with one input and one output so far; this one has "
+                   f"inputs {inputs} and outputs {outputs}.")
+    if net._graph.unconnected:
+        name, port = net._graph.unconnected[0]
+        fail(func, f"the network has an unconnected input ({name}, input {port + 1}).")
+
+
 def _check_layers(func, layers):
     for layer in layers:
         if layer.is_output:

@@ -23,25 +23,11 @@ import numpy as np
 
 from ._formats import check_format, sequences_tc
 from ._predict_options import check_predict_options
-from ._validation import _show, check_bool, check_nargout, fail, name_value_function, select_outputs
-from .dlnetwork import DLNetwork
+from ._validation import check_bool, check_nargout, fail, name_value_function, select_outputs
+from .dlnetwork import DLNetwork, check_runnable
 from .layers.recurrent import RecurrentLayer
 from .network import check_carried_state, check_state_columns, predict_batches
 from .table import Table
-
-
-def _check_dlnetwork(func, net):
-    if not isinstance(net, DLNetwork):
-        fail(func, f"`net` must be a dlnetwork. Received: {_show(net)}.", TypeError)
-    if not net.Initialized:
-        fail(func, "the dlnetwork is not initialized; call net = initialize(net) first.")
-    inputs, outputs = net.InputNames, net.OutputNames
-    if len(inputs) != 1 or len(outputs) != 1:
-        fail(func, f"lstmkit runs dlnetworks with one input and one output so far; this one has "
-                   f"inputs {inputs} and outputs {outputs}.")
-    if net._graph.unconnected:
-        name, port = net._graph.unconnected[0]
-        fail(func, f"the network has an unconnected input ({name}, input {port + 1}).")
 
 
 def _state_table(net, final):
@@ -58,7 +44,7 @@ def _state_table(net, final):
 
 def _run(func, net, X, fmt, mini_batch_size=128, sequence_length="longest", direction="right",
          keep_states=False, training=False):
-    _check_dlnetwork(func, net)
+    check_runnable(func, net)
     input_layer = net._graph.layers[0]
     seqs, single = sequences_tc(func, X, input_layer.InputSize, fmt)
     short = [i for i, s in enumerate(seqs) if s.shape[1] < input_layer.MinLength]

@@ -122,4 +122,6 @@ def _cell(value):
         return f"{{{'×'.join(map(str, value.shape))} {kind}}}"
     if value is None:
         return "{0×0 double}"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.5g}"           # MATLAB's short display
     return str(value)

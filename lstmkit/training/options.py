@@ -42,9 +42,7 @@ class SolverDefault:
 
 
 #: MATLAB options that lstmkit recognises but does not implement yet.
-NOT_YET = ("WorkerLoad", "DispatchInBackground", "BatchNormalizationStatistics",
-           "PreprocessingEnvironment", "Metrics", "ObjectiveMetricName", "InputDataFormats",
-           "TargetDataFormats", "Acceleration")
+NOT_YET = ("WorkerLoad", "DispatchInBackground", "BatchNormalizationStatistics", "Acceleration")
 
 _CLASS_NAMES = {"sgdm": "TrainingOptionsSGDM", "adam": "TrainingOptionsADAM",
                 "rmsprop": "TrainingOptionsRMSProp"}
@@ -172,6 +170,11 @@ def trainingOptions(
     SequencePaddingDirection: Literal["right", "left"] = "right",
     ResetInputNormalization: bool = True,
     OutputNetwork: Literal["auto", "last-iteration", "best-validation-loss"] = "auto",
+    Metrics: Any = None,
+    ObjectiveMetricName: str = "loss",
+    InputDataFormats: str = "auto",
+    TargetDataFormats: str = "auto",
+    PreprocessingEnvironment: Literal["serial"] = "serial",
 ) -> TrainingOptions:
     """Options for training a network, as MATLAB's ``trainingOptions``.
 
@@ -254,6 +257,23 @@ def trainingOptions(
     ResetInputNormalization : bool, default True
         Recompute the input layer's normalization statistics from the
         training data; False keeps statistics already on the layer.
+    Metrics : str, metric object, function or list of them, optional
+        trainnet: metrics to compute and show beside the loss ('accuracy',
+        'fscore', 'precision', 'recall', 'auc', 'rmse', 'mape', 'rsquared',
+        objects such as ``accuracyMetric(AverageType="macro")``, functions
+        ``f(Y, T)``; see :mod:`lstmkit.metrics`).  trainNetwork shows its
+        accuracy or RMSE either way.
+    ObjectiveMetricName : str, default 'loss'
+        trainnet: the validation value that ValidationPatience and
+        OutputNetwork 'best-validation' follow: 'loss' or a metric's Name.
+    InputDataFormats : str, default 'auto'
+        trainnet: the layout of the predictors ('auto': T-by-C sequences;
+        'CTB' for a list of C-by-T arrays, ...).
+    TargetDataFormats : str, default 'auto'
+        trainnet: the layout of numeric targets ('auto': N-by-R, or T-by-R
+        sequences).
+    PreprocessingEnvironment : {'serial'}, default 'serial'
+        'background' and 'parallel' are errors until lstmkit has them.
 
     Returns
     -------
@@ -296,6 +316,13 @@ def trainingOptions(
                 values[name] = default.by_solver[solver]
                 continue
         values[name] = _check_option(func, name, opts[name]) if name in given else opts[name]
+    if values["ObjectiveMetricName"].lower() != "loss" and values["Metrics"] is not None:
+        from ..metrics import metric_list
+        named = [m.Name for m in metric_list(func, values["Metrics"])]
+        if values["ObjectiveMetricName"] not in named:
+            fail(func, f"`ObjectiveMetricName` must be 'loss' or the Name of one of the Metrics "
+                       f"({', '.join(repr(n) for n in named)}). Received: "
+                       f"ObjectiveMetricName={values['ObjectiveMetricName']!r}.")
     if values["OutputNetwork"] in ("best-validation-loss", "best-validation") and \
             values["ValidationData"] is None:
         fail(func, f"OutputNetwork='{values['OutputNetwork']}' needs ValidationData.")
@@ -399,6 +426,22 @@ def _check_option(func, name, value):
         return check_choice(func, name, value, ("right", "left"))
     if name == "ResetInputNormalization":
         return check_bool(func, name, value)
+    if name == "Metrics":
+        from ..metrics import check_metrics_option
+        return check_metrics_option(func, value)
+    if name == "ObjectiveMetricName":
+        if not isinstance(value, str) or not value:
+            fail(func, f"`ObjectiveMetricName` must be 'loss' or a metric name (str). "
+                       f"Received: {_show(value)}.", TypeError)
+        return "loss" if value.lower() == "loss" else value
+    if name in ("InputDataFormats", "TargetDataFormats"):
+        from .._formats import check_format
+        return check_format(func, name, value)
+    if name == "PreprocessingEnvironment":
+        if isinstance(value, str) and value.lower() in ("background", "parallel"):
+            fail(func, f"PreprocessingEnvironment='{value}' is not supported by lstmkit yet: "
+                       f"data is prepared in the training process ('serial').")
+        return check_choice(func, name, value, ("serial",))
     raise AssertionError(name)
 
 

@@ -203,6 +203,17 @@ class TrainingSetup:
         self.__dict__.update(fields)
 
 
+def check_training_layers(func, layers, options):
+    """Layers that training can start from: one state per layer, chunks only where possible."""
+    for layer in layers:
+        if isinstance(layer, RecurrentLayer) and layer._state_columns() > 1:
+            fail(func, f"layer '{layer.Name}' holds the states of {layer._state_columns()} "
+                       f"observations (from stateful prediction); training starts every "
+                       f"sequence from one state. Call resetState(net) first.")
+    if isinstance(options.SequenceLength, int):
+        check_carried_state(func, layers, "SequenceLength as an integer (chunks)")
+
+
 def prepare_training(func, X, Y, layers, options, dtype):
     """Validate trainNetwork's arguments and build the initialized layers.
 
@@ -217,13 +228,7 @@ def prepare_training(func, X, Y, layers, options, dtype):
     plan = check_layers(func, layers)
     seqs, single = as_sequences(func, X)
     input_layer, out_layer = layers[0], layers[-1]
-    for layer in layers:
-        if isinstance(layer, RecurrentLayer) and layer._state_columns() > 1:
-            fail(func, f"layer '{layer.Name}' holds the states of {layer._state_columns()} "
-                       f"observations (from predictAndUpdateState); training starts every "
-                       f"sequence from one state. Call resetState(net) first.")
-    if isinstance(options.SequenceLength, int):
-        check_carried_state(func, layers, "SequenceLength as an integer (chunks)")
+    check_training_layers(func, layers, options)
     check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
     targets = make_targets(func, Y, seqs, single, plan, out_layer)
     validation = None
@@ -542,8 +547,8 @@ class _TrainingRun:
             self.plot.finish(h, self.stop_reason, time.perf_counter() - self.start)
         self._call_output_fcns("done")
         self.params.detach()
-        info = self._training_info(final_loss, final_metric, final_iteration)
-        return self._network(info)
+        self.info = self._training_info(final_loss, final_metric, final_iteration)
+        return self._network(self.info)
 
     def _training_info(self, final_loss, final_metric, final_iteration):
         h = self.history
