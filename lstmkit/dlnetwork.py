@@ -158,7 +158,9 @@ class DLNetwork:
     def _copy(self, layers=None, connections=None, func="dlnetwork"):
         """A new network (layers deep-copied): MATLAB networks are values."""
         layers = [layer.copy() for layer in (self._layers if layers is None else layers)]
-        return DLNetwork(layers, self._connections if connections is None else connections, func)
+        out = DLNetwork(layers, self._connections if connections is None else connections, func)
+        out._dtype = self._dtype
+        return out
 
     def _endpoint(self, destination):
         """``(layer name, port index or None)`` of a destination ``"name"`` or ``"name/port"``."""

@@ -34,11 +34,14 @@ from .layers.lstm import LSTMLayer
 from .layers.output import ClassificationOutputLayer, RegressionOutputLayer
 from .layers.sequence_input import SequenceInputLayer
 from .layers.softmax import SoftmaxLayer
+from .dlnetwork import DLNetwork
 from .network import SeriesNetwork, check_layers
 from .training.info import TrainingInfo
 
 FORMAT = "lstmkit-network"
 VERSION = 1
+#: the format version of a saved dlnetwork (layers plus their connections)
+DLNETWORK_VERSION = 2
 
 LAYER_CLASSES = {cls.__name__: cls for cls in (
     SequenceInputLayer, LSTMLayer, BiLSTMLayer, GRULayer, DropoutLayer, FullyConnectedLayer,
@@ -101,12 +104,14 @@ def _decode(value, arrays, filename):
     return value
 
 
-def saveNetwork(net: SeriesNetwork, filename: str | os.PathLike) -> str:
+def saveNetwork(net: SeriesNetwork | DLNetwork, filename: str | os.PathLike) -> str:
     """Save a network to a MAT-file (layers, weights, classes, statistics, training info).
 
     Parameters
     ----------
-    net : SeriesNetwork
+    net : SeriesNetwork or DLNetwork
+        A dlnetwork is saved with its connections and state (an uninitialized
+        one too).
     filename : str or path
         ``.mat`` is appended when missing, as MATLAB's ``save`` does.
 
@@ -125,9 +130,9 @@ def saveNetwork(net: SeriesNetwork, filename: str | os.PathLike) -> str:
     >>> os.path.basename(path)
     'net.mat'
     """
-    if not isinstance(net, SeriesNetwork):
-        fail("saveNetwork", f"`net` must be a network from trainNetwork or assembleNetwork. "
-                            f"Received: {_show(net)}.", TypeError)
+    if not isinstance(net, (SeriesNetwork, DLNetwork)):
+        fail("saveNetwork", f"`net` must be a network from trainNetwork, assembleNetwork, "
+                            f"dlnetwork or trainnet. Received: {_show(net)}.", TypeError)
     filename = _mat_name("saveNetwork", filename)
     arrays = {}
     layers = []
@@ -136,12 +141,16 @@ def saveNetwork(net: SeriesNetwork, filename: str | os.PathLike) -> str:
                  for name, value in vars(layer).items()}
         layers.append({"class": type(layer).__name__, "properties": props})
     info = None
-    if net.TrainingInfo is not None:
+    if isinstance(net, SeriesNetwork) and net.TrainingInfo is not None:
         info = {name: _encode(net.TrainingInfo[name], arrays, f"TrainingInfo_{name}")
                 for name in net.TrainingInfo.keys()}
     meta = {"format": FORMAT, "version": VERSION, "dtype": str(net._dtype), "layers": layers,
             "training_info": info}
-    contents = {"lstmkit_format": f"{FORMAT} {VERSION}", "lstmkit_meta": json.dumps(meta)}
+    if isinstance(net, DLNetwork):    # version 2: older readers say "upgrade" instead of failing
+        meta.update(version=DLNETWORK_VERSION, network="dlnetwork",
+                    connections=[list(c) for c in net._connections])
+    contents = {"lstmkit_format": f"{FORMAT} {meta['version']}",
+                "lstmkit_meta": json.dumps(meta)}
     contents.update(arrays)
     write_atomically(filename, lambda path: scipy.io.savemat(path, contents, do_compression=True))
     return filename
@@ -167,7 +176,7 @@ def _mat_name(func, filename):
     return filename if filename.lower().endswith(".mat") else filename + ".mat"
 
 
-def loadNetwork(filename: str | os.PathLike) -> SeriesNetwork:
+def loadNetwork(filename: str | os.PathLike) -> SeriesNetwork | DLNetwork:
     """Load a network saved by :func:`saveNetwork` (or a training checkpoint).
 
     Parameters
@@ -178,7 +187,7 @@ def loadNetwork(filename: str | os.PathLike) -> SeriesNetwork:
 
     Returns
     -------
-    SeriesNetwork
+    SeriesNetwork or DLNetwork
         The network, bit-identical to the one saved.
 
     Raises
@@ -220,7 +229,7 @@ def loadNetwork(filename: str | os.PathLike) -> SeriesNetwork:
         fail(func, f"'{path}' is corrupted: its description cannot be read ({err}).")
     if marker.split()[0] != FORMAT or not isinstance(meta, dict) or meta.get("format") != FORMAT:
         fail(func, f"'{path}' is not an lstmkit network file.")
-    if meta.get("version", 0) > VERSION:
+    if meta.get("version", 0) > DLNETWORK_VERSION:
         fail(func, f"'{path}' was written by a newer lstmkit (format version "
                    f"{meta.get('version')}); upgrade lstmkit to read it.")
     try:
@@ -240,5 +249,17 @@ def loadNetwork(filename: str | os.PathLike) -> SeriesNetwork:
         dtype = np.dtype(meta["dtype"])
     except (KeyError, TypeError, AttributeError) as err:
         fail(func, f"'{path}' is corrupted: {type(err).__name__}: {err}.")
+    if meta.get("network") == "dlnetwork":
+        connections = meta.get("connections")
+        if not isinstance(connections, list) or not all(
+                isinstance(c, list) and len(c) == 2 and all(isinstance(s, str) for s in c)
+                for c in connections):
+            fail(func, f"'{path}' is corrupted: its connections cannot be read.")
+        try:
+            net = DLNetwork(layers, [tuple(c) for c in connections], func)
+        except (ValueError, KeyError) as err:
+            fail(func, f"'{path}' is corrupted: {err}")
+        net._dtype = dtype
+        return net
     plan = check_layers(func, layers)
     return SeriesNetwork(layers, plan, dtype, info)

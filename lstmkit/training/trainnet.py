@@ -339,7 +339,9 @@ class TrainnetRun(_TrainingRun):
         return OutputFcnInfo(info)
 
     def _network(self, info=None):
-        return self.s.dlnet._copy(func="trainnet")
+        out = self.s.dlnet._copy(func="trainnet")
+        out._dtype = self.dtype
+        return out
 
     def _training_info(self, final_loss, final_metric, final_iteration):
         h = self.history
