@@ -33,7 +33,7 @@ from .prediction import (assembleNetwork, classify, classifyAndUpdateState, pred
                          predictAndUpdateState, resetState)
 from .training.info import TrainingInfo
 from .interop.onnx_export import exportONNXNetwork
-from .interop.onnx_import import importONNXNetwork
+from .interop.onnx_import import importNetworkFromONNX, importONNXNetwork
 from .interop.weights import importMATLABLearnables, loadPyTorchStateDict, pyTorchStateDict
 from .io import loadNetwork, saveNetwork
 from .labels import scores2label
@@ -63,7 +63,7 @@ __all__ = [
     "loadPyTorchStateDict", "pyTorchStateDict", "importMATLABLearnables", "confusionmat",
     "confusionchart", "load", "LayerArray", "scores2label", "dlnetwork", "addLayers",
     "connectLayers", "disconnectLayers", "removeLayers", "initialize", "minibatchpredict",
-    "forward", "trainnet", "testnet", "crossentropy", "l2loss", "l1loss", "huber", "mse",
+    "forward", "trainnet", "testnet", "importNetworkFromONNX", "crossentropy", "l2loss", "l1loss", "huber", "mse",
     "accuracyMetric", "aucMetric", "fScoreMetric", "mapeMetric", "precisionMetric",
     "recallMetric", "rmseMetric", "rSquaredMetric",
 ]

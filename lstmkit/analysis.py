@@ -8,7 +8,7 @@ import numpy as np
 
 from ._validation import _show, fail
 from .layers.base import Layer
-from .network import SeriesNetwork, check_layers, copy_and_name_layers
+from .network import SeriesNetwork, check_layers, copy_and_name_layers, infer_sizes
 
 
 class NetworkAnalysis:
@@ -67,7 +67,9 @@ def analyzeNetwork(layers: Sequence[Layer] | SeriesNetwork, *, Print: bool = Tru
 
     Parameters
     ----------
-    layers : list of layers or SeriesNetwork
+    layers : list of layers, SeriesNetwork or DLNetwork
+        A layer array without an output layer, or a dlnetwork, is analyzed
+        as a dlnetwork (the trainnet era): no output layer is expected.
     Print : bool, default True
         Print the report (it is also the returned object's text).
 
@@ -85,17 +87,31 @@ def analyzeNetwork(layers: Sequence[Layer] | SeriesNetwork, *, Print: bool = Tru
     True
     """
     func = "analyzeNetwork"
-    if not isinstance(layers, (list, tuple, SeriesNetwork, Layer)):
+    from .dlnetwork import DLNetwork, dlnetwork
+    if not isinstance(layers, (list, tuple, SeriesNetwork, Layer, DLNetwork)):
         fail(func, f"`layers` must be a list of layers or a network. Received: {_show(layers)}.",
              TypeError)
-    layers = copy_and_name_layers(func, layers)
     issues = []
-    plan = check_layers(func, layers, issues)
+    if isinstance(layers, DLNetwork) or (
+            not isinstance(layers, SeriesNetwork) and
+            not any(layer.is_output for layer in ([layers] if isinstance(layers, Layer)
+                                                  else layers))):
+        # the trainnet era: a dlnetwork, or a layer array without an output layer
+        net = layers if isinstance(layers, DLNetwork) else dlnetwork(layers, Initialize=False)
+        graph = net._graph
+        for name, port in graph.unconnected:
+            issues.append(f"input {port + 1} of layer '{name}' is not connected.")
+        sizes = infer_sizes(func, graph, issues.append)
+        rows = zip(graph.layers, sizes.input_sizes, sizes.output_sizes, sizes.output_is_sequence)
+    else:
+        layers = copy_and_name_layers(func, layers)
+        plan = check_layers(func, layers, issues)
+        rows = ((layer, size, layer.InputSize if layer is layers[0] else (
+                    None if size is None else layer._output_size(size)),
+                 layer._outputs_sequence(seq))
+                for layer, size, seq in zip(layers, plan.input_sizes, plan.sequence_in))
     info = []
-    for layer, size, seq in zip(layers, plan.input_sizes, plan.sequence_in):
-        out_size = layer.InputSize if layer is layers[0] else (
-            None if size is None else layer._output_size(size))
-        out_seq = layer._outputs_sequence(seq)
+    for layer, size, out_size, out_seq in rows:
         if layer.is_output:
             activations = "-"
         elif out_size is None:

@@ -48,3 +48,17 @@ def test_time_series_forecasting(tmp_path):
 def test_time_series_forecasting_without_plot():
     out = run_example("time_series_forecasting.py", "--quick", "--plot", "")
     assert "Closed-loop RMSE" in out and "Plot written" not in out
+
+
+def test_waveform_classification_trainnet():
+    out = run_example("waveform_classification.py", "--quick")
+    acc = number(r"Test accuracy \(testnet\): ([\d.]+) %", out)
+    same = number(r"Test accuracy \(minibatchpredict \+ scores2label\): ([\d.]+) %", out)
+    assert acc == same and acc > 25          # better than chance with four classes
+
+
+def test_time_series_forecasting_trainnet():
+    out = run_example("time_series_forecasting_trainnet.py", "--quick")
+    rmse = number(r"Test RMSE \(one step ahead, standardized\): ([\d.]+)", out)
+    closed = number(r"Closed-loop RMSE over \d+ steps: ([\d.]+)", out)
+    assert 0 < rmse < 1.0 and closed > 0     # better than predicting the mean (RMSE 1)

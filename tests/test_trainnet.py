@@ -8,7 +8,7 @@ import pytest
 from gradcheck import assert_gradient_close
 from lstmkit import (classificationLayer, crossentropy, dlnetwork, fullyConnectedLayer,
                      huber, initialize, japaneseVowelsTrainData, l1loss, loadNetwork,
-                     lstmLayer, minibatchpredict, regressionLayer, saveNetwork,
+                     lstmLayer, minibatchpredict, saveNetwork,
                      sequenceInputLayer, softmaxLayer, testnet, trainingOptions, trainnet,
                      trainNetwork, accuracyMetric, gruLayer)
 from lstmkit.training.trainer import forward_backward, truncate_states
@@ -265,3 +265,36 @@ def test_metrics_option_is_accepted_by_trainnetwork(jv):
                            Verbose=False)
     net = trainNetwork(X, Y, classifier() + [classificationLayer()], opts, seed=0)
     assert net.TrainingInfo.TrainingAccuracy.size == 3
+
+
+def test_seeded_runs_are_bit_identical_and_padding_changes_nothing(rng):
+    X, T = regression_data(rng)
+    layers = [sequenceInputLayer(2), lstmLayer(5), fullyConnectedLayer(2)]
+
+    def run(**kw):
+        return trainnet(X, T, layers, "mse",
+                        trainingOptions("adam", MaxEpochs=2, MiniBatchSize=4, Verbose=False,
+                                        **kw), seed=7)
+
+    a, b = run(), run()
+    c = run(SequencePaddingDirection="left", SequencePaddingValue=5)
+    for u, v, w in zip(a.Learnables.Value, b.Learnables.Value, c.Learnables.Value):
+        np.testing.assert_array_equal(u, v)
+        np.testing.assert_array_equal(u, w)
+
+
+def test_dlnetwork_onnx_round_trip_and_analysis(tmp_path, rng):
+    pytest.importorskip("onnx")
+    from lstmkit import analyzeNetwork, exportONNXNetwork, importNetworkFromONNX, predict
+    net = dlnetwork([sequenceInputLayer(3), gruLayer(4), fullyConnectedLayer(2)])
+    back = importNetworkFromONNX(exportONNXNetwork(net, str(tmp_path / "net.onnx")))
+    X = [rng.standard_normal((T, 3)) for T in (5, 2, 7)]
+    for y, z in zip(minibatchpredict(back, X, UniformOutput=False),
+                    minibatchpredict(net, X, UniformOutput=False)):
+        np.testing.assert_allclose(y, z, atol=1e-5)
+    assert predict(back, X[0]).shape == (5, 2)
+    report = analyzeNetwork(net, Print=False)
+    assert report.NumErrors == 0 and report.LayerInfo[1]["NumLearnables"] == 3 * 4 * (3 + 4 + 1)
+    bad = analyzeNetwork([sequenceInputLayer(3), lstmLayer(4, OutputMode="last"), lstmLayer(2)],
+                         Print=False)
+    assert bad.NumErrors == 1 and "needs sequence input" in bad.Issues[0]

@@ -40,7 +40,8 @@ from ..layers.gru import GRULayer
 from ..layers.lstm import LSTMLayer
 from ..layers.output import ClassificationOutputLayer, RegressionOutputLayer
 from ..layers.softmax import SoftmaxLayer
-from ..network import SeriesNetwork
+from ..dlnetwork import DLNetwork, check_runnable
+from ..network import SeriesNetwork, infer_sizes, network_output
 
 MIN_OPSET, MAX_OPSET, DEFAULT_OPSET = 13, 21, 14
 GATE_ACTIVATIONS = {"sigmoid": "Sigmoid", "hard-sigmoid": "HardSigmoid"}
@@ -219,7 +220,7 @@ def _normalize(graph, layer, x):
 
 @name_value_function()
 def exportONNXNetwork(
-    net: SeriesNetwork,
+    net: SeriesNetwork | DLNetwork,
     filename: str,
     *name_value: Any,
     OpsetVersion: int = DEFAULT_OPSET,
@@ -231,8 +232,9 @@ def exportONNXNetwork(
 
     Parameters
     ----------
-    net : SeriesNetwork
-        A trained or assembled network.
+    net : SeriesNetwork or DLNetwork
+        A trained or assembled network; a dlnetwork must be a chain of
+        layers (one input, one output, no branches).
     filename : str
         The ``.onnx`` file to write.
     OpsetVersion : int, default 14
@@ -275,9 +277,19 @@ def exportONNXNetwork(
     """
     func = "exportONNXNetwork"
     onnx = need_onnx(func)
-    if not isinstance(net, SeriesNetwork):
-        fail(func, f"`net` must be a network from trainNetwork or assembleNetwork. "
-                   f"Received: {_show(net)}.", TypeError)
+    if isinstance(net, DLNetwork):
+        check_runnable(func, net)
+        g = net._graph
+        if any(len(s) > 1 for s in g.sources) or any(len(c) > 1 for c in g.consumers):
+            fail(func, "the dlnetwork branches; lstmkit exports chains of layers to ONNX.")
+        K = infer_sizes(func, g).output_sizes[network_output(g)]
+        layers = list(g.layers)
+    elif isinstance(net, SeriesNetwork):
+        K = net._plan.num_outputs
+        layers = list(net.Layers)
+    else:
+        fail(func, f"`net` must be a network from trainNetwork, assembleNetwork, dlnetwork or "
+                   f"trainnet. Received: {_show(net)}.", TypeError)
     if not isinstance(filename, str) or not filename:
         fail(func, f"`filename` must be a file name (str). Received: {_show(filename)}.",
              TypeError)
@@ -292,7 +304,6 @@ def exportONNXNetwork(
     with_lengths = check_bool(func, "SequenceLengthsInput", SequenceLengthsInput)
 
     graph = _Graph(onnx)
-    layers = list(net.Layers)
     C = layers[0].InputSize
     n_dim = batch if batch is not None else "N"
     inputs = [onnx.helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT,
@@ -321,7 +332,6 @@ def exportONNXNetwork(
             continue
         else:
             fail(func, f"layer '{layer.Name}' ({layer.type_name}) cannot be exported to ONNX.")
-    K = net._plan.num_outputs
     graph.nodes.append(onnx.helper.make_node("Identity", [x], ["output"], name="output"))
     out_shape = ["T", n_dim, K] if is_seq else [n_dim, K]
     outputs = [onnx.helper.make_tensor_value_info("output", onnx.TensorProto.FLOAT, out_shape)]
@@ -331,7 +341,7 @@ def exportONNXNetwork(
     model.ir_version = min(model.ir_version, 8 if opset <= 17 else 9)
     out_layer = layers[-1]
     info = {"output_layer": "classification" if isinstance(out_layer, ClassificationOutputLayer)
-            else "regression"}
+            else "regression" if isinstance(out_layer, RegressionOutputLayer) else None}
     if isinstance(out_layer, ClassificationOutputLayer):
         info["classes"] = np.asarray(out_layer.Classes).tolist()
     meta = model.metadata_props.add()

@@ -35,6 +35,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from .._validation import _show, check_choice, fail, name_value_function
+from ..dlnetwork import DLNetwork, dlnetwork
 from ..network import SeriesNetwork
 from ..layers.bilstm import bilstmLayer
 from ..layers.fully_connected import fullyConnectedLayer
@@ -241,47 +242,8 @@ def _gru_layer(m, node):
 
 
 @name_value_function()
-def importONNXNetwork(
-    filename: str,
-    *name_value: Any,
-    OutputLayerType: Literal["classification", "regression"] | None = None,
-    Classes: Sequence[str | int] | None = None,
-) -> SeriesNetwork:
-    """Import an ONNX sequence model, as MATLAB's ``importONNXNetwork``.
-
-    Parameters
-    ----------
-    filename : str
-        The ``.onnx`` file.
-    OutputLayerType : {'classification', 'regression'}, optional
-        The output layer to add.  By default: classification when the graph
-        ends in Softmax, else regression.
-    Classes : list of str or int, optional
-        Class names (classification); default: those a network exported by
-        lstmkit recorded, else "1" to "K".
-
-    Returns
-    -------
-    SeriesNetwork
-        Ready for classify, predict, predictAndUpdateState and further
-        training (pass ``net.Layers`` to trainNetwork).
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> import numpy as np
-    >>> from lstmkit import *
-    >>> rs = np.random.default_rng(0)
-    >>> net = assembleNetwork([sequenceInputLayer(3), lstmLayer(
-    ...     4, OutputMode="last", InputWeights=rs.standard_normal((16, 3)),
-    ...     RecurrentWeights=rs.standard_normal((16, 4)), Bias=np.zeros(16)),
-    ...     fullyConnectedLayer(1, Weights=np.ones((1, 4)), Bias=[0.0]), regressionLayer()])
-    >>> path = exportONNXNetwork(net, os.path.join(tempfile.mkdtemp(), "net.onnx"))
-    >>> net2 = importONNXNetwork(path)
-    >>> x = rs.standard_normal((3, 6))
-    >>> bool(np.allclose(predict(net2, x), predict(net, x)))
-    True
-    """
+def _read_layers(FUNC, filename):
+    """The input layer, the layers and lstmkit's metadata of an ONNX sequence model."""
     onnx = need_onnx(FUNC)
     if not isinstance(filename, str):
         fail(FUNC, f"`filename` must be a file name (str). Received: {_show(filename)}.",
@@ -406,7 +368,51 @@ def importONNXNetwork(
         fail(FUNC, f"'{filename}' has no layers lstmkit can import.")
     if C is None:
         C = dims[2] if len(dims) == 3 and dims[2] > 0 else layers[0].InputSize
-    input_layer = _input_layer(C, norm)
+    return _input_layer(C, norm), layers, meta
+
+
+def importONNXNetwork(
+    filename: str,
+    *name_value: Any,
+    OutputLayerType: Literal["classification", "regression"] | None = None,
+    Classes: Sequence[str | int] | None = None,
+) -> SeriesNetwork:
+    """Import an ONNX sequence model, as MATLAB's ``importONNXNetwork``.
+
+    Parameters
+    ----------
+    filename : str
+        The ``.onnx`` file.
+    OutputLayerType : {'classification', 'regression'}, optional
+        The output layer to add.  By default: classification when the graph
+        ends in Softmax, else regression.
+    Classes : list of str or int, optional
+        Class names (classification); default: those a network exported by
+        lstmkit recorded, else "1" to "K".
+
+    Returns
+    -------
+    SeriesNetwork
+        Ready for classify, predict, predictAndUpdateState and further
+        training (pass ``net.Layers`` to trainNetwork).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from lstmkit import *
+    >>> rs = np.random.default_rng(0)
+    >>> net = assembleNetwork([sequenceInputLayer(3), lstmLayer(
+    ...     4, OutputMode="last", InputWeights=rs.standard_normal((16, 3)),
+    ...     RecurrentWeights=rs.standard_normal((16, 4)), Bias=np.zeros(16)),
+    ...     fullyConnectedLayer(1, Weights=np.ones((1, 4)), Bias=[0.0]), regressionLayer()])
+    >>> path = exportONNXNetwork(net, os.path.join(tempfile.mkdtemp(), "net.onnx"))
+    >>> net2 = importONNXNetwork(path)
+    >>> x = rs.standard_normal((3, 6))
+    >>> bool(np.allclose(predict(net2, x), predict(net, x)))
+    True
+    """
+    input_layer, layers, meta = _read_layers(FUNC, filename)
     default_type = meta.get("output_layer") or (
         "classification" if isinstance(layers[-1], type(softmaxLayer())) else "regression")
     out_type = check_choice(FUNC, "OutputLayerType",
@@ -422,6 +428,41 @@ def importONNXNetwork(
     else:
         out = regressionLayer()
     return assembleNetwork([input_layer] + layers + [out])
+
+
+def importNetworkFromONNX(filename: str) -> DLNetwork:
+    """Import an ONNX sequence model as a dlnetwork, as MATLAB's ``importNetworkFromONNX``.
+
+    The same models as :func:`importONNXNetwork` (lstmkit's and MATLAB's
+    exports, ``torch.onnx.export`` of LSTM/GRU and Linear layers), without an
+    output layer: ready for :func:`minibatchpredict`, ``predict`` with its
+    state, and :func:`trainnet`.
+
+    Parameters
+    ----------
+    filename : str
+        The ``.onnx`` file.
+
+    Returns
+    -------
+    DLNetwork
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from lstmkit import *
+    >>> net = dlnetwork([sequenceInputLayer(3), lstmLayer(4, OutputMode="last"),
+    ...                  fullyConnectedLayer(2), softmaxLayer()])
+    >>> path = exportONNXNetwork(net, os.path.join(tempfile.mkdtemp(), "net.onnx"))
+    >>> net2 = importNetworkFromONNX(path)
+    >>> X = np.random.default_rng(0).standard_normal((6, 3))      # one T-by-C sequence
+    >>> bool(np.allclose(predict(net2, X), predict(net, X), atol=1e-6))
+    True
+    """
+    func = "importNetworkFromONNX"
+    input_layer, layers, _ = _read_layers(func, filename)
+    return dlnetwork([input_layer] + layers)
 
 
 def _input_layer(C, norm):
