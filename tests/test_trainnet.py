@@ -298,3 +298,24 @@ def test_dlnetwork_onnx_round_trip_and_analysis(tmp_path, rng):
     bad = analyzeNetwork([sequenceInputLayer(3), lstmLayer(4, OutputMode="last"), lstmLayer(2)],
                          Print=False)
     assert bad.NumErrors == 1 and "needs sequence input" in bad.Issues[0]
+
+
+def test_ctrl_c_returns_the_network_so_far_and_progress_plot(rng, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    X, T = regression_data(rng)
+
+    def stop(info):
+        if info.Iteration == 3 and info.State == "iteration":
+            raise KeyboardInterrupt          # as Ctrl-C during the fourth iteration
+
+    path = tmp_path / "progress.png"
+    net, info = trainnet(X, T, [sequenceInputLayer(2), lstmLayer(4), fullyConnectedLayer(2)],
+                         "mse", trainingOptions("adam", MaxEpochs=5, MiniBatchSize=4,
+                                                Verbose=False, OutputFcn=stop,
+                                                Metrics="rmse", ValidationData=(X, T),
+                                                Plots="training-progress",
+                                                ProgressPlotFile=str(path)),
+                         seed=0, nargout=2)
+    assert info.StopReason == "Stopped manually" and info.TrainingHistory.height == 3
+    assert net.Initialized and path.stat().st_size > 10000
+    assert f"Training progress plot written to {path}" in capsys.readouterr().out
