@@ -66,6 +66,9 @@ def main(quick=False, epochs=None):
     YTest = minibatchpredict(net, XTest, SequencePaddingDirection="left", UniformOutput=False)
     err = np.concatenate([(y - t).ravel() for y, t in zip(YTest, TTest)])
     rmse = float(np.sqrt(np.mean(err ** 2)))             # rmse(Y, T, "all")
+    naive = np.concatenate([((x[:-1] - muT) / sigmaT - t).ravel()    # repeat the last value
+                            for x, t in zip(dataTest, TTest)])
+    naive_rmse = float(np.sqrt(np.mean(naive ** 2)))
 
     # forecast the last part of one test sequence
     X = (dataTest[0] - muX) / sigmaX
@@ -90,7 +93,8 @@ def main(quick=False, epochs=None):
     open_rmse = float(np.sqrt(np.mean((Yopen - target) ** 2)))
     closed_rmse = float(np.sqrt(np.mean((Yclosed - target) ** 2)))
     print(f"Training time: {elapsed:.1f} s")
-    print(f"Test RMSE (one step ahead, standardized): {rmse:.4f}")
+    print(f"Test RMSE (one step ahead, standardized): {rmse:.4f} "
+          f"(repeating the last value: {naive_rmse:.4f}; predicting the mean: about 1)")
     print(f"Open-loop RMSE: {open_rmse:.4f}")
     print(f"Closed-loop RMSE over {numPredictionTimeSteps} steps: {closed_rmse:.4f}")
     return rmse

@@ -319,3 +319,19 @@ def test_ctrl_c_returns_the_network_so_far_and_progress_plot(rng, tmp_path, caps
     assert info.StopReason == "Stopped manually" and info.TrainingHistory.height == 3
     assert net.Initialized and path.stat().st_size > 10000
     assert f"Training progress plot written to {path}" in capsys.readouterr().out
+
+
+def test_schedules_and_index_targets(jv):
+    X, Y = jv
+    XT = [x.T for x in X]
+    index = np.array([int(y) for y in Y])                   # class indices 1..9
+    opts = trainingOptions("sgdm", MaxEpochs=3, MiniBatchSize=30, Verbose=False,
+                           LearnRateSchedule="piecewise", LearnRateDropPeriod=2,
+                           LearnRateDropFactor=0.5)
+    net, info = trainnet(XT, index, classifier(), "index-crossentropy", opts, seed=0, nargout=2)
+    np.testing.assert_allclose(info.TrainingHistory.LearnRate, [0.01] * 6 + [0.005] * 3)
+    same = trainnet(XT, Y, classifier(), "crossentropy", opts, seed=0)
+    for a, b in zip(net.Learnables.Value, same.Learnables.Value):
+        np.testing.assert_array_equal(a, b)       # labels "1".."9" sort as indices 1..9
+    with pytest.raises(ValueError, match="index-crossentropy takes class indices 1 to K"):
+        trainnet(XT, index + 1, classifier(), "index-crossentropy", opts)

@@ -238,8 +238,8 @@ class TrainnetInfo:
     Attributes
     ----------
     TrainingHistory : Table
-        Iteration, Epoch, TimeElapsed (seconds), LearnRate, Loss, and one
-        column per metric, for every iteration.
+        Iteration, Epoch, LearnRate, Loss, and one column per metric, for
+        every iteration.
     ValidationHistory : Table
         Iteration, Epoch, Loss and the metrics, for every validation (the
         first one at iteration 0, before training).
