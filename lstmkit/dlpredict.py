@@ -17,16 +17,16 @@ at real time steps never depend on the padding.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Sequence
 
 import numpy as np
 
 from ._formats import check_format, sequences_tc
 from ._predict_options import check_predict_options
-from ._validation import check_bool, check_nargout, fail, name_value_function, select_outputs
+from ._validation import _show, check_bool, check_nargout, fail, name_value_function, select_outputs
 from .dlnetwork import DLNetwork, check_runnable
 from .layers.recurrent import RecurrentLayer
-from .network import check_carried_state, check_state_columns, predict_batches
+from .network import check_carried_state, check_state_columns, infer_sizes, predict_batches
 from .table import Table
 
 
@@ -43,7 +43,7 @@ def _state_table(net, final):
 
 
 def _run(func, net, X, fmt, mini_batch_size=128, sequence_length="longest", direction="right",
-         keep_states=False, training=False):
+         keep_states=False, training=False, out_nodes=None):
     check_runnable(func, net)
     input_layer = net._graph.layers[0]
     seqs, single = sequences_tc(func, X, input_layer.InputSize, fmt)
@@ -59,7 +59,7 @@ def _run(func, net, X, fmt, mini_batch_size=128, sequence_length="longest", dire
         check_carried_state(func, net._graph.layers,
                             "stateful prediction" if keep_states else "SequenceLength chunks")
     out, final = predict_batches(net, seqs, mini_batch_size, sequence_length, direction,
-                                 keep_states, training)
+                                 keep_states, training, out_nodes)
     return out, single, final
 
 
@@ -85,8 +85,7 @@ def _format_output(func, y, fmt, default):
     return np.transpose(y, [default.index(c) for c in fmt])
 
 
-@name_value_function(unavailable={
-    "Outputs": "option 'Outputs' (the activations of a layer) is not supported by lstmkit yet."})
+@name_value_function()
 def minibatchpredict(
     net: DLNetwork,
     X: Any,
@@ -100,7 +99,9 @@ def minibatchpredict(
     OutputDataFormats: str = "auto",
     ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
     Acceleration: Literal["auto", "mex", "none"] = "auto",
-) -> np.ndarray | list[np.ndarray]:
+    Outputs: str | Sequence[str] | None = None,
+    nargout: int = 1,
+) -> np.ndarray | list[np.ndarray] | tuple:
     """Predict in mini-batches with a dlnetwork, as MATLAB's ``minibatchpredict`` (R2024a).
 
     Parameters
@@ -134,6 +135,13 @@ def minibatchpredict(
         lstmkit runs on the CPU.
     Acceleration : {'auto', 'mex', 'none'}, default 'auto'
         Accepted for compatibility; the kernels are always compiled.
+    Outputs : str or list of str, optional
+        Layers whose outputs to return instead of the network's (MATLAB's
+        replacement of ``activations``), by name (``"lstm"`` or
+        ``"lstm/out"``), one output each, in the same layouts.
+    nargout : int, default 1
+        MATLAB's ``[Y1, ..., YM] = minibatchpredict(...)``: with several
+        ``Outputs``, ``nargout=M`` returns the first M as a tuple.
 
     Returns
     -------
@@ -161,18 +169,54 @@ def minibatchpredict(
     uniform = check_bool(func, "UniformOutput", UniformOutput)
     in_fmt = check_format(func, "InputDataFormats", InputDataFormats)
     out_fmt = check_format(func, "OutputDataFormats", OutputDataFormats)
-    out, _, _ = _run(func, net, X, in_fmt, checked["MiniBatchSize"], checked["SequenceLength"],
-                     direction)
-    if not net._output_is_sequence:
-        return _format_output(func, out, out_fmt, "BC")
-    outputs = [y.T for y in out]                        # T-by-K each
-    if not uniform:
-        if out_fmt not in ("auto", "TC", "CT"):
-            fail(func, f"with UniformOutput=False each output is one sequence: OutputDataFormats "
-                       f"must be 'TC' or 'CT'. Received: OutputDataFormats={OutputDataFormats!r}.")
-        return [y.T for y in outputs] if out_fmt == "CT" else outputs
-    return _format_output(func, _uniform(outputs, checked["SequencePaddingValue"], direction),
-                          out_fmt, "TCB")
+    check_runnable(func, net)
+    nodes = _output_nodes(func, net, Outputs)
+    nargout = check_nargout(func, nargout, max(len(nodes), 1))
+    outs, _, _ = _run(func, net, X, in_fmt, checked["MiniBatchSize"], checked["SequenceLength"],
+                      direction, out_nodes=nodes or None)
+    if not nodes:
+        outs, seqs = [outs], [net._output_is_sequence]
+    else:
+        sizes = infer_sizes(func, net._graph)
+        seqs = [sizes.output_is_sequence[k] for k in nodes]
+    results = []
+    for out, seq in zip(outs, seqs):
+        if not seq:
+            results.append(_format_output(func, out, out_fmt, "BC"))
+            continue
+        outputs = [y.T for y in out]                        # T-by-K each
+        if not uniform:
+            if out_fmt not in ("auto", "TC", "CT"):
+                fail(func, f"with UniformOutput=False each output is one sequence: "
+                           f"OutputDataFormats must be 'TC' or 'CT'. Received: "
+                           f"OutputDataFormats={OutputDataFormats!r}.")
+            results.append([y.T for y in outputs] if out_fmt == "CT" else outputs)
+            continue
+        results.append(_format_output(func, _uniform(outputs, checked["SequencePaddingValue"],
+                                                     direction), out_fmt, "TCB"))
+    return select_outputs(tuple(results), nargout)
+
+
+def _output_nodes(func, net, names):
+    """Graph nodes of the layers named by minibatchpredict's ``Outputs`` (empty: the output)."""
+    if names is None:
+        return []
+    items = [names] if isinstance(names, str) else names
+    if not isinstance(items, (list, tuple)) or not items or \
+            not all(isinstance(n, str) for n in items):
+        fail(func, f"`Outputs` must be a layer name or a list of layer names. Received: "
+                   f"{_show(names)}.", TypeError)
+    layers = {layer.Name: k for k, layer in enumerate(net._graph.layers)}
+    nodes = []
+    for name in items:
+        base = name[:-4] if name.endswith("/out") else name
+        if base not in layers:
+            fail(func, f"`Outputs` names layer {name!r}, which is not in the network; its layers "
+                       f"are {', '.join(repr(n) for n in layers)}.")
+        if net._graph.layers[layers[base]].is_input:
+            fail(func, f"`Outputs` names the input layer {name!r}; name a layer after it.")
+        nodes.append(layers[base])
+    return nodes
 
 
 def _single_pass(func, net, X, fmt, nargout, training, **batching):

@@ -343,24 +343,30 @@ def initial_states(graph, columns, dtype):
 
 
 def predict_batches(net, seqs, mini_batch_size, sequence_length, direction, keep_states=False,
-                    training=False):
+                    training=False, out_nodes=None):
     """Network outputs for every sequence, in the caller's order.
 
     ``net`` is a SeriesNetwork or a dlnetwork (anything with ``_graph``,
     ``_dtype`` and ``_output_is_sequence``; one input layer, one output).
     Every recurrent layer starts from its stored state (HiddenState, CellState).
     ``training=True`` runs the layers as in training (dropout on), without
-    keeping what a backward pass would need.
+    keeping what a backward pass would need.  ``out_nodes`` (a list of graph
+    nodes) asks for those nodes' outputs instead of the network's output.
     Returns ``(outputs, final)``: a list of K-by-T arrays (sequence output) or
-    an N-by-K array, and, with ``keep_states``, a dict node -> the recurrent
-    layer's final states as arrays of shape (N, size) in the caller's order.
+    an N-by-K array (a list of those, one per node, with ``out_nodes``), and,
+    with ``keep_states``, a dict node -> the recurrent layer's final states as
+    arrays of shape (N, size) in the caller's order.
     """
     dtype = net._dtype
     graph = net._graph
-    input_layer, nodes, out_node = graph.layers[0], compute_nodes(graph), network_output(graph)
-    output_is_sequence = net._output_is_sequence
+    input_layer, nodes = graph.layers[0], compute_nodes(graph)
+    if out_nodes is None:
+        wanted, is_sequence = [network_output(graph)], [net._output_is_sequence]
+    else:
+        sizes = infer_sizes("predict", graph)
+        wanted, is_sequence = list(out_nodes), [sizes.output_is_sequence[k] for k in out_nodes]
     N = len(seqs)
-    outputs = [None] * N
+    outputs = [[None] * N for _ in wanted]
     final = {k: tuple(np.zeros((N, layer._state_size()), dtype) for _ in layer.state_properties)
              for k, layer in enumerate(graph.layers)
              if isinstance(layer, RecurrentLayer)} if keep_states else None
@@ -373,31 +379,30 @@ def predict_batches(net, seqs, mini_batch_size, sequence_length, direction, keep
         ordered = [part[i] for i in full.order]
         callers = lo + full.order
         states = initial_states(graph, callers, dtype)
-        pieces = [[] for _ in ordered]
+        pieces = [[[] for _ in ordered] for _ in wanted]
         for start, stop, n in chunk_bounds(full.lengths, chunk):
             sub = [s[:, start:stop] for s in ordered[:n]]
             batch = PackedBatch([s.shape[1] for s in sub])
             values = {0: input_layer._pack(batch, sub, dtype)}
             states = truncate_states(states, n)
             _, states = graph.forward(values, batch, states, training, dtype, nodes)
-            y = values[out_node]
             ending = np.flatnonzero(full.lengths[:n] <= stop)  # sequences ending in this chunk
-            if output_is_sequence:
-                for k, piece in enumerate(batch.unpack(y)):
-                    pieces[k].append(piece)
-            else:
-                for k in ending:
-                    pieces[k] = y[k]
+            for w, (node, seq) in enumerate(zip(wanted, is_sequence)):
+                y = values[node]
+                if seq:
+                    for k, piece in enumerate(batch.unpack(y)):
+                        pieces[w][k].append(piece)
+                else:
+                    for k in ending:
+                        pieces[w][k] = y[k]
             if keep_states:
                 for node, node_final in final.items():
                     for target, arr in zip(node_final, states[node]):
                         target[callers[ending]] = arr[ending]
-        for k, i in enumerate(full.order):
-            if output_is_sequence:
-                outputs[lo + i] = np.concatenate(pieces[k], axis=1) if len(pieces[k]) > 1 \
-                    else pieces[k][0]
-            else:
-                outputs[lo + i] = pieces[k]
-    if not output_is_sequence:
-        outputs = np.stack(outputs)
-    return outputs, final
+        for w, seq in enumerate(is_sequence):
+            for k, i in enumerate(full.order):
+                got = pieces[w][k]
+                outputs[w][lo + i] = (np.concatenate(got, axis=1) if len(got) > 1 else got[0]) \
+                    if seq else got
+    outputs = [out if seq else np.stack(out) for out, seq in zip(outputs, is_sequence)]
+    return (outputs[0] if out_nodes is None else outputs), final

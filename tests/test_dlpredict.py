@@ -105,9 +105,10 @@ def test_errors(rng):
         minibatchpredict(dl, [np.zeros((3, 7))])
     with pytest.raises(ValueError, match=r"ambiguous"):
         minibatchpredict(dl, np.zeros((3, 3, 5)))
-    with pytest.raises(TypeError, match=r"option 'Outputs' \(the activations of a layer\) is not "
-                                        r"supported"):
-        minibatchpredict(dl, [np.zeros((3, 3))], Outputs="lstm")
+    with pytest.raises(ValueError, match=r"`Outputs` names layer 'lsmt', which is not in the"):
+        minibatchpredict(dl, [np.zeros((3, 3))], Outputs="lsmt")
+    with pytest.raises(ValueError, match=r"`nargout` must be 1"):
+        minibatchpredict(dl, [np.zeros((3, 3))], Outputs="lstm", nargout=2)
     with pytest.raises(ValueError, match=r"contains NaN"):
         minibatchpredict(dl, [np.full((3, 3), np.nan)])
     with pytest.raises(TypeError, match=r"the state must be a table"):
@@ -118,3 +119,15 @@ def test_errors(rng):
         dl.State = Table({"Layer": ["lstm", "lstm"], "Parameter": ["HiddenState", "CellState"],
                           "Value": [np.ones((5, 1)), np.ones((4, 1))]})
     np.testing.assert_array_equal(dl.State.Value[0], before)   # nothing half-written
+
+
+def test_outputs_gives_the_activations_of_named_layers(rng):
+    dl, _ = pair(rng, mode="sequence")
+    X = [rng.standard_normal((T, 3)) for T in (4, 9, 6)]
+    h, y = minibatchpredict(dl, X, Outputs=["lstm", "fc/out"], UniformOutput=False, nargout=2)
+    W, b = dl.Learnables.Value[3], dl.Learnables.Value[4]
+    for hn, yn, x in zip(h, y, X):
+        assert hn.shape == (x.shape[0], 5)
+        np.testing.assert_allclose(yn, hn @ W.T + b.reshape(1, -1), rtol=1e-5, atol=1e-5)
+    for a, b_ in zip(y, minibatchpredict(dl, X, UniformOutput=False)):
+        np.testing.assert_array_equal(a, b_)

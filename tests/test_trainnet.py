@@ -335,3 +335,20 @@ def test_schedules_and_index_targets(jv):
         np.testing.assert_array_equal(a, b)       # labels "1".."9" sort as indices 1..9
     with pytest.raises(ValueError, match="index-crossentropy takes class indices 1 to K"):
         trainnet(XT, index + 1, classifier(), "index-crossentropy", opts)
+
+
+def test_sequence_to_one_regression_with_numeric_array(rng):
+    # the Sequence-to-One Regression example's shapes: a T-by-C-by-N array, N-by-R targets
+    X = rng.standard_normal((20, 3, 16))
+    T = np.stack([X[:, 0, n].mean() + X[:, 1, n].std() for n in range(16)])[:, None]
+    layers = [sequenceInputLayer(3, Normalization="zscore"), lstmLayer(8, OutputMode="last"),
+              fullyConnectedLayer(1)]
+    net, info = trainnet(X, T, layers, "mse",
+                         trainingOptions("adam", MaxEpochs=30, MiniBatchSize=8, Verbose=False,
+                                         Metrics="rmse"), seed=0, nargout=2)
+    Y = minibatchpredict(net, X)
+    assert Y.shape == (16, 1)
+    assert info.TrainingHistory.Loss[-1] < info.TrainingHistory.Loss[0]
+    assert testnet(net, X, T, "rmse") == pytest.approx(np.sqrt(np.mean((Y - T) ** 2)), rel=1e-5)
+    with pytest.raises(ValueError, match="channels|responses|rows"):
+        trainnet(X, np.ones((16, 2)), layers, "mse", trainingOptions("adam", Verbose=False))
