@@ -6,7 +6,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ._validation import _show, fail
+from ._validation import _show, check_choice, fail
+from .dlnetwork import DLNetwork, dlnetwork
 from .layers.base import Layer
 from .network import SeriesNetwork, check_layers, copy_and_name_layers, infer_sizes
 
@@ -55,7 +56,8 @@ class NetworkAnalysis:
     __str__ = __repr__
 
 
-def analyzeNetwork(layers: Sequence[Layer] | SeriesNetwork, *, Print: bool = True) -> NetworkAnalysis:
+def analyzeNetwork(layers: Sequence[Layer] | SeriesNetwork | DLNetwork, *, Print: bool = True,
+                   TargetUsage: str = "auto") -> NetworkAnalysis:
     """Check a layer array or network and show its activations and learnables.
 
     MATLAB's ``analyzeNetwork`` opens an app; lstmkit prints the same
@@ -72,6 +74,11 @@ def analyzeNetwork(layers: Sequence[Layer] | SeriesNetwork, *, Print: bool = Tru
         as a dlnetwork (the trainnet era): no output layer is expected.
     Print : bool, default True
         Print the report (it is also the returned object's text).
+    TargetUsage : {'auto', 'dlnetwork', 'trainNetwork'}, default 'auto'
+        MATLAB's option: check the layers for a dlnetwork (no output layer
+        expected) or for trainNetwork (an output layer must end them).
+        'auto' (lstmkit's default): trainNetwork when an output layer is
+        present or the argument is a SeriesNetwork, else dlnetwork.
 
     Returns
     -------
@@ -87,15 +94,19 @@ def analyzeNetwork(layers: Sequence[Layer] | SeriesNetwork, *, Print: bool = Tru
     True
     """
     func = "analyzeNetwork"
-    from .dlnetwork import DLNetwork, dlnetwork
     if not isinstance(layers, (list, tuple, SeriesNetwork, Layer, DLNetwork)):
         fail(func, f"`layers` must be a list of layers or a network. Received: {_show(layers)}.",
              TypeError)
+    usage = check_choice(func, "TargetUsage", TargetUsage, ("auto", "dlnetwork", "trainNetwork"))
+    if isinstance(layers, DLNetwork) and usage == "trainNetwork":
+        fail(func, "TargetUsage='trainNetwork' needs a layer array or a SeriesNetwork; a dlnetwork "
+                   "is analyzed as a dlnetwork.")
     issues = []
-    if isinstance(layers, DLNetwork) or (
-            not isinstance(layers, SeriesNetwork) and
-            not any(layer.is_output for layer in ([layers] if isinstance(layers, Layer)
-                                                  else layers))):
+    has_output = not isinstance(layers, DLNetwork) and (
+        isinstance(layers, SeriesNetwork) or
+        any(layer.is_output for layer in ([layers] if isinstance(layers, Layer) else layers)))
+    if isinstance(layers, DLNetwork) or usage == "dlnetwork" or (usage == "auto" and
+                                                                 not has_output):
         # the trainnet era: a dlnetwork, or a layer array without an output layer
         net = layers if isinstance(layers, DLNetwork) else dlnetwork(layers, Initialize=False)
         graph = net._graph

@@ -359,5 +359,8 @@ def test_analyze_network_finds_errors_before_training():
     assert any("must follow a softmaxLayer" in i for i in result.Issues)
     assert any("expects input of size 5" in i for i in result.Issues)
     assert "2 errors" in repr(result)
-    missing = analyzeNetwork([sequenceInputLayer(3), lstmLayer(4)], Print=False)
+    missing = analyzeNetwork([sequenceInputLayer(3), lstmLayer(4)], TargetUsage="trainNetwork",
+                             Print=False)
     assert any("the last layer must be an output layer" in i for i in missing.Issues)
+    # without an output layer the default analyzes the layers as a dlnetwork (trainnet's)
+    assert analyzeNetwork([sequenceInputLayer(3), lstmLayer(4)], Print=False).NumErrors == 0
