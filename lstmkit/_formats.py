@@ -56,7 +56,7 @@ def _layout_hint(shape, C, default):
     return "".join(letters)
 
 
-def sequences_tc(func, X, input_size, fmt="auto", name="X"):
+def sequences_tc(func, X, input_size, fmt="auto", name="X", targets=False):
     """Sequences in the trainnet era's layout, as a list of C-by-T arrays (views where possible).
 
     Parameters
@@ -69,6 +69,9 @@ def sequences_tc(func, X, input_size, fmt="auto", name="X"):
     fmt : str
         ``InputDataFormats``: 'auto' or letters such as 'CTB' ('CTB' for a
         list of C-by-T arrays: the B says the observations are the list).
+    targets : bool
+        The sequences are trainnet's targets (messages name the network's
+        outputs and ``TargetDataFormats``).
 
     Returns
     -------
@@ -77,21 +80,23 @@ def sequences_tc(func, X, input_size, fmt="auto", name="X"):
     single : bool
         Whether X was one sequence.
     """
-    fmt = check_format(func, "InputDataFormats", fmt, allowed=("TCB", "TC"))
+    option = "TargetDataFormats" if targets else "InputDataFormats"
+    fmt = check_format(func, option, fmt, allowed=("TCB", "TC"))
     C = int(input_size)
+    expects = "the network outputs" if targets else "the input layer expects"
     if isinstance(X, np.ndarray) and X.dtype == object:
         X = list(X.reshape(-1))
     if isinstance(X, (list, tuple)):
         if not X:
             fail(func, f"`{name}` is empty: it must hold at least one sequence.")
         element = "TC" if fmt == "auto" else fmt.replace("B", "")
-        return [_one_sequence(func, x, C, element, f"{name}[{i}]", fmt == "auto")
+        return [_one_sequence(func, x, C, element, f"{name}[{i}]", fmt == "auto", option, expects)
                 for i, x in enumerate(X)], False
     arr = _numeric(func, name, X, f"`{name}`")
     if arr.ndim == 3:
         layout = "TCB" if fmt == "auto" else fmt
         if len(layout) != 3:
-            fail(func, f"`InputDataFormats`={fmt!r} has {len(layout)} dimensions but `{name}` "
+            fail(func, f"`{option}`={fmt!r} has {len(layout)} dimensions but `{name}` "
                        f"has 3 (size {size_text(arr.shape)}).")
         c_axis = layout.index("C")
         if fmt == "auto":
@@ -100,29 +105,30 @@ def sequences_tc(func, X, input_size, fmt="auto", name="X"):
                 fail(func, f"`{name}` is {size_text(arr.shape)}: dimensions "
                            f"{' and '.join(str(d + 1) for d in sorted([c_axis] + others))} could "
                            f"each be the {C} channels, so its layout is ambiguous; give "
-                           f"InputDataFormats (MATLAB's default here is 'TCB': time steps by "
+                           f"{option} (MATLAB's default here is 'TCB': time steps by "
                            f"channels by observations).")
             if arr.shape[c_axis] != C:
                 hint = _layout_hint(arr.shape, C, layout)
                 fail(func, f"`{name}` is {size_text(arr.shape)}, read as time steps by channels "
-                           f"by observations ('TCB'), but the input layer expects {C} channels."
+                           f"by observations ('TCB'), but {expects} {C} channels."
                            + (f" If dimension {hint.index('C') + 1} holds the channels, give "
-                              f"InputDataFormats={hint!r}." if hint else ""))
+                              f"{option}={hint!r}." if hint else ""))
         elif arr.shape[c_axis] != C:
-            fail(func, f"`{name}` is {size_text(arr.shape)}; with InputDataFormats={fmt!r} it "
-                       f"has {arr.shape[c_axis]} channels, but the input layer expects {C}.")
+            fail(func, f"`{name}` is {size_text(arr.shape)}; with {option}={fmt!r} it "
+                       f"has {arr.shape[c_axis]} channels, but {expects} {C}.")
         data = np.moveaxis(arr, [layout.index("B"), c_axis, layout.index("T")], [0, 1, 2])
         if data.shape[0] == 0 or data.shape[2] == 0:
             fail(func, f"`{name}` is empty (size {size_text(arr.shape)}).")
         return list(data), False
     if arr.ndim in (1, 2):
         element = "TC" if fmt == "auto" else fmt.replace("B", "")
-        return [_one_sequence(func, arr, C, element, name, fmt == "auto")], True
+        return [_one_sequence(func, arr, C, element, name, fmt == "auto", option, expects)], True
     fail(func, f"`{name}` must be a list of T-by-C sequences, a T-by-C-by-N array or one T-by-C "
                f"sequence. Received: a {arr.ndim}-D array of size {size_text(arr.shape)}.")
 
 
-def _one_sequence(func, x, C, element, where, auto):
+def _one_sequence(func, x, C, element, where, auto, option="InputDataFormats",
+                  expects="the input layer expects"):
     arr = _numeric(func, where, x, f"`{where}`")
     if arr.ndim == 1:
         arr = arr.reshape(-1, 1) if element == "TC" else arr.reshape(1, -1)
@@ -136,12 +142,12 @@ def _one_sequence(func, x, C, element, where, auto):
         if arr.shape[other] == C:
             flipped = element[::-1]
             hint = (f" It looks {flipped[0]}-by-{flipped[1]}: pass the transposes, or give "
-                    f"InputDataFormats={flipped + 'B'!r}" +
+                    f"{option}={flipped + 'B'!r}" +
                     (" (the trainNetwork era's layout)." if flipped == "CT" else "."))
         layout = "T-by-C (time steps by channels)" if element == "TC" else \
             "C-by-T (channels by time steps)"
-        fail(func, f"`{where}` is {size_text(arr.shape)}, read as {layout}, but the input layer "
-                   f"expects {C} channels.{hint}")
+        fail(func, f"`{where}` is {size_text(arr.shape)}, read as {layout}, but {expects} {C} "
+                   f"channels.{hint}")
     if arr.shape[1 - c_axis] == 0:
         fail(func, f"`{where}` has no time steps.")
     return arr.T if element == "TC" else arr

@@ -352,3 +352,16 @@ def test_sequence_to_one_regression_with_numeric_array(rng):
     assert testnet(net, X, T, "rmse") == pytest.approx(np.sqrt(np.mean((Y - T) ** 2)), rel=1e-5)
     with pytest.raises(ValueError, match="channels|responses|rows"):
         trainnet(X, np.ones((16, 2)), layers, "mse", trainingOptions("adam", Verbose=False))
+
+
+def test_target_data_formats(rng):
+    X, T = regression_data(rng)
+    layers = [sequenceInputLayer(2), lstmLayer(4), fullyConnectedLayer(2)]
+    base = dict(MaxEpochs=1, MiniBatchSize=4, Verbose=False)
+    a = trainnet(X, T, layers, "mse", trainingOptions("adam", **base), seed=0)
+    b = trainnet(X, [t.T for t in T], layers, "mse",
+                 trainingOptions("adam", TargetDataFormats="CTB", **base), seed=0)
+    for u, v in zip(a.Learnables.Value, b.Learnables.Value):
+        np.testing.assert_array_equal(u, v)
+    with pytest.raises(ValueError, match="TargetDataFormats|C-by-T|transposes"):
+        trainnet(X, [t.T for t in T], layers, "mse", trainingOptions("adam", **base))

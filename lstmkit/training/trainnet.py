@@ -218,7 +218,7 @@ class TargetEncoder:
                 fail(func, f"the targets `{name}` have {values.shape[1]} channels but the network "
                            f"outputs {R}; the last fully connected layer must output {R}.")
             return Targets("response", values, R)
-        target_seqs, _ = sequences_tc(func, T, R, self.fmt, name=name)
+        target_seqs, _ = sequences_tc(func, T, R, self.fmt, name=name, targets=True)
         if len(target_seqs) != len(seqs):
             fail(func, f"`{name}` has {len(target_seqs)} sequences but X has {len(seqs)}.")
         for i, (t, x) in enumerate(zip(target_seqs, seqs)):
