@@ -19,7 +19,14 @@ from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
 from .dlnetwork import (DLNetwork, addLayers, connectLayers, disconnectLayers, dlnetwork,
                         initialize, removeLayers)
 from .dlpredict import forward, minibatchpredict
+from .layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReLULayer, ReLULayer,
+                                 SigmoidLayer, SwishLayer, TanhLayer, clippedReluLayer, eluLayer,
+                                 geluLayer, leakyReluLayer, reluLayer, sigmoidLayer, swishLayer,
+                                 tanhLayer)
 from .layers.bilstm import BiLSTMLayer, bilstmLayer
+from .layers.normalization import LayerNormalizationLayer, layerNormalizationLayer
+from .layers.merge import (AdditionLayer, ConcatenationLayer, MultiplicationLayer, additionLayer,
+                           concatenationLayer, multiplicationLayer)
 from .layers.dropout import DropoutLayer, dropoutLayer
 from .layers.fully_connected import FullyConnectedLayer, fullyConnectedLayer
 from .layers.gru import GRULayer, gruLayer
@@ -65,5 +72,7 @@ __all__ = [
     "connectLayers", "disconnectLayers", "removeLayers", "initialize", "minibatchpredict",
     "forward", "trainnet", "testnet", "importNetworkFromONNX", "crossentropy", "l2loss", "l1loss", "huber", "mse",
     "accuracyMetric", "aucMetric", "fScoreMetric", "mapeMetric", "precisionMetric",
-    "recallMetric", "rmseMetric", "rSquaredMetric",
+    "recallMetric", "rmseMetric", "rSquaredMetric", "reluLayer", "leakyReluLayer",
+    "clippedReluLayer", "eluLayer", "tanhLayer", "sigmoidLayer", "swishLayer", "geluLayer",
+    "additionLayer", "concatenationLayer", "multiplicationLayer", "layerNormalizationLayer",
 ]

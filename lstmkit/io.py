@@ -25,7 +25,11 @@ import numpy as np
 import scipy.io
 
 from ._validation import _show, fail, size_text
+from .layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReLULayer, ReLULayer,
+                                 SigmoidLayer, SwishLayer, TanhLayer)
 from .layers.base import Layer
+from .layers.merge import AdditionLayer, ConcatenationLayer, MultiplicationLayer
+from .layers.normalization import LayerNormalizationLayer
 from .layers.bilstm import BiLSTMLayer
 from .layers.dropout import DropoutLayer
 from .layers.fully_connected import FullyConnectedLayer
@@ -45,7 +49,9 @@ DLNETWORK_VERSION = 2
 
 LAYER_CLASSES = {cls.__name__: cls for cls in (
     SequenceInputLayer, LSTMLayer, BiLSTMLayer, GRULayer, DropoutLayer, FullyConnectedLayer,
-    SoftmaxLayer, ClassificationOutputLayer, RegressionOutputLayer)}
+    SoftmaxLayer, ClassificationOutputLayer, RegressionOutputLayer, ReLULayer, LeakyReLULayer,
+    ClippedReLULayer, ELULayer, TanhLayer, SigmoidLayer, SwishLayer, GELULayer, AdditionLayer,
+    ConcatenationLayer, MultiplicationLayer, LayerNormalizationLayer)}
 
 
 class MissingFunction:

@@ -6,7 +6,11 @@ from lstmkit import (dropoutLayer, fullyConnectedLayer, gruLayer, lstmLayer, reg
                      rng, sequenceInputLayer, trainingOptions)
 from lstmkit.network import truncate_states
 from lstmkit.training.data import prepare_minibatch
+from lstmkit import DLNetwork, dlnetwork
 from lstmkit.training.trainer import forward_backward, prepare_training
+from lstmkit.training.trainnet import prepare_trainnet
+
+from gradcheck import assert_gradient_close
 
 
 class NetworkProblem:
@@ -70,3 +74,32 @@ def weights(net):
     return [np.asarray(getattr(layer, name)).copy() for layer in net.Layers
             for name in ("InputWeights", "RecurrentWeights", "Bias", "Weights")
             if getattr(layer, name, None) is not None]
+
+
+def trainnet_gradient_check(X, T, layers, lossFcn, samples=40, **extra):
+    """trainnet's loss gradient on one mini-batch against central differences (float64)."""
+    opts = trainingOptions("sgdm", MiniBatchSize=len(X), Verbose=False, **extra)
+    net = layers if isinstance(layers, DLNetwork) else dlnetwork(layers)
+    setup = prepare_trainnet("trainnet", X, T, net, lossFcn, opts, "float64")
+    chunk = prepare_minibatch(np.arange(len(X)), setup.seqs, setup.targets, setup.input_layer,
+                              "longest", "right", np.float64)[0]
+    p = setup.params
+    p.grad[:] = 0
+    forward_backward(setup.net, chunk, truncate_states({}, chunk.n), p.grads, np.float64)
+    analytic = p.grad.copy()
+
+    def loss():
+        y, _, _ = setup.net.forward(chunk.x, chunk.batch, {}, True, np.float64)
+        return setup.net.loss(y, chunk, need_grad=False)[0]
+
+    idx = np.random.default_rng(0).choice(p.theta.size, min(samples, p.theta.size), replace=False)
+    numeric = np.empty(idx.size)
+    for j, i in enumerate(idx):
+        old = p.theta[i]
+        p.theta[i] = old + 1e-6
+        fp = loss()
+        p.theta[i] = old - 1e-6
+        fm = loss()
+        p.theta[i] = old
+        numeric[j] = (fp - fm) / 2e-6
+    assert_gradient_close(analytic[idx], numeric, rtol=1e-5, atol=1e-8)

@@ -5,15 +5,12 @@ import os
 import numpy as np
 import pytest
 
-from gradcheck import assert_gradient_close
+from netutil import trainnet_gradient_check as loss_and_gradient_check
 from lstmkit import (classificationLayer, crossentropy, dlnetwork, fullyConnectedLayer,
                      huber, initialize, japaneseVowelsTrainData, l1loss, loadNetwork,
                      lstmLayer, minibatchpredict, saveNetwork,
                      sequenceInputLayer, softmaxLayer, testnet, trainingOptions, trainnet,
                      trainNetwork, accuracyMetric, gruLayer)
-from lstmkit.training.trainer import forward_backward, truncate_states
-from lstmkit.training.data import prepare_minibatch
-from lstmkit.training.trainnet import prepare_trainnet
 
 
 @pytest.fixture(scope="module")
@@ -80,34 +77,6 @@ def test_mse_normalization_and_validation_at_iteration_zero(rng):
     assert testnet(net, X, T, "mse") == pytest.approx(
         np.mean(np.concatenate([(y - t).ravel() for y, t in zip(
             minibatchpredict(net, X, UniformOutput=False), T)]) ** 2), rel=1e-6)
-
-
-def loss_and_gradient_check(X, T, layers, lossFcn, **extra):
-    """trainnet's loss gradient on one mini-batch against central differences (float64)."""
-    opts = trainingOptions("sgdm", MiniBatchSize=len(X), Verbose=False, **extra)
-    setup = prepare_trainnet("trainnet", X, T, dlnetwork(layers), lossFcn, opts, "float64")
-    chunk = prepare_minibatch(np.arange(len(X)), setup.seqs, setup.targets, setup.input_layer,
-                              "longest", "right", np.float64)[0]
-    p = setup.params
-    p.grad[:] = 0
-    forward_backward(setup.net, chunk, truncate_states({}, chunk.n), p.grads, np.float64)
-    analytic = p.grad.copy()
-
-    def loss():
-        y, _, _ = setup.net.forward(chunk.x, chunk.batch, {}, True, np.float64)
-        return setup.net.loss(y, chunk, need_grad=False)[0]
-
-    idx = np.random.default_rng(0).choice(p.theta.size, 40, replace=False)
-    numeric = np.empty(idx.size)
-    for j, i in enumerate(idx):
-        old = p.theta[i]
-        p.theta[i] = old + 1e-6
-        fp = loss()
-        p.theta[i] = old - 1e-6
-        fm = loss()
-        p.theta[i] = old
-        numeric[j] = (fp - fm) / 2e-6
-    assert_gradient_close(analytic[idx], numeric, rtol=1e-5, atol=1e-8)
 
 
 @pytest.mark.parametrize("lossFcn", ["mse", "mae", "huber",

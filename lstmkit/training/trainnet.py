@@ -379,11 +379,13 @@ def _as_dlnetwork(func, net):
 
 def _check_loss_fits(func, expression, name, output_layer, targets):
     kinds = expression.kinds
-    if kinds & set(CLASSIFICATION_KINDS) and not isinstance(output_layer, SoftmaxLayer):
+    probabilities = isinstance(output_layer, SoftmaxLayer) or getattr(
+        output_layer, "outputs_probabilities", False)
+    if kinds & set(CLASSIFICATION_KINDS) and not probabilities:
         fail(func, f"the loss {name!r} needs probabilities, but the network's output comes from "
                    f"layer '{output_layer.Name}' ({output_layer.type_name}); end the network "
-                   f"with softmaxLayer (sigmoidLayer for 'binary-crossentropy' arrives with "
-                   f"lstmkit's activation layers).")
+                   f"with softmaxLayer (or sigmoidLayer for 'binary-crossentropy' and "
+                   f"multilabel cross-entropy).")
     if kinds - set(CLASSIFICATION_KINDS) and targets.kind in ("label", "label-sequence"):
         fail(func, f"the loss {name!r} is a regression loss but the targets are labels.",
              TypeError)

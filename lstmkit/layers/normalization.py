@@ -1,0 +1,155 @@
+"""layerNormalizationLayer: normalization over the channels (and, optionally, time).
+
+``y = Scale * (x - mean) / sqrt(var + Epsilon) + Offset``, with the mean and
+the (population) variance taken over
+
+* 'channel-only' (and 'auto', MATLAB's default for vector sequences and
+  features): the channels of each observation at each time step;
+* 'batch-excluded': the channels and all time steps of each sequence, its own
+  time steps only, so padding cannot change a result.
+
+The kernels are in :mod:`lstmkit.kernels.normalization`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from .._typing import ArrayLike, Initializer
+from .._validation import check_choice, check_name, check_real, fail, name_value_function
+from ..kernels.normalization import group_norm_backward, group_norm_forward
+from . import initializers
+from .base import Layer, Learnable, check_column, kernel_array, set_factors
+
+
+class LayerNormalizationLayer(Layer):
+    """Layer normalization (create it with :func:`layerNormalizationLayer`)."""
+
+    type_name = "Layer Normalization"
+    default_name = "layernorm"
+    factory = "layerNormalizationLayer"
+    learnables = (
+        Learnable("Offset", "OffsetInitializer", "OffsetLearnRateFactor", "OffsetL2Factor"),
+        Learnable("Scale", "ScaleInitializer", "ScaleLearnRateFactor", "ScaleL2Factor"),
+    )
+
+    @property
+    def Description(self):
+        C = "" if self.NumChannels == "auto" else f"{self.NumChannels} channels"
+        return "Layer normalization" + (f" with {C}" if C else "")
+
+    @property
+    def NumChannels(self):
+        return self.InputSize
+
+    def _display_properties(self):
+        return ["Name", "NumChannels", "Epsilon", "OperationDimension", "Offset", "Scale",
+                "OffsetInitializer", "ScaleInitializer", "OffsetLearnRateFactor",
+                "OffsetL2Factor", "ScaleLearnRateFactor", "ScaleL2Factor"]
+
+    def _check_input(self, func, input_size, input_is_sequence):
+        self._check_input_size(func, input_size)
+
+    def _learnable_shape(self, name, input_size):
+        return (input_size, 1), input_size, input_size
+
+    def _groups(self, x, batch):
+        M = x.shape[0]
+        if self.OperationDimension == "batch-excluded" and batch is not None and \
+                M == batch.num_rows:
+            return batch.row_sequence, batch.num_observations
+        return np.arange(M, dtype=np.int64), M
+
+    def _forward(self, x, batch, state, training, dtype):
+        C = x.shape[1]
+        groups, G = self._groups(x, batch)
+        y = np.empty_like(x)
+        xhat = np.empty_like(x)
+        inv_std = np.empty(G, dtype)
+        scale = kernel_array(self.Scale, dtype, (C,))
+        group_norm_forward(x, groups, G, scale, kernel_array(self.Offset, dtype, (C,)),
+                           self.Epsilon, y, xhat, inv_std)
+        return y, ((xhat, inv_std, groups, G, scale) if training else None), None
+
+    def _backward(self, dy, cache, grads, need_dx):
+        xhat, inv_std, groups, G, scale = cache
+        C = xhat.shape[1]
+        dx = np.empty((xhat.shape[0] if need_dx else 0, C), xhat.dtype)
+        group_norm_backward(np.ascontiguousarray(dy), xhat, inv_std, groups, G, scale, dx,
+                            grads["Scale"].reshape(C), grads["Offset"].reshape(C))
+        return dx if need_dx else None
+
+
+@name_value_function()
+def layerNormalizationLayer(
+    *name_value: Any,
+    Name: str = "",
+    Epsilon: float = 1e-5,
+    OperationDimension: Literal["auto", "channel-only", "batch-excluded"] = "auto",
+    Offset: ArrayLike | None = None,
+    Scale: ArrayLike | None = None,
+    OffsetInitializer: Initializer = "zeros",
+    ScaleInitializer: Initializer = "ones",
+    OffsetLearnRateFactor: float = 1.0,
+    ScaleLearnRateFactor: float = 1.0,
+    OffsetL2Factor: float = 1.0,
+    ScaleL2Factor: float = 1.0,
+) -> LayerNormalizationLayer:
+    """Layer normalization layer, as MATLAB's ``layerNormalizationLayer``.
+
+    Parameters
+    ----------
+    Name : str, default ''
+    Epsilon : float, default 1e-5
+        Added to the variance (at least 1e-5 in MATLAB; lstmkit takes any
+        positive value).
+    OperationDimension : {'auto', 'channel-only', 'batch-excluded'}, default 'auto'
+        'auto' and 'channel-only': over the channels at each time step;
+        'batch-excluded': over the channels and each sequence's own time steps.
+    Offset, Scale : array_like, optional
+        NumChannels-by-1 learnables (initialized when the network is).
+    OffsetInitializer : 'zeros', 'ones', 'narrow-normal' or callable, default 'zeros'
+    ScaleInitializer : 'ones', 'zeros', 'narrow-normal' or callable, default 'ones'
+    OffsetLearnRateFactor, ScaleLearnRateFactor : float, default 1
+    OffsetL2Factor, ScaleL2Factor : float, default 1
+
+    Returns
+    -------
+    LayerNormalizationLayer
+
+    Examples
+    --------
+    >>> from lstmkit import *
+    >>> net = dlnetwork([sequenceInputLayer(3), lstmLayer(16), layerNormalizationLayer()])
+    >>> net.Layers[2].Scale.shape, net.Layers[2].Epsilon
+    ((16, 1), 1e-05)
+    """
+    func = "layerNormalizationLayer"
+    opts = dict(locals())
+    layer = LayerNormalizationLayer(check_name(func, Name))
+    layer.Epsilon = check_real(func, "Epsilon", Epsilon, low=0.0, low_open=True)
+    layer.OperationDimension = check_choice(func, "OperationDimension", OperationDimension,
+                                            ("auto", "channel-only", "batch-excluded"))
+    layer.OffsetInitializer = initializers.check_initializer(
+        func, "OffsetInitializer", OffsetInitializer, initializers.BIAS_INITIALIZERS)
+    layer.ScaleInitializer = initializers.check_initializer(
+        func, "ScaleInitializer", ScaleInitializer, initializers.BIAS_INITIALIZERS)
+    sizes = set()
+    for prop, value in (("Offset", Offset), ("Scale", Scale)):
+        arr = None
+        if value is not None:
+            arr = np.asarray(value, dtype=np.float64) if np.ndim(value) else None
+            if arr is None or arr.ndim > 2 or (arr.ndim == 2 and 1 not in arr.shape):
+                fail(func, f"`{prop}` must be a NumChannels-by-1 vector. Received: "
+                           f"{prop} of size {np.shape(value)}.")
+            arr = check_column(func, prop, arr, arr.size)
+            sizes.add(arr.shape[0])
+        setattr(layer, prop, arr)
+    if len(sizes) > 1:
+        fail(func, f"`Offset` and `Scale` must have the same number of channels. Received: "
+                   f"{sorted(sizes)}.")
+    layer.InputSize = sizes.pop() if sizes else "auto"
+    set_factors(func, layer, opts)
+    return layer
