@@ -24,6 +24,11 @@ from .layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReL
                                  geluLayer, leakyReluLayer, reluLayer, sigmoidLayer, swishLayer,
                                  tanhLayer)
 from .layers.bilstm import BiLSTMLayer, bilstmLayer
+from .layers.convolution import (AveragePooling1DLayer, Convolution1DLayer,
+                                 GlobalAveragePooling1DLayer, GlobalMaxPooling1DLayer,
+                                 MaxPooling1DLayer, averagePooling1dLayer, convolution1dLayer,
+                                 globalAveragePooling1dLayer, globalMaxPooling1dLayer,
+                                 maxPooling1dLayer)
 from .layers.normalization import LayerNormalizationLayer, layerNormalizationLayer
 from .layers.merge import (AdditionLayer, ConcatenationLayer, MultiplicationLayer, additionLayer,
                            concatenationLayer, multiplicationLayer)
@@ -75,4 +80,6 @@ __all__ = [
     "recallMetric", "rmseMetric", "rSquaredMetric", "reluLayer", "leakyReluLayer",
     "clippedReluLayer", "eluLayer", "tanhLayer", "sigmoidLayer", "swishLayer", "geluLayer",
     "additionLayer", "concatenationLayer", "multiplicationLayer", "layerNormalizationLayer",
+    "convolution1dLayer", "maxPooling1dLayer", "averagePooling1dLayer",
+    "globalAveragePooling1dLayer", "globalMaxPooling1dLayer",
 ]

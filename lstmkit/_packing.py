@@ -18,6 +18,9 @@ class PackedBatch:
     ----------
     lengths : array_like of int, shape (N,)
         Length of every sequence, in the caller's order.
+    order : ndarray of int64, optional
+        The sorted order to use (default: by length, longest first, stable);
+        it must sort the lengths non-increasingly.
 
     Attributes
     ----------
@@ -45,9 +48,10 @@ class PackedBatch:
     __slots__ = ("order", "lengths", "batch_sizes", "offsets", "rows", "last_rows", "starts",
                  "row_sequence", "row_step", "_reverse_rows", "_chunks")
 
-    def __init__(self, lengths):
+    def __init__(self, lengths, order=None):
         lengths = np.asarray(lengths, dtype=np.int64)
-        order = np.argsort(-lengths, kind="stable")
+        if order is None:
+            order = np.argsort(-lengths, kind="stable")
         sorted_lengths = lengths[order]
         T = int(sorted_lengths[0])
         # batch_sizes[t] = number of sequences longer than t
@@ -70,6 +74,21 @@ class PackedBatch:
         self._reverse_rows = None
         self._chunks = {}
         self.last_rows = offsets[sorted_lengths - 1] + np.arange(lengths.size, dtype=np.int64)
+
+    def with_lengths(self, sorted_lengths):
+        """The batch of the same sequences, in the same sorted order, with new lengths.
+
+        ``sorted_lengths`` (one per sorted sequence, non-increasing, each at
+        least 1) are what a layer that changes sequence lengths (a strided or
+        unpadded convolution, pooling) outputs; keeping the order keeps every
+        observation's row where the layers after it and the targets expect it.
+        """
+        sorted_lengths = np.asarray(sorted_lengths, dtype=np.int64)
+        if np.array_equal(sorted_lengths, self.lengths):
+            return self
+        lengths = np.empty_like(sorted_lengths)
+        lengths[self.order] = sorted_lengths
+        return PackedBatch(lengths, self.order)
 
     @property
     def reverse_rows(self):

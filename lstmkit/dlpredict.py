@@ -26,7 +26,8 @@ from ._predict_options import check_predict_options
 from ._validation import _show, check_bool, check_nargout, fail, name_value_function, select_outputs
 from .dlnetwork import DLNetwork, check_runnable
 from .layers.recurrent import RecurrentLayer
-from .network import check_carried_state, check_state_columns, infer_sizes, predict_batches
+from .network import (check_carried_state, check_data_lengths, check_state_columns, infer_sizes,
+                      predict_batches)
 from .table import Table
 
 
@@ -58,6 +59,7 @@ def _run(func, net, X, fmt, mini_batch_size=128, sequence_length="longest", dire
     if isinstance(sequence_length, int) or keep_states:
         check_carried_state(func, net._graph.layers,
                             "stateful prediction" if keep_states else "SequenceLength chunks")
+    check_data_lengths(func, net._graph, seqs, sequence_length)
     out, final = predict_batches(net, seqs, mini_batch_size, sequence_length, direction,
                                  keep_states, training, out_nodes)
     return out, single, final

@@ -114,22 +114,32 @@ class Graph:
         raise KeyError(name)
 
     # -- computation -----------------------------------------------------------------------
-    def forward(self, values, batch, states, training, dtype, nodes):
+    def forward(self, values, batch, states, training, dtype, nodes, batches=None):
         """Run ``nodes`` (node indices, in topological order).
 
         ``values`` maps node -> output for the nodes already computed (the
         input layers' packed data) and receives every new output; ``states``
         maps node -> state to start from (absent: the layer's initial state).
-        Returns ``(caches, new_states)``, dicts keyed by node.
+        ``batch`` is the input's :class:`~lstmkit._packing.PackedBatch`; a
+        layer that changes sequence lengths gives the layers after it its own
+        (``layer._output_batch``), and ``batches`` (a dict, optional) receives
+        every node's.  Returns ``(caches, new_states)``, dicts keyed by node.
         """
         caches, new_states = {}, {}
+        if batches is None:
+            batches = {}
         for k in nodes:
             srcs = self.sources[k]
             x = values[srcs[0]] if len(srcs) == 1 else [values[s] for s in srcs]
-            y, cache, state = self.layers[k]._forward(x, batch, states.get(k), training, dtype)
+            in_batch = batches.get(srcs[0], batch) if srcs else batch
+            layer = self.layers[k]
+            y, cache, state = layer._forward(x, in_batch, states.get(k), training, dtype)
             values[k] = y
             caches[k] = cache
             new_states[k] = state
+            out_batch = layer._output_batch(in_batch)
+            if out_batch is not batch:
+                batches[k] = out_batch
         return caches, new_states
 
     def backward(self, seeds, caches, grads, nodes):

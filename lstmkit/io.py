@@ -28,6 +28,9 @@ from ._validation import _show, fail, size_text
 from .layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReLULayer, ReLULayer,
                                  SigmoidLayer, SwishLayer, TanhLayer)
 from .layers.base import Layer
+from .layers.convolution import (AveragePooling1DLayer, Convolution1DLayer,
+                                 GlobalAveragePooling1DLayer, GlobalMaxPooling1DLayer,
+                                 MaxPooling1DLayer)
 from .layers.merge import AdditionLayer, ConcatenationLayer, MultiplicationLayer
 from .layers.normalization import LayerNormalizationLayer
 from .layers.bilstm import BiLSTMLayer
@@ -51,7 +54,9 @@ LAYER_CLASSES = {cls.__name__: cls for cls in (
     SequenceInputLayer, LSTMLayer, BiLSTMLayer, GRULayer, DropoutLayer, FullyConnectedLayer,
     SoftmaxLayer, ClassificationOutputLayer, RegressionOutputLayer, ReLULayer, LeakyReLULayer,
     ClippedReLULayer, ELULayer, TanhLayer, SigmoidLayer, SwishLayer, GELULayer, AdditionLayer,
-    ConcatenationLayer, MultiplicationLayer, LayerNormalizationLayer)}
+    ConcatenationLayer, MultiplicationLayer, LayerNormalizationLayer, Convolution1DLayer,
+    MaxPooling1DLayer, AveragePooling1DLayer, GlobalAveragePooling1DLayer,
+    GlobalMaxPooling1DLayer)}
 
 
 class MissingFunction:

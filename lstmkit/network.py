@@ -286,6 +286,46 @@ def network_output(graph):
     return graph.sources[out[0]][0] if out else len(graph) - 1
 
 
+def check_sequence_lengths(func, graph, min_length, output_is_sequence=False):
+    """Every layer gets at least one time step from sequences of ``min_length`` steps.
+
+    Layers that change lengths (convolution without padding, strides,
+    pooling) say what they output (``_output_length``); a layer left with no
+    time step is an error naming it, as MATLAB's MinLength rule.  With
+    sequence output (sequence-to-sequence training) no layer may change the
+    length: the targets would not align with the output.
+    """
+    lengths = {}
+    for k, layer in enumerate(graph.layers):
+        srcs = graph.sources[k]
+        L = min_length if not srcs else min(lengths[s] for s in srcs)
+        if layer._changes_length():
+            out = layer._output_length(L)
+            if out < 1:
+                fail(func, f"layer '{layer.Name}' ({layer.type_name}) has no output for a "
+                           f"sequence of {L} time steps (the shortest reaching it); pad it "
+                           f"(Padding='same' or 'causal'), shorten FilterSize or PoolSize, or "
+                           f"set the input layer's MinLength and give longer sequences.")
+            if output_is_sequence:
+                fail(func, f"layer '{layer.Name}' ({layer.type_name}) changes the sequence "
+                           f"length, so the network's output sequences cannot align with the "
+                           f"target sequences; use Padding='same' or 'causal' and Stride 1.")
+            L = out
+        lengths[k] = L
+    return lengths
+
+
+def check_data_lengths(func, graph, seqs, sequence_length="longest", output_is_sequence=False):
+    """:func:`check_sequence_lengths` for the sequences ``seqs`` (C-by-T arrays) as batched."""
+    changing = [layer for layer in graph.layers if layer._changes_length()]
+    if changing and isinstance(sequence_length, int):
+        fail(func, f"SequenceLength as an integer splits sequences into chunks, which layer "
+                   f"'{changing[0].Name}' ({changing[0].type_name}) would shorten chunk by "
+                   f"chunk; use SequenceLength='longest'.")
+    if seqs:
+        check_sequence_lengths(func, graph, min(s.shape[1] for s in seqs), output_is_sequence)
+
+
 def check_carried_state(func, layers, what):
     """A BiLSTM's backward direction needs the whole sequence: it cannot carry state."""
     for layer in layers:
@@ -385,12 +425,13 @@ def predict_batches(net, seqs, mini_batch_size, sequence_length, direction, keep
             batch = PackedBatch([s.shape[1] for s in sub])
             values = {0: input_layer._pack(batch, sub, dtype)}
             states = truncate_states(states, n)
-            _, states = graph.forward(values, batch, states, training, dtype, nodes)
+            node_batches = {}
+            _, states = graph.forward(values, batch, states, training, dtype, nodes, node_batches)
             ending = np.flatnonzero(full.lengths[:n] <= stop)  # sequences ending in this chunk
             for w, (node, seq) in enumerate(zip(wanted, is_sequence)):
                 y = values[node]
                 if seq:
-                    for k, piece in enumerate(batch.unpack(y)):
+                    for k, piece in enumerate(node_batches.get(node, batch).unpack(y)):
                         pieces[w][k].append(piece)
                 else:
                     for k in ending:

@@ -16,8 +16,8 @@ from .dlpredict import predict_dlnetwork, reset_dlnetwork
 from .layers.base import Layer
 from .layers.output import ClassificationOutputLayer
 from .layers.recurrent import RecurrentLayer
-from .network import (SeriesNetwork, check_carried_state, check_layers, check_state_columns,
-                      copy_and_name_layers, predict_batches)
+from .network import (SeriesNetwork, check_carried_state, check_data_lengths, check_layers,
+                      check_state_columns, copy_and_name_layers, predict_batches)
 from .training.trainer import check_dtype
 
 
@@ -36,6 +36,7 @@ def _outputs(func, net, X, opts, keep_states=False):
     check_state_columns(func, net.Layers, len(seqs))
     if isinstance(opts["SequenceLength"], int):
         check_carried_state(func, net.Layers, "SequenceLength as an integer (chunks)")
+    check_data_lengths(func, net._graph, seqs, opts["SequenceLength"])
     out, final = predict_batches(net, seqs, opts["MiniBatchSize"], opts["SequenceLength"],
                                  opts["SequencePaddingDirection"], keep_states)
     return (out, single, final) if keep_states else (out, single)

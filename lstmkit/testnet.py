@@ -13,7 +13,7 @@ from ._validation import _show, fail, name_value_function
 from .dlnetwork import DLNetwork, check_runnable
 from .losses import CLASSIFICATION_KINDS, LOSS_NAMES, make_loss
 from .metrics import metric_list
-from .network import infer_sizes, network_output
+from .network import check_data_lengths, infer_sizes, network_output
 from .training.data import prepare_minibatch
 from .training.trainer import LossGraph
 from .training.trainnet import TargetEncoder, TrainnetLoss, _check_loss_fits, _check_metrics
@@ -107,6 +107,7 @@ def testnet(
     input_layer = graph.layers[0]
     seqs, single = sequences_tc(func, X, input_layer.InputSize, in_fmt)
     check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
+    check_data_lengths(func, graph, seqs, opts["SequenceLength"])
     index = any(p[0] == "loss" and p[2] == "index-crossentropy" for p in plan)
     encoder = TargetEncoder(func, task, index, K, out_seq, tgt_fmt)
     if ClassNames is not None:

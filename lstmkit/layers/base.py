@@ -156,6 +156,19 @@ class Layer:
     def _check_input(self, func, input_size, input_is_sequence):
         """Raise if this layer cannot take the given input (sizes set at construction)."""
 
+    def _output_length(self, length):
+        """Time steps of the output for a sequence of ``length`` steps (same by default)."""
+        return length
+
+    def _output_batch(self, batch):
+        """The packed structure of the output (the input's, unless lengths change)."""
+        if batch is None or not self._changes_length():
+            return batch
+        return batch.with_lengths([self._output_length(int(L)) for L in batch.lengths])
+
+    def _changes_length(self):
+        return False
+
     def _initialize(self, input_size, rng):
         """Set sizes inferred from the input and create the missing learnables."""
         if not self.learnables:

@@ -19,7 +19,7 @@ from ..layers.base import Layer, expand_factor
 from ..layers.recurrent import RecurrentLayer
 from ..graph import Graph
 from ..layers.softmax import SoftmaxLayer
-from ..network import (SeriesNetwork, check_carried_state, check_layers, compute_nodes,
+from ..network import (SeriesNetwork, check_data_lengths, check_carried_state, check_layers, compute_nodes,
                        copy_and_name_layers, network_output, truncate_states)
 from ..metrics import AccuracyMetric, RMSEMetric
 from .data import make_targets, prepare_minibatch
@@ -239,6 +239,10 @@ def prepare_training(func, X, Y, layers, options, dtype):
                         name="XValidation")
         validation = (vseqs, make_targets(func, Yv, vseqs, vsingle, plan, out_layer,
                                           name="YValidation"))
+    chain = Graph(layers, func=func)
+    check_data_lengths(func, chain, seqs, options.SequenceLength, plan.output_is_sequence)
+    if validation is not None:
+        check_data_lengths(func, chain, validation[0])
     schedule = check_schedule(func, options.LearnRateSchedule, options.LearnRateDropFactor,
                               options.LearnRateDropPeriod)
     normalizing = input_layer.Normalization != "none" and (

@@ -30,7 +30,7 @@ from ..layers.base import Layer
 from ..layers.softmax import SoftmaxLayer
 from ..losses import CLASSIFICATION_KINDS, make_loss
 from ..metrics import FunctionMetric, metric_list
-from ..network import SeriesNetwork, infer_sizes, network_output
+from ..network import SeriesNetwork, check_data_lengths, infer_sizes, network_output
 from ..table import Table
 from .data import Targets
 from .options import TrainingOptions
@@ -448,6 +448,9 @@ def prepare_trainnet(func, X, T, net, lossFcn, options, dtype):
         check_sequences(func, vseqs, input_layer.InputSize, input_layer.MinLength,
                         name="XValidation")
         validation = (vseqs, encoder.encode(Tv, vseqs, vsingle, name="TValidation"))
+    check_data_lengths(func, graph, seqs, options.SequenceLength, out_seq)
+    if validation is not None:
+        check_data_lengths(func, graph, validation[0])
     metrics = metric_list(func, options.Metrics)
     _check_metrics(func, metrics, task, targets, options.ObjectiveMetricName)
     schedule = check_schedule(func, options.LearnRateSchedule, options.LearnRateDropFactor,
