@@ -24,11 +24,11 @@ from .layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReL
                                  geluLayer, leakyReluLayer, reluLayer, sigmoidLayer, swishLayer,
                                  tanhLayer)
 from .layers.bilstm import BiLSTMLayer, bilstmLayer
-from .layers.convolution import (AveragePooling1DLayer, Convolution1DLayer,
+from .layers.convolution import (AveragePooling1DLayer, Convolution1DLayer, FlattenLayer,
                                  GlobalAveragePooling1DLayer, GlobalMaxPooling1DLayer,
-                                 MaxPooling1DLayer, averagePooling1dLayer, convolution1dLayer,
-                                 globalAveragePooling1dLayer, globalMaxPooling1dLayer,
-                                 maxPooling1dLayer)
+                                 Indexing1DLayer, MaxPooling1DLayer, averagePooling1dLayer,
+                                 convolution1dLayer, flattenLayer, globalAveragePooling1dLayer,
+                                 globalMaxPooling1dLayer, indexing1dLayer, maxPooling1dLayer)
 from .layers.normalization import LayerNormalizationLayer, layerNormalizationLayer
 from .layers.merge import (AdditionLayer, ConcatenationLayer, MultiplicationLayer, additionLayer,
                            concatenationLayer, multiplicationLayer)
@@ -38,7 +38,8 @@ from .layers.gru import GRULayer, gruLayer
 from .layers.lstm import LSTMLayer, lstmLayer
 from .layers.output import (ClassificationOutputLayer, RegressionOutputLayer, classificationLayer,
                             regressionLayer)
-from .layers.sequence_input import SequenceInputLayer, sequenceInputLayer
+from .layers.sequence_input import (FeatureInputLayer, SequenceInputLayer, featureInputLayer,
+                                    sequenceInputLayer)
 from .layers.softmax import SoftmaxLayer, softmaxLayer
 from .network import LayerArray, SeriesNetwork, register_ipython_display
 from .prediction import (assembleNetwork, classify, classifyAndUpdateState, predict,
@@ -81,5 +82,6 @@ __all__ = [
     "clippedReluLayer", "eluLayer", "tanhLayer", "sigmoidLayer", "swishLayer", "geluLayer",
     "additionLayer", "concatenationLayer", "multiplicationLayer", "layerNormalizationLayer",
     "convolution1dLayer", "maxPooling1dLayer", "averagePooling1dLayer",
-    "globalAveragePooling1dLayer", "globalMaxPooling1dLayer",
+    "globalAveragePooling1dLayer", "globalMaxPooling1dLayer", "featureInputLayer",
+    "indexing1dLayer", "flattenLayer",
 ]

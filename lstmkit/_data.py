@@ -79,6 +79,14 @@ def as_sequences(func, X, name="X"):
     return seqs, single
 
 
+def read_era_inputs(func, input_layer, X, name="X"):
+    """trainNetwork-era input data: C-by-T sequences, or N-by-C features for a featureInputLayer."""
+    if not input_layer._outputs_sequence(True):
+        from ._formats import features_bc
+        return features_bc(func, X, input_layer.InputSize, name=name)
+    return as_sequences(func, X, name=name)
+
+
 def check_sequences(func, seqs, input_size, min_length=1, name="X", check_finite=True):
     """Check channel count, length and finiteness against the input layer."""
     sizes = sorted({s.shape[0] for s in seqs})

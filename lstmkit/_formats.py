@@ -156,3 +156,32 @@ def _one_sequence(func, x, C, element, where, auto, option="InputDataFormats",
 def to_tc(y):
     """A C-by-T output back in the trainnet era's T-by-C layout (a view)."""
     return y.T
+
+
+def features_bc(func, X, num_features, fmt="auto", name="X"):
+    """Feature data (N-by-C, or C-by-N with fmt 'CB') as a list of C-by-1 arrays."""
+    fmt = check_format(func, "InputDataFormats", fmt, allowed=("BC",))
+    C = int(num_features)
+    arr = _numeric(func, name, X, f"`{name}`")
+    if arr.ndim == 1:
+        arr = arr.reshape(1, -1) if fmt in ("auto", "BC") else arr.reshape(-1, 1)
+    if arr.ndim != 2:
+        fail(func, f"`{name}` must be an N-by-C array of features (observations by features) "
+                   f"for a featureInputLayer. Received: size {size_text(arr.shape)}.")
+    if fmt == "CB":
+        arr = arr.T
+    if arr.shape[1] != C:
+        hint = " It looks transposed: pass its transpose, or give InputDataFormats='CB'." \
+            if arr.shape[0] == C else ""
+        fail(func, f"`{name}` is {size_text(arr.shape)}, read as observations by features, but "
+                   f"the featureInputLayer expects {C} features.{hint}")
+    if arr.shape[0] == 0:
+        fail(func, f"`{name}` has no observations.")
+    return [row.reshape(C, 1) for row in arr], False
+
+
+def read_inputs(func, input_layer, X, fmt="auto", name="X"):
+    """The network's input data as C-by-T arrays: sequences, or features (C-by-1 each)."""
+    if not input_layer._outputs_sequence(True):
+        return features_bc(func, X, input_layer.InputSize, fmt, name)
+    return sequences_tc(func, X, input_layer.InputSize, fmt, name)

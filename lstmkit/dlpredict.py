@@ -21,7 +21,7 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from ._formats import check_format, sequences_tc
+from ._formats import check_format, read_inputs
 from ._predict_options import check_predict_options
 from ._validation import _show, check_bool, check_nargout, fail, name_value_function, select_outputs
 from .dlnetwork import DLNetwork, check_runnable
@@ -47,7 +47,7 @@ def _run(func, net, X, fmt, mini_batch_size=128, sequence_length="longest", dire
          keep_states=False, training=False, out_nodes=None):
     check_runnable(func, net)
     input_layer = net._graph.layers[0]
-    seqs, single = sequences_tc(func, X, input_layer.InputSize, fmt)
+    seqs, single = read_inputs(func, input_layer, X, fmt)
     short = [i for i, s in enumerate(seqs) if s.shape[1] < input_layer.MinLength]
     if short:
         fail(func, f"sequence {short[0]} has {seqs[short[0]].shape[1]} time steps, fewer than the "

@@ -28,9 +28,9 @@ from ._validation import _show, fail, size_text
 from .layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReLULayer, ReLULayer,
                                  SigmoidLayer, SwishLayer, TanhLayer)
 from .layers.base import Layer
-from .layers.convolution import (AveragePooling1DLayer, Convolution1DLayer,
+from .layers.convolution import (AveragePooling1DLayer, Convolution1DLayer, FlattenLayer,
                                  GlobalAveragePooling1DLayer, GlobalMaxPooling1DLayer,
-                                 MaxPooling1DLayer)
+                                 Indexing1DLayer, MaxPooling1DLayer)
 from .layers.merge import AdditionLayer, ConcatenationLayer, MultiplicationLayer
 from .layers.normalization import LayerNormalizationLayer
 from .layers.bilstm import BiLSTMLayer
@@ -39,7 +39,7 @@ from .layers.fully_connected import FullyConnectedLayer
 from .layers.gru import GRULayer
 from .layers.lstm import LSTMLayer
 from .layers.output import ClassificationOutputLayer, RegressionOutputLayer
-from .layers.sequence_input import SequenceInputLayer
+from .layers.sequence_input import FeatureInputLayer, SequenceInputLayer
 from .layers.softmax import SoftmaxLayer
 from .dlnetwork import DLNetwork
 from .network import SeriesNetwork, check_layers
@@ -56,7 +56,7 @@ LAYER_CLASSES = {cls.__name__: cls for cls in (
     ClippedReLULayer, ELULayer, TanhLayer, SigmoidLayer, SwishLayer, GELULayer, AdditionLayer,
     ConcatenationLayer, MultiplicationLayer, LayerNormalizationLayer, Convolution1DLayer,
     MaxPooling1DLayer, AveragePooling1DLayer, GlobalAveragePooling1DLayer,
-    GlobalMaxPooling1DLayer)}
+    GlobalMaxPooling1DLayer, FeatureInputLayer, Indexing1DLayer, FlattenLayer)}
 
 
 class MissingFunction:

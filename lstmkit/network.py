@@ -203,6 +203,7 @@ def infer_sizes(func, graph, report=None):
             size = getattr(layer, "InputSize", None) if layer.is_input else None
             out.input_sizes[k] = size
             out.output_sizes[k] = size
+            out.output_is_sequence[k] = layer._outputs_sequence(True)
             continue
         sizes = [out.output_sizes[s] for s in srcs]
         seqs = [out.output_is_sequence[s] for s in srcs]

@@ -7,7 +7,7 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from ._data import as_sequences, check_sequences
+from ._data import check_sequences, read_era_inputs
 from ._predict_options import check_predict_options
 from ._typing import Sequences
 from ._validation import _show, check_nargout, fail, name_value_function, select_outputs
@@ -30,8 +30,8 @@ def _check_network(func, net):
 def _outputs(func, net, X, opts, keep_states=False):
     _check_network(func, net)
     opts = check_predict_options(func, opts)
-    seqs, single = as_sequences(func, X)
     input_layer = net.Layers[0]
+    seqs, single = read_era_inputs(func, input_layer, X)
     check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
     check_state_columns(func, net.Layers, len(seqs))
     if isinstance(opts["SequenceLength"], int):

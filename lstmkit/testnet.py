@@ -7,7 +7,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from ._data import check_sequences
-from ._formats import check_format, sequences_tc
+from ._formats import check_format, read_inputs
 from ._predict_options import check_predict_options
 from ._validation import _show, fail, name_value_function
 from .dlnetwork import DLNetwork, check_runnable
@@ -105,7 +105,7 @@ def testnet(
         (p[0] == "loss" and p[1].kinds & set(CLASSIFICATION_KINDS)) or
         (p[0] == "metric" and p[1].task == "classification") for p in plan) else "regression"
     input_layer = graph.layers[0]
-    seqs, single = sequences_tc(func, X, input_layer.InputSize, in_fmt)
+    seqs, single = read_inputs(func, input_layer, X, in_fmt)
     check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
     check_data_lengths(func, graph, seqs, opts["SequenceLength"])
     index = any(p[0] == "loss" and p[2] == "index-crossentropy" for p in plan)

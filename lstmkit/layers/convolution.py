@@ -449,7 +449,7 @@ def maxPooling1dLayer(poolSize: int, *name_value: Any, Name: str = "", Stride: i
     --------
     >>> from lstmkit import maxPooling1dLayer
     >>> maxPooling1dLayer(2, Stride=2).Description
-    "2 max pooling with stride 2 and padding [0, 0]"
+    '2 max pooling with stride 2 and padding [0, 0]'
     """
     return _pooling(MaxPooling1DLayer, "maxPooling1dLayer", poolSize, Name, Stride, Padding)
 
@@ -537,3 +537,116 @@ def globalMaxPooling1dLayer(*name_value: Any, Name: str = "") -> GlobalMaxPoolin
     'g'
     """
     return GlobalMaxPooling1DLayer(check_name("globalMaxPooling1dLayer", Name))
+
+
+class Indexing1DLayer(Layer):
+    """1-D indexing: the first or last time step of each sequence (create it with
+    :func:`indexing1dLayer`)."""
+
+    type_name = "1-D Indexing"
+    default_name = "index1d"
+    HasPaddingMaskInput = False
+
+    @property
+    def Description(self):
+        return f"1-D indexing of the {self.Index} time step"
+
+    def _display_properties(self):
+        return ["Name", "Index", "HasPaddingMaskInput"]
+
+    def _outputs_sequence(self, input_is_sequence):
+        return False
+
+    def _check_input(self, func, input_size, input_is_sequence):
+        if not input_is_sequence:
+            fail(func, f"layer '{self.Name}' ({self.type_name}) takes a time step of a sequence, "
+                       f"but the layer before it outputs one vector per observation.")
+
+    def _forward(self, x, batch, state, training, dtype):
+        rows = batch.last_rows if self.Index == "last" else \
+            np.arange(batch.num_observations, dtype=np.int64)     # step 0: the first N rows
+        return np.ascontiguousarray(x[rows]), ((rows, x.shape[0]) if training else None), None
+
+    def _backward(self, dy, cache, grads, need_dx):
+        if not need_dx:
+            return None
+        rows, rows_in = cache
+        dx = np.zeros((rows_in, dy.shape[1]), dy.dtype)
+        dx[rows] = dy
+        return dx
+
+
+class FlattenLayer(Layer):
+    """Flatten layer (create it with :func:`flattenLayer`): folds spatial dimensions into the
+    channels; vector sequences and features have none, so it passes them on unchanged."""
+
+    type_name = "Flatten"
+    default_name = "flatten"
+
+    @property
+    def Description(self):
+        return "Flatten"
+
+    def _forward(self, x, batch, state, training, dtype):
+        return x, None, None
+
+    def _backward(self, dy, cache, grads, need_dx):
+        return dy if need_dx else None
+
+
+@name_value_function()
+def indexing1dLayer(index: Literal["first", "last"] = "first", *name_value: Any,
+                    Name: str = "") -> Indexing1DLayer:
+    """1-D indexing layer, as MATLAB's ``indexing1dLayer`` (R2023b).
+
+    Takes the first or the last time step of each sequence (its own last
+    step: lstmkit never pads), giving one vector per observation.
+
+    Parameters
+    ----------
+    index : {'first', 'last'}, default 'first'
+        MATLAB's ``Index`` property.
+    Name : str, default ''
+
+    Returns
+    -------
+    Indexing1DLayer
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lstmkit import *
+    >>> net = dlnetwork([sequenceInputLayer(2), indexing1dLayer("last")])
+    >>> minibatchpredict(net, [np.arange(6.0).reshape(3, 2)]).tolist()
+    [[4.0, 5.0]]
+    """
+    func = "indexing1dLayer"
+    layer = Indexing1DLayer(check_name(func, Name))
+    layer.Index = check_choice(func, "index", index, ("first", "last"))
+    return layer
+
+
+@name_value_function()
+def flattenLayer(*name_value: Any, Name: str = "") -> FlattenLayer:
+    """Flatten layer, as MATLAB's ``flattenLayer``.
+
+    Folds spatial dimensions into the channels.  lstmkit's data (vector
+    sequences and features) has no spatial dimension, so the layer passes its
+    input on unchanged; it is accepted so that scripts that put it before a
+    recurrent layer port unchanged.
+
+    Parameters
+    ----------
+    Name : str, default ''
+
+    Returns
+    -------
+    FlattenLayer
+
+    Examples
+    --------
+    >>> from lstmkit import flattenLayer
+    >>> flattenLayer().Description
+    'Flatten'
+    """
+    return FlattenLayer(check_name("flattenLayer", Name))

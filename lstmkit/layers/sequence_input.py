@@ -161,8 +161,18 @@ def sequenceInputLayer(
     if np.ndim(inputSize) == 1 and np.size(inputSize) > 1:
         fail(func, f"image-sequence input (InputSize={list(np.ravel(inputSize))}) is not supported "
                    f"by lstmkit; flatten each frame into a C-by-T vector sequence.")
-    C = check_positive_int(func, "inputSize", inputSize)
-    layer = SequenceInputLayer(check_name(func, Name))
+    layer = _input_layer(SequenceInputLayer, func, "inputSize", inputSize, Name, Normalization,
+                         NormalizationDimension, Mean, StandardDeviation, Min, Max,
+                         SplitComplexInputs)
+    layer.MinLength = check_positive_int(func, "MinLength", MinLength)
+    return layer
+
+
+def _input_layer(cls, func, size_name, inputSize, Name, Normalization, NormalizationDimension,
+                 Mean, StandardDeviation, Min, Max, SplitComplexInputs):
+    """An input layer of ``cls`` with its size and normalization checked."""
+    C = check_positive_int(func, size_name, inputSize)
+    layer = cls(check_name(func, Name))
     layer.InputSize = C
     if callable(Normalization):
         fail(func, "a function handle as `Normalization` is not supported by lstmkit; "
@@ -177,8 +187,82 @@ def sequenceInputLayer(
         setattr(layer, stat, check_column(func, stat, value, C))
     if layer.StandardDeviation is not None and np.any(layer.StandardDeviation < 0):
         fail(func, "`StandardDeviation` must be non-negative.")
-    layer.MinLength = check_positive_int(func, "MinLength", MinLength)
     if SplitComplexInputs:
         fail(func, f"`SplitComplexInputs`=true is not supported by lstmkit. "
                    f"Received: SplitComplexInputs={_show(SplitComplexInputs)}.")
     return layer
+
+
+class FeatureInputLayer(SequenceInputLayer):
+    """Feature input layer (create it with :func:`featureInputLayer`).
+
+    Its data is one vector of features per observation (an N-by-C array), not
+    a sequence: the layers after it see one row per observation, as after a
+    recurrent layer with OutputMode 'last'.  Normalization is per feature,
+    over the observations.
+    """
+
+    type_name = "Feature Input"
+    default_name = "input"
+    MinLength = 1
+
+    @property
+    def Description(self):
+        text = f"{self.InputSize} features"
+        if self.Normalization != "none":
+            text += f" with '{self.Normalization}' normalization"
+        return text
+
+    def _display_properties(self):
+        return ["Name", "InputSize", "Normalization", "NormalizationDimension", "Mean",
+                "StandardDeviation", "Min", "Max"]
+
+    def _outputs_sequence(self, input_is_sequence):
+        return False
+
+
+@name_value_function()
+def featureInputLayer(
+    numFeatures: int,
+    *name_value: Any,
+    Name: str = "",
+    Normalization: Literal["none", "zerocenter", "zscore", "rescale-symmetric",
+                           "rescale-zero-one"] = "none",
+    NormalizationDimension: Literal["auto", "channel"] = "auto",
+    Mean: ArrayLike | None = None,
+    StandardDeviation: ArrayLike | None = None,
+    Min: ArrayLike | None = None,
+    Max: ArrayLike | None = None,
+    SplitComplexInputs: bool = False,
+) -> FeatureInputLayer:
+    """Feature input layer, as MATLAB's ``featureInputLayer``: N-by-C feature data.
+
+    Parameters
+    ----------
+    numFeatures : int
+        Number of features C of each observation.
+    Normalization : str, default 'none'
+        As for :func:`sequenceInputLayer`, with statistics over the
+        observations.
+    NormalizationDimension : {'auto', 'channel'}, default 'auto'
+    Mean, StandardDeviation, Min, Max : array_like (C-by-1) or scalar, optional
+    SplitComplexInputs : bool, default False
+        Only false is supported.
+    Name : str, default ''
+
+    Returns
+    -------
+    FeatureInputLayer
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lstmkit import *
+    >>> net = dlnetwork([featureInputLayer(4), fullyConnectedLayer(8), reluLayer(),
+    ...                  fullyConnectedLayer(2)])
+    >>> minibatchpredict(net, np.ones((5, 4))).shape       # N-by-C features in, N-by-K out
+    (5, 2)
+    """
+    return _input_layer(FeatureInputLayer, "featureInputLayer", "numFeatures", numFeatures, Name,
+                        Normalization, NormalizationDimension, Mean, StandardDeviation, Min, Max,
+                        SplitComplexInputs)

@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .._data import as_sequences, check_sequences
+from .._data import check_sequences, read_era_inputs
 from .._random import check_seed, global_rng, seeded
 from .._typing import Sequences, Targets
 from .._validation import _show, check_nargout, fail, select_outputs
@@ -226,15 +226,15 @@ def prepare_training(func, X, Y, layers, options, dtype):
     dt = check_dtype(func, dtype)
     layers = copy_and_name_layers(func, layers)
     plan = check_layers(func, layers)
-    seqs, single = as_sequences(func, X)
     input_layer, out_layer = layers[0], layers[-1]
+    seqs, single = read_era_inputs(func, input_layer, X)
     check_training_layers(func, layers, options)
     check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
     targets = make_targets(func, Y, seqs, single, plan, out_layer)
     validation = None
     if options.ValidationData is not None:
         Xv, Yv = options.ValidationData
-        vseqs, vsingle = as_sequences(func, Xv, name="XValidation")
+        vseqs, vsingle = read_era_inputs(func, input_layer, Xv, name="XValidation")
         check_sequences(func, vseqs, input_layer.InputSize, input_layer.MinLength,
                         name="XValidation")
         validation = (vseqs, make_targets(func, Yv, vseqs, vsingle, plan, out_layer,

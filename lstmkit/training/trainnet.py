@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._data import _label_array, _ndim, as_responses, check_sequences
-from .._formats import check_format, sequences_tc
+from .._formats import check_format, read_inputs, sequences_tc
 from .._random import check_seed, seeded
 from .._validation import _show, check_nargout, fail, select_outputs
 from ..dlnetwork import DLNetwork, _as_layer_list, check_runnable, dlnetwork, initialize
@@ -427,7 +427,7 @@ def prepare_trainnet(func, X, T, net, lossFcn, options, dtype):
     out_seq = bool(sizes.output_is_sequence[out_node])
     in_fmt = check_format(func, "InputDataFormats", options.InputDataFormats)
     tgt_fmt = check_format(func, "TargetDataFormats", options.TargetDataFormats)
-    seqs, single = sequences_tc(func, X, input_layer.InputSize, in_fmt)
+    seqs, single = read_inputs(func, input_layer, X, in_fmt)
     check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
     task = "classification" if expression.kinds & set(CLASSIFICATION_KINDS) else "regression"
     encoder = TargetEncoder(func, task, loss_name == "index-crossentropy", K, out_seq, tgt_fmt)
@@ -444,7 +444,7 @@ def prepare_trainnet(func, X, T, net, lossFcn, options, dtype):
     validation = None
     if options.ValidationData is not None:
         Xv, Tv = options.ValidationData
-        vseqs, vsingle = sequences_tc(func, Xv, input_layer.InputSize, in_fmt, name="XValidation")
+        vseqs, vsingle = read_inputs(func, input_layer, Xv, in_fmt, name="XValidation")
         check_sequences(func, vseqs, input_layer.InputSize, input_layer.MinLength,
                         name="XValidation")
         validation = (vseqs, encoder.encode(Tv, vseqs, vsingle, name="TValidation"))
