@@ -30,6 +30,7 @@ from .layers.convolution import (AveragePooling1DLayer, Convolution1DLayer, Flat
                                  convolution1dLayer, flattenLayer, globalAveragePooling1dLayer,
                                  globalMaxPooling1dLayer, indexing1dLayer, maxPooling1dLayer)
 from .layers.normalization import LayerNormalizationLayer, layerNormalizationLayer
+from .layers.embedding import WordEmbeddingLayer, wordEmbeddingLayer
 from .layers.merge import (AdditionLayer, ConcatenationLayer, MultiplicationLayer, additionLayer,
                            concatenationLayer, multiplicationLayer)
 from .layers.dropout import DropoutLayer, dropoutLayer
@@ -50,6 +51,7 @@ from .interop.onnx_import import importNetworkFromONNX, importONNXNetwork
 from .interop.weights import importMATLABLearnables, loadPyTorchStateDict, pyTorchStateDict
 from .io import loadNetwork, saveNetwork
 from .labels import scores2label
+from .text import WordEncoding, doc2sequence, ind2word, word2ind, wordEncoding
 from .matfile import MatStruct, load
 from .training.options import TrainingOptions, trainingOptions
 from .training.schedules import (cosineLearnRate, cyclicalLearnRate, exponentialLearnRate,
@@ -83,5 +85,6 @@ __all__ = [
     "additionLayer", "concatenationLayer", "multiplicationLayer", "layerNormalizationLayer",
     "convolution1dLayer", "maxPooling1dLayer", "averagePooling1dLayer",
     "globalAveragePooling1dLayer", "globalMaxPooling1dLayer", "featureInputLayer",
-    "indexing1dLayer", "flattenLayer",
+    "indexing1dLayer", "flattenLayer", "wordEmbeddingLayer", "wordEncoding", "doc2sequence",
+    "word2ind", "ind2word",
 ]

@@ -31,6 +31,7 @@ from .layers.base import Layer
 from .layers.convolution import (AveragePooling1DLayer, Convolution1DLayer, FlattenLayer,
                                  GlobalAveragePooling1DLayer, GlobalMaxPooling1DLayer,
                                  Indexing1DLayer, MaxPooling1DLayer)
+from .layers.embedding import WordEmbeddingLayer
 from .layers.merge import AdditionLayer, ConcatenationLayer, MultiplicationLayer
 from .layers.normalization import LayerNormalizationLayer
 from .layers.bilstm import BiLSTMLayer
@@ -56,7 +57,8 @@ LAYER_CLASSES = {cls.__name__: cls for cls in (
     ClippedReLULayer, ELULayer, TanhLayer, SigmoidLayer, SwishLayer, GELULayer, AdditionLayer,
     ConcatenationLayer, MultiplicationLayer, LayerNormalizationLayer, Convolution1DLayer,
     MaxPooling1DLayer, AveragePooling1DLayer, GlobalAveragePooling1DLayer,
-    GlobalMaxPooling1DLayer, FeatureInputLayer, Indexing1DLayer, FlattenLayer)}
+    GlobalMaxPooling1DLayer, FeatureInputLayer, Indexing1DLayer, FlattenLayer,
+    WordEmbeddingLayer)}
 
 
 class MissingFunction:

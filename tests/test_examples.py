@@ -62,3 +62,15 @@ def test_time_series_forecasting_trainnet():
     rmse = number(r"Test RMSE \(one step ahead, standardized\): ([\d.]+)", out)
     closed = number(r"Closed-loop RMSE over \d+ steps: ([\d.]+)", out)
     assert 0 < rmse < 1.0 and closed > 0     # better than predicting the mean (RMSE 1)
+
+
+def test_sequence_classification_1d_convolutions():
+    out = run_example("sequence_classification_1d_convolutions.py", "--quick")
+    cnn = number(r"1-D CNN: training time [\d.]+ s, test accuracy ([\d.]+) %", out)
+    cnn_lstm = number(r"CNN-LSTM: training time [\d.]+ s, test accuracy ([\d.]+) %", out)
+    assert cnn > 40 and cnn_lstm > 40        # four classes: chance is 25 %
+
+
+def test_text_classification():
+    out = run_example("text_classification.py", "--quick")
+    assert number(r"Test accuracy: ([\d.]+) %", out) > 60
