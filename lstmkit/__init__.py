@@ -29,7 +29,8 @@ from .layers.convolution import (AveragePooling1DLayer, Convolution1DLayer, Flat
                                  Indexing1DLayer, MaxPooling1DLayer, averagePooling1dLayer,
                                  convolution1dLayer, flattenLayer, globalAveragePooling1dLayer,
                                  globalMaxPooling1dLayer, indexing1dLayer, maxPooling1dLayer)
-from .layers.normalization import LayerNormalizationLayer, layerNormalizationLayer
+from .layers.normalization import (BatchNormalizationLayer, LayerNormalizationLayer,
+                                   batchNormalizationLayer, layerNormalizationLayer)
 from .layers.embedding import WordEmbeddingLayer, wordEmbeddingLayer
 from .layers.merge import (AdditionLayer, ConcatenationLayer, MultiplicationLayer, additionLayer,
                            concatenationLayer, multiplicationLayer)
@@ -86,5 +87,5 @@ __all__ = [
     "convolution1dLayer", "maxPooling1dLayer", "averagePooling1dLayer",
     "globalAveragePooling1dLayer", "globalMaxPooling1dLayer", "featureInputLayer",
     "indexing1dLayer", "flattenLayer", "wordEmbeddingLayer", "wordEncoding", "doc2sequence",
-    "word2ind", "ind2word",
+    "word2ind", "ind2word", "batchNormalizationLayer",
 ]

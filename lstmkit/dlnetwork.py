@@ -16,10 +16,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from ._random import global_rng
-from ._validation import _show, check_bool, fail, name_value_function, size_text
+from ._validation import _show, check_bool, fail, name_value_function
 from .graph import Graph, split_port
-from .layers.base import Layer
-from .layers.recurrent import RecurrentLayer
+from .layers.base import Layer, checked_array
 from .network import LayerArray, SeriesNetwork, infer_sizes, name_layers
 from .table import LiveColumn, Table
 
@@ -114,8 +113,7 @@ class DLNetwork:
 
     @property
     def State(self):
-        rows = [(layer, prop) for layer in self._graph.layers
-                if isinstance(layer, RecurrentLayer) for prop in layer.state_properties]
+        rows = [(layer, prop) for layer in self._graph.layers for prop in layer.state_properties]
         return _parameter_table(rows, _set_state, _state_value)
 
     @State.setter
@@ -130,19 +128,17 @@ class DLNetwork:
         updates = []
         for row in state.rows():
             layer = layers.get(row["Layer"])
-            if not isinstance(layer, RecurrentLayer) or row["Parameter"] not in \
-                    layer.state_properties:
+            if layer is None or row["Parameter"] not in layer.state_properties:
                 fail("State", f"the network has no state {row['Layer']}.{row['Parameter']}.")
             updates.append((layer, row["Parameter"],
-                            _checked_state(layer, row["Parameter"], row["Value"])))
+                            layer._checked_state(row["Parameter"], row["Value"])))
         for layer, name, arr in updates:      # all checked first: nothing half-written
             setattr(layer, name, arr)
 
     def __repr__(self):
         n_conn = sum(len(srcs) for srcs in self._graph.sources)
         learn = sum(len(layer.learnables) for layer in self._graph.layers)
-        state = sum(len(layer.state_properties) for layer in self._graph.layers
-                    if isinstance(layer, RecurrentLayer))
+        state = sum(len(layer.state_properties) for layer in self._graph.layers)
 
         def names(items):
             return "{" + ", ".join(f"'{n}'" for n in items) + "}"
@@ -173,9 +169,7 @@ class DLNetwork:
 
 
 def _state_value(layer, name):
-    """A state as MATLAB shows it: the stored value, or the zeros a layer starts from."""
-    value = getattr(layer, name)
-    return np.zeros((layer._state_size(), 1)) if value is None else value
+    return layer._state_value(name)
 
 
 def _parameter_table(rows, setter, getter=getattr):
@@ -187,39 +181,14 @@ def _parameter_table(rows, setter, getter=getattr):
                   "Value": LiveColumn(getters, setters)})
 
 
-def _checked_value(func, layer, name, value, shape):
-    try:
-        arr = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        fail(func, f"the new value of {layer.Name}.{name} must be a numeric array. "
-                   f"Received: {_show(value)}.", TypeError)
-    if shape is not None and arr.shape != tuple(shape):
-        fail(func, f"the new value of {layer.Name}.{name} must be {size_text(shape)}. "
-                   f"Received: {size_text(arr.shape)}.")
-    if not np.all(np.isfinite(arr)):
-        fail(func, f"the new value of {layer.Name}.{name} contains NaN or Inf.")
-    return arr
-
-
 def _set_learnable(layer, name, value):
     current = getattr(layer, name)
     shape = None if current is None else np.shape(current)
-    setattr(layer, name, _checked_value("Learnables", layer, name, value, shape))
-
-
-def _checked_state(layer, name, value):
-    arr = _checked_value("State", layer, name, value, None)
-    size = layer._state_size()
-    if arr.ndim == 1:
-        arr = arr.reshape(-1, 1)
-    if arr.ndim != 2 or arr.shape[0] != size:
-        fail("State", f"the new value of {layer.Name}.{name} must be {size}-by-N. "
-                      f"Received: {size_text(arr.shape)}.")
-    return arr
+    setattr(layer, name, checked_array("Learnables", layer, name, value, shape))
 
 
 def _set_state(layer, name, value):
-    setattr(layer, name, _checked_state(layer, name, value))
+    setattr(layer, name, layer._checked_state(name, value))
 
 
 def check_runnable(func, net):

@@ -35,11 +35,13 @@ def _state_table(net, final):
     """MATLAB's state output: Layer, Parameter, Value (H-by-N, single) per recurrent state."""
     layers, params, values = [], [], []
     for k, layer in enumerate(net._graph.layers):
-        if isinstance(layer, RecurrentLayer):
-            for prop, arr in zip(layer.state_properties, final[k]):
-                layers.append(layer.Name)
-                params.append(prop)
-                values.append(np.ascontiguousarray(arr.T))
+        for i, prop in enumerate(layer.state_properties):
+            layers.append(layer.Name)
+            params.append(prop)
+            if isinstance(layer, RecurrentLayer):
+                values.append(np.ascontiguousarray(final[k][i].T))
+            else:                        # a state prediction does not change (batch statistics)
+                values.append(np.array(layer._state_value(prop), copy=True))
     return Table({"Layer": layers, "Parameter": params, "Value": values})
 
 
@@ -270,7 +272,10 @@ def forward(net: DLNetwork, X: Any, *name_value: Any, InputDataFormats: str = "a
         The output: T-by-K for one T-by-C sequence, 1-by-K for one sequence
         of a sequence-to-one network, N-by-K or T-by-K-by-N for N.
     state : Table
-        With ``nargout=2``: Layer, Parameter, Value (H-by-N) of every state.
+        With ``nargout=2``: Layer, Parameter, Value (H-by-N) of every state;
+        batch normalization's TrainedMean and TrainedVariance updated with
+        this mini-batch (``net.State = state`` applies them; ``net`` itself is
+        not changed).
 
     Examples
     --------
@@ -282,7 +287,9 @@ def forward(net: DLNetwork, X: Any, *name_value: Any, InputDataFormats: str = "a
     >>> Y.shape, state.Parameter
     ((6, 1), ['HiddenState', 'CellState'])
     """
-    return _single_pass("forward", net, X, InputDataFormats, nargout, True)
+    if isinstance(net, DLNetwork):
+        net = net._copy(func="forward")   # batch normalization's moving statistics go to the
+    return _single_pass("forward", net, X, InputDataFormats, nargout, True)   # state output
 
 
 def reset_dlnetwork(net):

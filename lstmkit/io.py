@@ -33,7 +33,7 @@ from .layers.convolution import (AveragePooling1DLayer, Convolution1DLayer, Flat
                                  Indexing1DLayer, MaxPooling1DLayer)
 from .layers.embedding import WordEmbeddingLayer
 from .layers.merge import AdditionLayer, ConcatenationLayer, MultiplicationLayer
-from .layers.normalization import LayerNormalizationLayer
+from .layers.normalization import BatchNormalizationLayer, LayerNormalizationLayer
 from .layers.bilstm import BiLSTMLayer
 from .layers.dropout import DropoutLayer
 from .layers.fully_connected import FullyConnectedLayer
@@ -58,7 +58,7 @@ LAYER_CLASSES = {cls.__name__: cls for cls in (
     ConcatenationLayer, MultiplicationLayer, LayerNormalizationLayer, Convolution1DLayer,
     MaxPooling1DLayer, AveragePooling1DLayer, GlobalAveragePooling1DLayer,
     GlobalMaxPooling1DLayer, FeatureInputLayer, Indexing1DLayer, FlattenLayer,
-    WordEmbeddingLayer)}
+    WordEmbeddingLayer, BatchNormalizationLayer)}
 
 
 class MissingFunction:

@@ -87,3 +87,78 @@ def test_padding_changes_nothing_and_network_gradients(rng, mode):
     trainnet_gradient_check(X, T, [sequenceInputLayer(2), lstmLayer(3), layerNormalizationLayer(
         OperationDimension=mode, Offset=rng.standard_normal(3), Scale=rng.uniform(0.5, 2, 3)),
         fullyConnectedLayer(2)], "mse")
+
+
+def test_batch_norm_training_and_prediction_modes(rng):
+    from lstmkit import batchNormalizationLayer
+    C = 3
+    layer = batchNormalizationLayer(Scale=rng.uniform(0.5, 2, C), Offset=rng.standard_normal(C),
+                                    TrainedMean=np.zeros(C), TrainedVariance=np.ones(C))
+    batch = PackedBatch([4, 2, 5])
+    x = rng.standard_normal((batch.num_rows, C)) * 2 + 3
+    dt = np.dtype(np.float64)
+    y, cache, _ = layer._forward(x, batch, None, True, dt)
+    mean, var = x.mean(axis=0), x.var(axis=0)
+    ref = (x - mean) / np.sqrt(var + 1e-5) * layer.Scale.T + layer.Offset.T
+    np.testing.assert_allclose(y, ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.TrainedMean.ravel(), 0.1 * mean)            # moving stats
+    np.testing.assert_allclose(layer.TrainedVariance.ravel(), 0.1 * var + 0.9)
+    w = rng.standard_normal(y.shape)
+    grads = {"Scale": np.zeros((C, 1)), "Offset": np.zeros((C, 1))}
+    dx = layer._backward(w, cache, grads, True)
+
+    def loss():
+        return float(np.sum(w * layer._forward(x, batch, None, True, dt)[0]))
+
+    assert_gradient_close(dx, numerical_gradient(loss, x), rtol=1e-6, atol=1e-8, name="x")
+    for name in ("Scale", "Offset"):
+        assert_gradient_close(grads[name], numerical_gradient(loss, getattr(layer, name)),
+                              rtol=1e-6, atol=1e-8, name=name)
+    pred, _, _ = layer._forward(x, batch, None, False, dt)
+    ref = (x - layer.TrainedMean.T) / np.sqrt(layer.TrainedVariance.T + 1e-5) * layer.Scale.T \
+        + layer.Offset.T
+    np.testing.assert_allclose(pred, ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("statistics", ["population", "moving"])
+def test_batch_norm_statistics_after_training(rng, statistics, tmp_path):
+    from lstmkit import (batchNormalizationLayer, convolution1dLayer, loadNetwork, reluLayer,
+                         saveNetwork, trainingOptions, trainnet)
+    X = [rng.standard_normal((T, 2)) * 3 + 1 for T in (6, 9, 4, 7, 5, 8)]
+    T = [rng.standard_normal((x.shape[0], 1)) for x in X]
+    layers = [sequenceInputLayer(2), convolution1dLayer(3, 4, Padding="same", Name="conv"),
+              batchNormalizationLayer(Name="bn"), reluLayer(), fullyConnectedLayer(1)]
+    net = trainnet(X, T, layers, "mse", trainingOptions(
+        "adam", MaxEpochs=3, MiniBatchSize=3, Verbose=False,
+        BatchNormalizationStatistics=statistics), seed=0)
+    bn = net.Layers[2]
+    inputs = np.concatenate(minibatchpredict(net, X, Outputs="conv", UniformOutput=False))
+    if statistics == "population":
+        np.testing.assert_allclose(bn.TrainedMean.ravel(), inputs.mean(axis=0), rtol=1e-5,
+                                   atol=1e-6)
+        np.testing.assert_allclose(bn.TrainedVariance.ravel(), inputs.var(axis=0), rtol=1e-5)
+    else:
+        assert not np.allclose(bn.TrainedMean.ravel(), inputs.mean(axis=0), rtol=1e-3)
+    assert net.State.Parameter == ["TrainedMean", "TrainedVariance"]
+    together = minibatchpredict(net, X, UniformOutput=False)
+    for x, y in zip(X, together):          # prediction uses trained statistics: no batch effect
+        np.testing.assert_allclose(minibatchpredict(net, [x], UniformOutput=False)[0], y,
+                                   rtol=1e-5, atol=1e-6)
+    back = loadNetwork(saveNetwork(net, tmp_path / "bn.mat"))
+    np.testing.assert_array_equal(back.Layers[2].TrainedMean, bn.TrainedMean)
+
+
+def test_batch_norm_network_gradients_and_errors(rng):
+    from lstmkit import batchNormalizationLayer
+    X = [rng.standard_normal((T, 2)) for T in (4, 6, 3)]
+    T = [rng.standard_normal((x.shape[0], 2)) for x in X]
+    trainnet_gradient_check(X, T, [sequenceInputLayer(2), lstmLayer(3), batchNormalizationLayer(
+        Offset=rng.standard_normal(3), Scale=rng.uniform(0.5, 2, 3)), fullyConnectedLayer(2)],
+        "mse")
+    with pytest.raises(ValueError, match="MeanDecay"):
+        batchNormalizationLayer(MeanDecay=2)
+    with pytest.raises(ValueError, match="same number of channels"):
+        batchNormalizationLayer(Offset=np.zeros(3), TrainedMean=np.zeros(2))
+    net = dlnetwork([sequenceInputLayer(2), batchNormalizationLayer()])
+    with pytest.raises(ValueError, match=r"must be 2-by-1"):
+        net.State.Value[0] = np.zeros(3)

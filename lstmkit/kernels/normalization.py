@@ -111,3 +111,64 @@ def group_norm_backward(dy, xhat, inv_std, groups, num_groups, scale, dx, dscale
         k = inv_std[g]
         for c in range(C):
             dx[r, c] = k * (dy[r, c] * scale[c] - m1 - xhat[r, c] * m2)
+
+
+@njit(**JIT)
+def channel_statistics(x, mean, var):
+    """Mean and population variance of every channel over all rows of ``x`` (M, C)."""
+    M, C = x.shape
+    for c in range(C):
+        s = 0.0
+        for r in range(M):
+            s += x[r, c]
+        m = s / M
+        q = 0.0
+        for r in range(M):
+            d = x[r, c] - m
+            q += d * d
+        mean[c] = m
+        var[c] = q / M
+
+
+@njit(**JIT)
+def batch_norm_apply(x, mean, var, scale, offset, eps, y, xhat):
+    """``xhat = (x - mean) / sqrt(var + eps)``, ``y = scale * xhat + offset``, per channel."""
+    M, C = x.shape
+    for c in range(C):
+        k = 1.0 / math.sqrt(var[c] + eps)
+        for r in range(M):
+            h = (x[r, c] - mean[c]) * k
+            xhat[r, c] = h
+            y[r, c] = scale[c] * h + offset[c]
+
+
+@njit(**JIT)
+def batch_norm_backward(dy, xhat, var, scale, eps, dx, dscale, doffset):
+    """Backward pass of batch normalization with the statistics of the batch itself.
+
+    Parameters
+    ----------
+    dy, xhat : ndarray of shape (M, C)
+        Output gradient and the normalized input.
+    var : ndarray of shape (C,)
+        The batch variance used in the forward pass.
+    scale : ndarray of shape (C,)
+    eps : float
+    dx : ndarray of shape (M, C) or (0, C)
+        Output: the input gradient, skipped when empty.
+    dscale, doffset : ndarray of shape (C,)
+        Output: gradients of the scale and the offset.
+    """
+    M, C = dy.shape
+    for c in range(C):
+        a = 0.0
+        b = 0.0
+        for r in range(M):
+            a += dy[r, c]
+            b += dy[r, c] * xhat[r, c]
+        doffset[c] = a
+        dscale[c] = b
+        if dx.shape[0] > 0:
+            k = scale[c] / math.sqrt(var[c] + eps)
+            for r in range(M):
+                dx[r, c] = k * (dy[r, c] - a / M - xhat[r, c] * b / M)

@@ -106,6 +106,8 @@ class Layer:
     default_name = ""
     factory = ""
     learnables = ()
+    #: properties MATLAB lists in a dlnetwork's State table
+    state_properties = ()
     is_output = False
     is_input = False
 
@@ -194,6 +196,14 @@ class Layer:
                        f"{self.InputSize} ({first} is {rows}-by-{cols}) but receives input of "
                        f"size {input_size}.")
 
+    def _state_value(self, name):
+        """A state as MATLAB's State table shows it."""
+        return getattr(self, name)
+
+    def _checked_state(self, name, value):
+        """A new value of state ``name``, checked (``net.State = ...``)."""
+        raise NotImplementedError
+
     def _missing_learnables(self):
         """Names of learnables that are still empty."""
         return [lb.name for lb in self.learnables if getattr(self, lb.name) is None]
@@ -206,6 +216,21 @@ class Layer:
     def _backward(self, dy, cache, grads, need_dx):
         """Fill ``grads`` (learnable name -> array to write) and return ``dx``."""
         raise NotImplementedError
+
+
+def checked_array(func, layer, name, value, shape):
+    """A new value of a learnable or state: numeric, finite, of ``shape`` (None: any)."""
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(func, f"the new value of {layer.Name}.{name} must be a numeric array. "
+                   f"Received: {_show(value)}.", TypeError)
+    if shape is not None and arr.shape != tuple(shape):
+        fail(func, f"the new value of {layer.Name}.{name} must be {size_text(shape)}. "
+                   f"Received: {size_text(arr.shape)}.")
+    if not np.all(np.isfinite(arr)):
+        fail(func, f"the new value of {layer.Name}.{name} contains NaN or Inf.")
+    return arr
 
 
 def _format_property(value):

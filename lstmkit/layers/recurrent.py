@@ -3,10 +3,10 @@
 import numpy as np
 
 from .._validation import (as_float_array, check_bool, check_choice, check_name,
-                           check_positive_int, fail)
+                           check_positive_int, fail, size_text)
 from ..kernels import _config
 from . import initializers
-from .base import Layer, Learnable, check_column, set_factors
+from .base import Layer, Learnable, check_column, checked_array, set_factors
 
 GATE_CODES = {"sigmoid": _config.GATE_SIGMOID, "hard-sigmoid": _config.GATE_HARD_SIGMOID}
 STATE_CODES = {"tanh": _config.STATE_TANH, "softsign": _config.STATE_SOFTSIGN}
@@ -35,6 +35,21 @@ class RecurrentLayer(Layer):
 
     def _state_size(self):
         return self.NumHiddenUnits
+
+    def _state_value(self, name):
+        """The stored state, or the zeros the layer starts from."""
+        value = getattr(self, name)
+        return np.zeros((self._state_size(), 1)) if value is None else value
+
+    def _checked_state(self, name, value):
+        arr = checked_array("State", self, name, value, None)
+        size = self._state_size()
+        if arr.ndim == 1:
+            arr = arr.reshape(-1, 1)
+        if arr.ndim != 2 or arr.shape[0] != size:
+            fail("State", f"the new value of {self.Name}.{name} must be {size}-by-N. "
+                          f"Received: {size_text(arr.shape)}.")
+        return arr
 
     def _bias_rows(self):
         return self.gate_rows * self.NumHiddenUnits

@@ -42,7 +42,7 @@ class SolverDefault:
 
 
 #: MATLAB options that lstmkit recognises but does not implement yet.
-NOT_YET = ("WorkerLoad", "DispatchInBackground", "BatchNormalizationStatistics", "Acceleration")
+NOT_YET = ("WorkerLoad", "DispatchInBackground", "Acceleration")
 
 _CLASS_NAMES = {"sgdm": "TrainingOptionsSGDM", "adam": "TrainingOptionsADAM",
                 "rmsprop": "TrainingOptionsRMSProp"}
@@ -175,6 +175,7 @@ def trainingOptions(
     InputDataFormats: str = "auto",
     TargetDataFormats: str = "auto",
     PreprocessingEnvironment: Literal["serial"] = "serial",
+    BatchNormalizationStatistics: Literal["population", "moving"] = "population",
 ) -> TrainingOptions:
     """Options for training a network, as MATLAB's ``trainingOptions``.
 
@@ -274,6 +275,10 @@ def trainingOptions(
         sequences).
     PreprocessingEnvironment : {'serial'}, default 'serial'
         'background' and 'parallel' are errors until lstmkit has them.
+    BatchNormalizationStatistics : {'population', 'moving'}, default 'population'
+        The statistics batchNormalizationLayer keeps for prediction: those of
+        the whole training data, computed after training ('population'), or
+        the moving averages of training ('moving').
 
     Returns
     -------
@@ -437,6 +442,8 @@ def _check_option(func, name, value):
     if name in ("InputDataFormats", "TargetDataFormats"):
         from .._formats import check_format
         return check_format(func, name, value)
+    if name == "BatchNormalizationStatistics":
+        return check_choice(func, name, value, ("population", "moving"))
     if name == "PreprocessingEnvironment":
         if isinstance(value, str) and value.lower() in ("background", "parallel"):
             fail(func, f"PreprocessingEnvironment='{value}' is not supported by lstmkit yet: "

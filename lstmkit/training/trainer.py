@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import types
 import time
 import warnings
 from typing import Sequence
@@ -18,9 +19,11 @@ from ..kernels import solvers as solver_kernels
 from ..layers.base import Layer, expand_factor
 from ..layers.recurrent import RecurrentLayer
 from ..graph import Graph
+from ..layers.normalization import BatchNormalizationLayer
 from ..layers.softmax import SoftmaxLayer
-from ..network import (SeriesNetwork, check_data_lengths, check_carried_state, check_layers, compute_nodes,
-                       copy_and_name_layers, network_output, truncate_states)
+from ..network import (SeriesNetwork, check_carried_state, check_data_lengths, check_layers,
+                       compute_nodes, copy_and_name_layers, network_output, predict_batches,
+                       truncate_states)
 from ..metrics import AccuracyMetric, RMSEMetric
 from .data import make_targets, prepare_minibatch
 from .info import TrainingInfo
@@ -550,9 +553,33 @@ class _TrainingRun:
         if self.plot:
             self.plot.finish(h, self.stop_reason, time.perf_counter() - self.start)
         self._call_output_fcns("done")
+        if self.options.BatchNormalizationStatistics == "population":
+            self._population_statistics()
         self.params.detach()
         self.info = self._training_info(final_loss, final_metric, final_iteration)
         return self._network(self.info)
+
+    def _population_statistics(self):
+        """Batch normalization layers get the statistics of their input over all training data.
+
+        Layer by layer in graph order, each with the earlier layers' final
+        statistics, as a prediction pass computes them.
+        """
+        graph = self.net.graph
+        nodes = [k for k, layer in enumerate(graph.layers)
+                 if isinstance(layer, BatchNormalizationLayer)]
+        if not nodes:
+            return
+        view = types.SimpleNamespace(_graph=graph, _dtype=self.dtype, _output_is_sequence=False)
+        for k in nodes:
+            source = graph.sources[k][0]
+            (out,), _ = predict_batches(view, self.s.seqs, self.options.MiniBatchSize,
+                                        "longest", "right", out_nodes=[source])
+            data = np.concatenate(out, axis=1).T if isinstance(out, list) else np.asarray(out)
+            data = data.astype(np.float64)
+            layer = graph.layers[k]
+            layer.TrainedMean = data.mean(axis=0).reshape(-1, 1)
+            layer.TrainedVariance = data.var(axis=0).reshape(-1, 1)
 
     def _training_info(self, final_loss, final_metric, final_iteration):
         h = self.history
