@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lstmkit import (classificationLayer, classify, fullyConnectedLayer, lstmLayer, predict,
+from lstmkit import (classificationLayer, convolution1dLayer, classify, fullyConnectedLayer, lstmLayer, predict,
                      regressionLayer, sequenceInputLayer, softmaxLayer, trainingOptions,
                      trainNetwork)
 
@@ -86,8 +86,8 @@ CASES = [
     (lambda: trainNetwork(X, LABELS, clf()[:3] + [classificationLayer()], OPTS), ValueError,
      "must follow a softmaxLayer"),
     (lambda: trainNetwork(X, LABELS, [sequenceInputLayer(3), lstmLayer(4, OutputMode="last"),
-                                      lstmLayer(4, OutputMode="last")] + clf()[2:], OPTS),
-     ValueError, "needs sequence input"),
+                                      convolution1dLayer(2, 4)] + clf()[2:], OPTS),
+     ValueError, "slides over time steps"),
     (lambda: trainNetwork(X, LABELS, [sequenceInputLayer(3), lstmLayer(2, InputWeights=np.ones((8, 5)))]
                           + clf()[1:], OPTS), ValueError, "expects input of size 5"),
     (lambda: trainNetwork(X, LABELS, clf()[:2] + [fullyConnectedLayer(2, Weights=np.ones((2, 3)))]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from gradcheck import assert_gradient_close, numerical_gradient
-from lstmkit import (classificationLayer, classify, dlnetwork, featureInputLayer, flattenLayer,
+from lstmkit import (classificationLayer, convolution1dLayer, classify, dlnetwork, featureInputLayer, flattenLayer,
                      fullyConnectedLayer, indexing1dLayer, loadNetwork, lstmLayer,
                      minibatchpredict, reluLayer, saveNetwork, sequenceInputLayer, softmaxLayer,
                      testnet, trainingOptions, trainnet, trainNetwork)
@@ -43,8 +43,8 @@ def test_feature_gradients_and_errors(rng):
     trainnet_gradient_check(X, Y, mlp(), "crossentropy")
     with pytest.raises(ValueError, match="expects 4 features. It looks transposed"):
         trainnet(X.T, Y, mlp(), "crossentropy", trainingOptions("adam", Verbose=False))
-    with pytest.raises(ValueError, match="needs sequence input"):
-        dlnetwork([featureInputLayer(4), lstmLayer(3)])
+    with pytest.raises(ValueError, match="slides over time steps"):
+        dlnetwork([featureInputLayer(4), convolution1dLayer(2, 3)])
     with pytest.raises(ValueError, match="featureInputLayer: `numFeatures`"):
         featureInputLayer(0)
 

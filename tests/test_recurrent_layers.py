@@ -338,3 +338,24 @@ def test_stateful_errors(rng):
                      trainingOptions("adam", MaxEpochs=1, SequenceLength=3, **QUIET))
     with pytest.raises(TypeError, match="predictAndUpdateState: `net` must be a network"):
         predictAndUpdateState(None, X)
+
+
+def test_recurrent_layer_after_output_mode_last_reads_one_time_step(rng):
+    # MATLAB accepts an LSTM after one with OutputMode 'last' (a real script relies on it):
+    # the vector per observation is a sequence of one time step
+    from lstmkit import dlnetwork, fullyConnectedLayer, gruLayer, minibatchpredict
+    X = [rng.standard_normal((T, 3)) for T in (5, 2, 7)]
+    first = dlnetwork([sequenceInputLayer(3), lstmLayer(4, OutputMode="last")])
+    for second in (lstmLayer(5), gruLayer(5, OutputMode="last"), bilstmLayer(2)):
+        net = dlnetwork([sequenceInputLayer(3), lstmLayer(4, OutputMode="last"), second,
+                         fullyConnectedLayer(2)])
+        for name in ("InputWeights", "RecurrentWeights", "Bias"):
+            setattr(first.Layers[1], name, getattr(net.Layers[1], name))
+        h = minibatchpredict(first, X)                       # N-by-4
+        alone = dlnetwork([sequenceInputLayer(4), net.Layers[2], net.Layers[3]])
+        expected = minibatchpredict(alone, [row.reshape(1, 4) for row in h],
+                                    UniformOutput=False)
+        expected = np.array([np.asarray(e).reshape(-1) for e in expected])
+        got = minibatchpredict(net, X)
+        assert got.shape == (3, 2)
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)

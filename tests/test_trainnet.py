@@ -254,7 +254,8 @@ def test_seeded_runs_are_bit_identical_and_padding_changes_nothing(rng):
 
 def test_dlnetwork_onnx_round_trip_and_analysis(tmp_path, rng):
     pytest.importorskip("onnx")
-    from lstmkit import analyzeNetwork, exportONNXNetwork, importNetworkFromONNX, predict
+    from lstmkit import (analyzeNetwork, exportONNXNetwork, globalAveragePooling1dLayer,
+                         importNetworkFromONNX, predict)
     net = dlnetwork([sequenceInputLayer(3), gruLayer(4), fullyConnectedLayer(2)])
     back = importNetworkFromONNX(exportONNXNetwork(net, str(tmp_path / "net.onnx")))
     X = [rng.standard_normal((T, 3)) for T in (5, 2, 7)]
@@ -264,9 +265,9 @@ def test_dlnetwork_onnx_round_trip_and_analysis(tmp_path, rng):
     assert predict(back, X[0]).shape == (5, 2)
     report = analyzeNetwork(net, Print=False)
     assert report.NumErrors == 0 and report.LayerInfo[1]["NumLearnables"] == 3 * 4 * (3 + 4 + 1)
-    bad = analyzeNetwork([sequenceInputLayer(3), lstmLayer(4, OutputMode="last"), lstmLayer(2)],
-                         Print=False)
-    assert bad.NumErrors == 1 and "needs sequence input" in bad.Issues[0]
+    bad = analyzeNetwork([sequenceInputLayer(3), lstmLayer(4, OutputMode="last"),
+                          globalAveragePooling1dLayer()], Print=False)
+    assert bad.NumErrors == 1 and "pools over time steps" in bad.Issues[0]
 
 
 def test_ctrl_c_returns_the_network_so_far_and_progress_plot(rng, tmp_path, capsys):

@@ -71,6 +71,7 @@ class BiLSTMLayer(RecurrentLayer):
         return [(W[:4 * H], R[:4 * H], b[:4 * H], none), (W[4 * H:], R[4 * H:], b[4 * H:], none)]
 
     def _forward(self, x, batch, state, training, dtype):
+        batch = self._sequence_batch(x, batch)
         H = self.NumHiddenUnits
         if state is None:
             h, c = self._initial_state(batch.num_observations, None, dtype)

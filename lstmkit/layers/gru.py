@@ -77,6 +77,7 @@ class GRULayer(RecurrentLayer):
         return BEFORE if self.ResetGateMode == "before-multiplication" else AFTER
 
     def _forward(self, x, batch, state, training, dtype):
+        batch = self._sequence_batch(x, batch)
         W, R, b, bR = self._weights(dtype)
         h = self._initial_state(batch.num_observations, None, dtype)[0] if state is None \
             else state[0].copy()

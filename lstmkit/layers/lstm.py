@@ -142,6 +142,7 @@ class LSTMLayer(RecurrentLayer):
                 kernel_array(self.Bias, dtype, (4 * H,)), P)
 
     def _forward(self, x, batch, state, training, dtype):
+        batch = self._sequence_batch(x, batch)
         W, R, b, P = self._weights(dtype)
         if state is None:
             h, c = self._initial_state(batch.num_observations, None, dtype)

@@ -85,15 +85,18 @@ class RecurrentLayer(Layer):
         return self._state_size()
 
     def _outputs_sequence(self, input_is_sequence):
-        return self.OutputMode == "sequence"
+        return input_is_sequence and self.OutputMode == "sequence"
 
     def _check_input(self, func, input_size, input_is_sequence):
-        if not input_is_sequence:
-            fail(func, f"layer '{self.Name}' ({self.type_name}) needs sequence input, but the layer "
-                       f"before it outputs one vector per observation (a recurrent layer with "
-                       f"OutputMode 'last'?). Set OutputMode='sequence' on the earlier recurrent "
-                       f"layer.")
+        # One vector per observation (after OutputMode 'last', a feature input or global
+        # pooling) is read as a sequence of one time step, as MATLAB does.
         self._check_input_size(func, input_size)
+
+    def _sequence_batch(self, x, batch):
+        """The packing of the input: one time step per observation when it is not a sequence."""
+        if x.shape[0] != batch.num_rows:
+            return batch.with_lengths(np.ones(batch.num_observations, np.int64))
+        return batch
 
     def _codes(self):
         return GATE_CODES[self.GateActivationFunction], STATE_CODES[self.StateActivationFunction]
