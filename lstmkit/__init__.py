@@ -23,6 +23,8 @@ from .layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReL
                                  SigmoidLayer, SwishLayer, TanhLayer, clippedReluLayer, eluLayer,
                                  geluLayer, leakyReluLayer, reluLayer, sigmoidLayer, swishLayer,
                                  tanhLayer)
+from .layers.attention import (PositionEmbeddingLayer, SelfAttentionLayer, positionEmbeddingLayer,
+                               selfAttentionLayer)
 from .layers.bilstm import BiLSTMLayer, bilstmLayer
 from .layers.convolution import (AveragePooling1DLayer, Convolution1DLayer, FlattenLayer,
                                  GlobalAveragePooling1DLayer, GlobalMaxPooling1DLayer,
@@ -87,5 +89,6 @@ __all__ = [
     "convolution1dLayer", "maxPooling1dLayer", "averagePooling1dLayer",
     "globalAveragePooling1dLayer", "globalMaxPooling1dLayer", "featureInputLayer",
     "indexing1dLayer", "flattenLayer", "wordEmbeddingLayer", "wordEncoding", "doc2sequence",
-    "word2ind", "ind2word", "batchNormalizationLayer",
+    "word2ind", "ind2word", "batchNormalizationLayer", "selfAttentionLayer",
+    "positionEmbeddingLayer",
 ]

@@ -27,6 +27,7 @@ import scipy.io
 from ._validation import _show, fail, size_text
 from .layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReLULayer, ReLULayer,
                                  SigmoidLayer, SwishLayer, TanhLayer)
+from .layers.attention import PositionEmbeddingLayer, SelfAttentionLayer
 from .layers.base import Layer
 from .layers.convolution import (AveragePooling1DLayer, Convolution1DLayer, FlattenLayer,
                                  GlobalAveragePooling1DLayer, GlobalMaxPooling1DLayer,
@@ -58,7 +59,7 @@ LAYER_CLASSES = {cls.__name__: cls for cls in (
     ConcatenationLayer, MultiplicationLayer, LayerNormalizationLayer, Convolution1DLayer,
     MaxPooling1DLayer, AveragePooling1DLayer, GlobalAveragePooling1DLayer,
     GlobalMaxPooling1DLayer, FeatureInputLayer, Indexing1DLayer, FlattenLayer,
-    WordEmbeddingLayer, BatchNormalizationLayer)}
+    WordEmbeddingLayer, BatchNormalizationLayer, SelfAttentionLayer, PositionEmbeddingLayer)}
 
 
 class MissingFunction:
