@@ -13,11 +13,11 @@ Sequences are C-by-T (channels by time steps), as in MATLAB.
 """
 
 from ._random import rng
-from .analysis import analyzeNetwork
+from .analysis import analyzeNetwork, plot
 from .confusion import ConfusionMatrixChart, confusionchart, confusionmat
 from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
-from .dlnetwork import (DLNetwork, addLayers, connectLayers, disconnectLayers, dlnetwork,
-                        initialize, removeLayers)
+from .dlnetwork import (DLNetwork, LayerGraph, addLayers, connectLayers, disconnectLayers,
+                        dlnetwork, initialize, layerGraph, removeLayers, replaceLayer)
 from .dlpredict import forward, minibatchpredict
 from .layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReLULayer, ReLULayer,
                                  SigmoidLayer, SwishLayer, TanhLayer, clippedReluLayer, eluLayer,
@@ -45,7 +45,7 @@ from .layers.output import (ClassificationOutputLayer, RegressionOutputLayer, cl
 from .layers.sequence_input import (FeatureInputLayer, SequenceInputLayer, featureInputLayer,
                                     sequenceInputLayer)
 from .layers.softmax import SoftmaxLayer, softmaxLayer
-from .network import LayerArray, SeriesNetwork, register_ipython_display
+from .network import DAGNetwork, LayerArray, SeriesNetwork, register_ipython_display
 from .prediction import (assembleNetwork, classify, classifyAndUpdateState, predict,
                          predictAndUpdateState, resetState)
 from .training.info import TrainingInfo
@@ -90,5 +90,5 @@ __all__ = [
     "globalAveragePooling1dLayer", "globalMaxPooling1dLayer", "featureInputLayer",
     "indexing1dLayer", "flattenLayer", "wordEmbeddingLayer", "wordEncoding", "doc2sequence",
     "word2ind", "ind2word", "batchNormalizationLayer", "selfAttentionLayer",
-    "positionEmbeddingLayer",
+    "positionEmbeddingLayer", "layerGraph", "replaceLayer", "plot",
 ]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from ._validation import _show, check_choice, fail
-from .dlnetwork import DLNetwork, dlnetwork
+from .dlnetwork import DLNetwork, LayerGraph, dlnetwork
+from .graph import Graph
 from .layers.base import Layer
-from .network import SeriesNetwork, check_layers, copy_and_name_layers, infer_sizes
+from .network import SeriesNetwork, check_layers, infer_sizes, layers_and_connections
 
 
 class NetworkAnalysis:
@@ -94,7 +95,7 @@ def analyzeNetwork(layers: Sequence[Layer] | SeriesNetwork | DLNetwork, *, Print
     True
     """
     func = "analyzeNetwork"
-    if not isinstance(layers, (list, tuple, SeriesNetwork, Layer, DLNetwork)):
+    if not isinstance(layers, (list, tuple, SeriesNetwork, Layer, DLNetwork, LayerGraph)):
         fail(func, f"`layers` must be a list of layers or a network. Received: {_show(layers)}.",
              TypeError)
     usage = check_choice(func, "TargetUsage", TargetUsage, ("auto", "dlnetwork", "trainNetwork"))
@@ -102,21 +103,23 @@ def analyzeNetwork(layers: Sequence[Layer] | SeriesNetwork | DLNetwork, *, Print
         fail(func, "TargetUsage='trainNetwork' needs a layer array or a SeriesNetwork; a dlnetwork "
                    "is analyzed as a dlnetwork.")
     issues = []
-    has_output = not isinstance(layers, DLNetwork) and (
-        isinstance(layers, SeriesNetwork) or
-        any(layer.is_output for layer in ([layers] if isinstance(layers, Layer) else layers)))
+    members = layers.Layers if isinstance(layers, (LayerGraph, SeriesNetwork)) else \
+        [layers] if isinstance(layers, Layer) else layers
+    has_output = not isinstance(layers, DLNetwork) and any(layer.is_output for layer in members)
     if isinstance(layers, DLNetwork) or usage == "dlnetwork" or (usage == "auto" and
                                                                  not has_output):
         # the trainnet era: a dlnetwork, or a layer array without an output layer
-        net = layers if isinstance(layers, DLNetwork) else dlnetwork(layers, Initialize=False)
-        graph = net._graph
+        if isinstance(layers, (DLNetwork, LayerGraph)):
+            graph = layers._graph
+        else:
+            graph = dlnetwork(layers, Initialize=False)._graph
         for name, port in graph.unconnected:
             issues.append(f"input {port + 1} of layer '{name}' is not connected.")
         sizes = infer_sizes(func, graph, issues.append)
         rows = zip(graph.layers, sizes.input_sizes, sizes.output_sizes, sizes.output_is_sequence)
     else:
-        layers = copy_and_name_layers(func, layers)
-        plan = check_layers(func, layers, issues)
+        layers, connections = layers_and_connections(func, layers)
+        plan = check_layers(func, layers, issues, connections)
         rows = ((layer, size, layer.InputSize if layer is layers[0] else (
                     None if size is None else layer._output_size(size)),
                  layer._outputs_sequence(seq))
@@ -143,3 +146,75 @@ def analyzeNetwork(layers: Sequence[Layer] | SeriesNetwork | DLNetwork, *, Print
     if Print:
         print(result)
     return result
+
+
+def plot(net: Any, *, ax: Any = None) -> Any:
+    """Draw a network's layers and connections, as MATLAB's ``plot(lgraph)`` (needs matplotlib).
+
+    Layers are placed top to bottom by their depth in the graph (branches
+    side by side), each box labelled with its name, with an arrow per
+    connection.
+
+    Parameters
+    ----------
+    net : list of layers, LayerGraph, DLNetwork, SeriesNetwork or DAGNetwork
+    ax : matplotlib Axes, optional
+        Where to draw (a new figure by default).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from lstmkit import *
+    >>> fig = plot(layerGraph([sequenceInputLayer(3), lstmLayer(8), fullyConnectedLayer(2),
+    ...                        regressionLayer()]))
+    >>> len(fig.axes[0].texts)
+    4
+    """
+    func = "plot"
+    try:
+        from matplotlib.figure import Figure
+        from matplotlib.patches import FancyArrowPatch
+    except ImportError:
+        fail(func, "plot needs matplotlib, which is not installed: pip install matplotlib (or "
+                   "pip install \"lstmkit[plot]\").", ImportError)
+    if isinstance(net, (DLNetwork, LayerGraph)):
+        graph = net._graph
+    elif isinstance(net, SeriesNetwork):
+        graph = net._graph
+    elif isinstance(net, (list, tuple)):
+        layers, connections = layers_and_connections(func, net)
+        graph = Graph(layers, connections, func=func)
+    else:
+        fail(func, f"`net` must be a layer array, a layerGraph or a network. Received: "
+                   f"{_show(net)}.", TypeError)
+    depth = []
+    for k in range(len(graph)):
+        depth.append(1 + max((depth[s] for s in graph.sources[k]), default=-1))
+    rows = {}
+    position = {}
+    for k, d in enumerate(depth):
+        position[k] = (rows.get(d, 0), d)
+        rows[d] = rows.get(d, 0) + 1
+    if ax is None:
+        fig = Figure(figsize=(2.8 * max(rows.values()), 0.8 * (max(depth) + 1) + 0.6))
+        ax = fig.add_subplot(111)
+    else:
+        fig = ax.figure
+    for k, layer in enumerate(graph.layers):
+        col, d = position[k]
+        x = col - (rows[d] - 1) / 2
+        position[k] = (x, -d)
+        ax.text(x, -d, layer.Name, ha="center", va="center", fontsize=9,
+                bbox={"boxstyle": "round", "facecolor": "#dbe8f5", "edgecolor": "#1f5f9f"})
+    for k in range(len(graph)):
+        for s in graph.sources[k]:
+            ax.add_patch(FancyArrowPatch(position[s], position[k], arrowstyle="-|>",
+                                         mutation_scale=10, shrinkA=12, shrinkB=12, color="0.3"))
+    xs = [p[0] for p in position.values()]
+    ax.set_xlim(min(xs) - 1, max(xs) + 1)
+    ax.set_ylim(-max(depth) - 0.7, 0.7)
+    ax.axis("off")
+    return fig

@@ -11,12 +11,12 @@ MATLAB, the functions that change a network return a new one
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 
 from ._random import global_rng
-from ._validation import _show, check_bool, fail, name_value_function
+from ._validation import _show, check_bool, check_choice, fail, name_value_function
 from .graph import Graph, split_port
 from .layers.base import Layer, checked_array
 from .network import LayerArray, SeriesNetwork, infer_sizes, name_layers
@@ -38,30 +38,8 @@ def _as_layer_list(func, layers, name="layers"):
     return [layer.copy() for layer in layers]
 
 
-class DLNetwork:
-    """A network for trainnet, minibatchpredict and custom loops (MATLAB's ``dlnetwork``).
-
-    Create it with :func:`dlnetwork`; change it with :func:`addLayers`,
-    :func:`connectLayers`, :func:`disconnectLayers`, :func:`removeLayers` and
-    :func:`initialize`, each of which returns a new network.
-
-    Attributes
-    ----------
-    Layers : LayerArray
-        The layers, in a topological order.
-    Connections : Table
-        Source and Destination of every connection (``"layer/in2"`` for a
-        layer with several inputs).
-    Learnables : Table
-        Layer, Parameter, Value of every learnable parameter; ``Value[i] = w``
-        sets it (same size, finite).
-    State : Table
-        Layer, Parameter, Value of every state (HiddenState, CellState).
-    InputNames, OutputNames : list of str
-        The input layers, and the layers whose output is a network output.
-    Initialized : bool
-        Whether every learnable has a value.
-    """
+class _GraphOfLayers:
+    """Layers and their connections (what dlnetwork and layerGraph share)."""
 
     #: precision of prediction and training (MATLAB's single)
     _dtype = np.dtype(np.float32)
@@ -92,10 +70,6 @@ class DLNetwork:
                 if not self._graph.consumers[k] and not layer.is_input]
 
     @property
-    def Initialized(self):
-        return all(not layer._missing_learnables() for layer in self._graph.layers)
-
-    @property
     def Connections(self):
         g = self._graph
         sources, destinations = [], []
@@ -105,6 +79,53 @@ class DLNetwork:
                 sources.append(g.layers[s].Name)
                 destinations.append(layer.Name if len(ports) == 1 else f"{layer.Name}/{ports[p]}")
         return Table({"Source": sources, "Destination": destinations})
+
+    def _copy(self, layers=None, connections=None, func="dlnetwork"):
+        """A new network (layers deep-copied): MATLAB networks are values."""
+        layers = [layer.copy() for layer in (self._layers if layers is None else layers)]
+        out = type(self)(layers, self._connections if connections is None else connections, func)
+        out._dtype = self._dtype
+        return out
+
+    def _endpoint(self, destination):
+        """``(layer name, port index or None)`` of a destination ``"name"`` or ``"name/port"``."""
+        names = {layer.Name: layer for layer in self._layers}
+        name, port = (destination, None) if destination in names else split_port(destination)
+        if name not in names or port is None:
+            return name, None
+        ports = list(getattr(names[name], "InputNames", ("in",)))
+        return name, (ports.index(port) if port in ports else port)
+
+
+
+class DLNetwork(_GraphOfLayers):
+    """A network for trainnet, minibatchpredict and custom loops (MATLAB's ``dlnetwork``).
+
+    Create it with :func:`dlnetwork`; change it with :func:`addLayers`,
+    :func:`connectLayers`, :func:`disconnectLayers`, :func:`removeLayers` and
+    :func:`initialize`, each of which returns a new network.
+
+    Attributes
+    ----------
+    Layers : LayerArray
+        The layers, in a topological order.
+    Connections : Table
+        Source and Destination of every connection (``"layer/in2"`` for a
+        layer with several inputs).
+    Learnables : Table
+        Layer, Parameter, Value of every learnable parameter; ``Value[i] = w``
+        sets it (same size, finite).
+    State : Table
+        Layer, Parameter, Value of every state (HiddenState, CellState).
+    InputNames, OutputNames : list of str
+        The input layers, and the layers whose output is a network output.
+    Initialized : bool
+        Whether every learnable has a value.
+    """
+
+    @property
+    def Initialized(self):
+        return all(not layer._missing_learnables() for layer in self._graph.layers)
 
     @property
     def Learnables(self):
@@ -150,22 +171,6 @@ class DLNetwork:
                 f"     InputNames: {names(self.InputNames)}\n"
                 f"    OutputNames: {names(self.OutputNames)}\n"
                 f"    Initialized: {int(self.Initialized)}")
-
-    def _copy(self, layers=None, connections=None, func="dlnetwork"):
-        """A new network (layers deep-copied): MATLAB networks are values."""
-        layers = [layer.copy() for layer in (self._layers if layers is None else layers)]
-        out = DLNetwork(layers, self._connections if connections is None else connections, func)
-        out._dtype = self._dtype
-        return out
-
-    def _endpoint(self, destination):
-        """``(layer name, port index or None)`` of a destination ``"name"`` or ``"name/port"``."""
-        names = {layer.Name: layer for layer in self._layers}
-        name, port = (destination, None) if destination in names else split_port(destination)
-        if name not in names or port is None:
-            return name, None
-        ports = list(getattr(names[name], "InputNames", ("in",)))
-        return name, (ports.index(port) if port in ports else port)
 
 
 def _state_value(layer, name):
@@ -286,8 +291,9 @@ def dlnetwork(layers: Sequence[Layer] | Layer | SeriesNetwork | None = None, *na
 
 
 def _check_network(func, net):
-    if not isinstance(net, DLNetwork):
-        fail(func, f"`net` must be a dlnetwork. Received: {_show(net)}.", TypeError)
+    if not isinstance(net, (DLNetwork, LayerGraph)):
+        fail(func, f"`net` must be a dlnetwork or a layerGraph. Received: {_show(net)}.",
+             TypeError)
 
 
 def addLayers(net: DLNetwork, layers: Sequence[Layer] | Layer) -> DLNetwork:
@@ -323,7 +329,8 @@ def addLayers(net: DLNetwork, layers: Sequence[Layer] | Layer) -> DLNetwork:
     new = _as_layer_list(func, layers)
     existing = [layer.Name for layer in net._layers]
     name_layers(new, set(existing) | {layer.Name for layer in new if layer.Name})
-    _check_layers(func, new)
+    if isinstance(net, DLNetwork):
+        _check_layers(func, new)
     for layer in new:
         if layer.Name in existing:
             fail(func, f"the network already has a layer named '{layer.Name}'.")
@@ -463,3 +470,145 @@ def initialize(net: DLNetwork) -> DLNetwork:
     out = net._copy(func=func)
     _initialize_layers(func, out._graph)
     return out
+
+
+class LayerGraph(_GraphOfLayers):
+    """A graph of layers for trainNetwork (MATLAB's ``layerGraph``; create it with :func:`layerGraph`).
+
+    The same editing functions as a dlnetwork (:func:`addLayers`,
+    :func:`connectLayers`, :func:`disconnectLayers`, :func:`removeLayers`,
+    :func:`replaceLayer`) work on it, and it may hold an output layer:
+    ``trainNetwork(X, Y, lgraph, options)`` trains it into a DAGNetwork.
+    Its layers are not initialized until then.
+
+    Attributes
+    ----------
+    Layers : LayerArray
+    Connections : Table
+    InputNames, OutputNames : list of str
+    """
+
+    @property
+    def OutputNames(self):
+        outputs = [layer.Name for layer in self._graph.layers if layer.is_output]
+        return outputs or super().OutputNames
+
+    def __repr__(self):
+        n_conn = sum(len(srcs) for srcs in self._graph.sources)
+
+        def names(items):
+            return "{" + ", ".join(f"'{n}'" for n in items) + "}"
+        return (f"  LayerGraph with properties:\n\n"
+                f"         Layers: [{len(self._graph)}×1 Layer]\n"
+                f"    Connections: [{n_conn}×2 table]\n"
+                f"     InputNames: {names(self.InputNames)}\n"
+                f"    OutputNames: {names(self.OutputNames)}")
+
+
+def layerGraph(layers: Sequence[Layer] | Layer | SeriesNetwork | None = None) -> LayerGraph:
+    """A graph of layers, as MATLAB's ``layerGraph`` (connected in order).
+
+    Parameters
+    ----------
+    layers : list of layers or SeriesNetwork, optional
+        Connected one after another; without layers, an empty graph to fill
+        with :func:`addLayers` and :func:`connectLayers`.
+
+    Returns
+    -------
+    LayerGraph
+
+    Examples
+    --------
+    >>> from lstmkit import *
+    >>> lgraph = layerGraph([sequenceInputLayer(3, Name="in"), lstmLayer(8, Name="lstm"),
+    ...                      additionLayer(2, Name="add"), fullyConnectedLayer(2),
+    ...                      regressionLayer()])
+    >>> lgraph = connectLayers(addLayers(lgraph, fullyConnectedLayer(8, Name="skip")),
+    ...                        "in", "skip")
+    >>> lgraph = connectLayers(lgraph, "skip", "add/in2")
+    >>> lgraph.OutputNames
+    ['regressionoutput']
+    """
+    func = "layerGraph"
+    items = [] if layers is None else _as_layer_list(func, layers)
+    name_layers(items, {layer.Name for layer in items if layer.Name})
+    names = [layer.Name for layer in items]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate is not None:
+        fail(func, f"layer names must be unique; '{duplicate}' is used more than once.")
+    connections = [(a.Name, b.Name) for a, b in zip(items[:-1], items[1:]) if not b.is_input]
+    return LayerGraph(items, connections, func)
+
+
+@name_value_function()
+def replaceLayer(net: DLNetwork | LayerGraph, layerName: str, larray: Sequence[Layer] | Layer,
+                 *name_value: Any, ReconnectBy: Literal["name", "order"] = "name"
+                 ) -> DLNetwork | LayerGraph:
+    """Replace a layer by a layer or a chain of layers, as MATLAB's ``replaceLayer``.
+
+    Parameters
+    ----------
+    net : DLNetwork or LayerGraph
+        Not modified.
+    layerName : str
+        The layer to replace.
+    larray : layer or list of layers
+        Connected in order; the replaced layer's inputs go to the first, its
+        outputs come from the last.
+    ReconnectBy : {'name', 'order'}, default 'name'
+        How the replaced layer's input ports map to the first new layer's:
+        by port name, or by position.
+
+    Returns
+    -------
+    DLNetwork or LayerGraph
+
+    Examples
+    --------
+    >>> from lstmkit import *
+    >>> net = dlnetwork([sequenceInputLayer(3), lstmLayer(8), reluLayer(), fullyConnectedLayer(2)])
+    >>> net = replaceLayer(net, "relu", geluLayer())
+    >>> [layer.Name for layer in net.Layers]
+    ['sequenceinput', 'lstm', 'gelu', 'fc']
+    """
+    func = "replaceLayer"
+    _check_network(func, net)
+    by = check_choice(func, "ReconnectBy", ReconnectBy, ("name", "order"))
+    names = {layer.Name: layer for layer in net._layers}
+    if not isinstance(layerName, str) or layerName not in names:
+        fail(func, f"the network has no layer {layerName!r}.")
+    new = _as_layer_list(func, larray, name="larray")
+    taken = (set(names) - {layerName}) | {layer.Name for layer in new if layer.Name}
+    name_layers(new, taken)
+    if isinstance(net, DLNetwork):
+        _check_layers(func, new)
+    for layer in new:
+        if layer.Name in set(names) - {layerName}:
+            fail(func, f"the network already has a layer named '{layer.Name}'.")
+    old = names[layerName]
+    old_ports = list(getattr(old, "InputNames", ("in",)))
+    new_ports = list(getattr(new[0], "InputNames", ("in",)))
+    connections = []
+    for a, b in net._connections:
+        b_name, port = net._endpoint(b)
+        if a == layerName:
+            a = new[-1].Name
+        if b_name == layerName:
+            index = 0 if port is None else port if isinstance(port, int) else \
+                old_ports.index(port) if port in old_ports else 0
+            if by == "name":
+                port_name = old_ports[index]
+                target = port_name if port_name in new_ports else None
+            else:
+                target = new_ports[index] if index < len(new_ports) else None
+            if target is None:
+                fail(func, f"layer '{new[0].Name}' has no input for the connection {a!r} -> "
+                           f"{b!r} (its inputs: {', '.join(new_ports)}).")
+            b = new[0].Name if len(new_ports) == 1 else f"{new[0].Name}/{target}"
+        connections.append((a, b))
+    connections += [(x.Name, y.Name) for x, y in zip(new[:-1], new[1:]) if not y.is_input]
+    layers = []
+    for layer in net._layers:
+        layers.extend(new if layer.Name == layerName else [layer])
+    return net._copy(layers, connections, func)

@@ -44,7 +44,7 @@ from .layers.output import ClassificationOutputLayer, RegressionOutputLayer
 from .layers.sequence_input import FeatureInputLayer, SequenceInputLayer
 from .layers.softmax import SoftmaxLayer
 from .dlnetwork import DLNetwork
-from .network import SeriesNetwork, check_layers
+from .network import DAGNetwork, SeriesNetwork, check_layers, make_network
 from .training.info import TrainingInfo
 
 FORMAT = "lstmkit-network"
@@ -163,6 +163,9 @@ def saveNetwork(net: SeriesNetwork | DLNetwork, filename: str | os.PathLike) -> 
     if isinstance(net, DLNetwork):    # version 2: older readers say "upgrade" instead of failing
         meta.update(version=DLNETWORK_VERSION, network="dlnetwork",
                     connections=[list(c) for c in net._connections])
+    elif isinstance(net, DAGNetwork):
+        meta.update(version=DLNETWORK_VERSION, network="dag",
+                    connections=[list(c) for c in net._connections])
     contents = {"lstmkit_format": f"{FORMAT} {meta['version']}",
                 "lstmkit_meta": json.dumps(meta)}
     contents.update(arrays)
@@ -263,17 +266,20 @@ def loadNetwork(filename: str | os.PathLike) -> SeriesNetwork | DLNetwork:
         dtype = np.dtype(meta["dtype"])
     except (KeyError, TypeError, AttributeError) as err:
         fail(func, f"'{path}' is corrupted: {type(err).__name__}: {err}.")
-    if meta.get("network") == "dlnetwork":
+    connections = None
+    if meta.get("network") in ("dlnetwork", "dag"):
         connections = meta.get("connections")
         if not isinstance(connections, list) or not all(
                 isinstance(c, list) and len(c) == 2 and all(isinstance(s, str) for s in c)
                 for c in connections):
             fail(func, f"'{path}' is corrupted: its connections cannot be read.")
+        connections = [tuple(c) for c in connections]
+    if meta.get("network") == "dlnetwork":
         try:
-            net = DLNetwork(layers, [tuple(c) for c in connections], func)
+            net = DLNetwork(layers, connections, func)
         except (ValueError, KeyError) as err:
             fail(func, f"'{path}' is corrupted: {err}")
         net._dtype = dtype
         return net
-    plan = check_layers(func, layers)
-    return SeriesNetwork(layers, plan, dtype, info)
+    plan = check_layers(func, layers, connections=connections)
+    return make_network(layers, plan, dtype, info, connections)

@@ -126,6 +126,21 @@ def copy_and_name_layers(func, layers):
     return out
 
 
+def layers_and_connections(func, layers):
+    """Copied, named layers and their connections (None for a layer array: a chain).
+
+    A layerGraph (anything with ``_layers`` and ``_connections``, or a
+    DAGNetwork) gives its connections; the layers are then in its graph's
+    topological order.
+    """
+    if hasattr(layers, "_connections") and hasattr(layers, "_layers"):
+        graph = Graph([layer.copy() for layer in layers._layers], layers._connections, func=func)
+        return list(graph.layers), list(layers._connections)
+    if isinstance(layers, DAGNetwork):
+        return [layer.copy() for layer in layers.Layers], list(layers._connections)
+    return copy_and_name_layers(func, layers), None
+
+
 def name_layers(layers, taken):
     """MATLAB's automatic names ('lstm', 'lstm_1', ...) for unnamed layers, avoiding ``taken``."""
     for layer in layers:
@@ -139,8 +154,12 @@ def name_layers(layers, taken):
         taken.add(name)
 
 
-def check_layers(func, layers, issues=None):
+def check_layers(func, layers, issues=None, connections=None):
     """Check the order and sizes of a named layer array; return a :class:`Plan`.
+
+    With ``connections`` the layers are a graph (in topological order, as
+    :func:`layers_and_connections` gives them): one input layer, one output
+    layer that nothing consumes, every input connected.
 
     The first problem is raised as a ``ValueError``; with a list ``issues``,
     every problem found is appended to it instead (analyzeNetwork) and the
@@ -151,6 +170,8 @@ def check_layers(func, layers, issues=None):
             fail(func, message)
         issues.append(message)
 
+    if connections is not None:
+        return _check_graph(func, layers, connections, report)
     if not isinstance(layers[0], SequenceInputLayer):
         report(f"the first layer must be a sequenceInputLayer. Received: layer "
                f"'{layers[0].Name}' ({layers[0].type_name}).")
@@ -174,6 +195,39 @@ def check_layers(func, layers, issues=None):
     input_sizes, sequence_in = sizes.input_sizes, sizes.input_is_sequence
     task = "classification" if isinstance(out_layer, ClassificationOutputLayer) else "regression"
     return Plan(input_sizes, sequence_in, sequence_in[-1], task, input_sizes[-1])
+
+
+def _check_graph(func, layers, connections, report):
+    graph = Graph(layers, connections, func=func)
+    for name, port in graph.unconnected:
+        report(f"input {port + 1} of layer '{name}' is not connected.")
+    inputs = [layer for layer in graph.layers if layer.is_input]
+    outputs = [k for k, layer in enumerate(graph.layers) if layer.is_output]
+    if len(inputs) != 1 or not isinstance(graph.layers[0], SequenceInputLayer):
+        report(f"lstmkit trains layer graphs with one sequenceInputLayer or featureInputLayer; "
+               f"this one has input layers {[layer.Name for layer in inputs]}.")
+    if len(outputs) != 1:
+        report(f"the layer graph must have one output layer (classificationLayer or "
+               f"regressionLayer); it has {len(outputs)}.")
+    for k, layer in enumerate(graph.layers):
+        if not graph.consumers[k] and not layer.is_output and not layer.is_input:
+            report(f"the output of layer '{layer.Name}' goes nowhere; connect it, remove it, "
+                   f"or end it in the output layer.")
+        if layer.is_output and graph.consumers[k]:
+            report(f"the output layer '{layer.Name}' must not feed another layer.")
+    sizes = infer_sizes(func, graph, report)
+    if not outputs:
+        return Plan(sizes.input_sizes, sizes.input_is_sequence, True, "regression", None)
+    k = outputs[0]
+    out_layer = graph.layers[k]
+    src = graph.sources[k][0] if graph.sources[k] else None
+    if isinstance(out_layer, ClassificationOutputLayer) and (
+            src is None or not isinstance(graph.layers[src], SoftmaxLayer)):
+        report(f"classificationLayer '{out_layer.Name}' must follow a softmaxLayer "
+               f"(cross-entropy needs probabilities); insert softmaxLayer() before it.")
+    task = "classification" if isinstance(out_layer, ClassificationOutputLayer) else "regression"
+    return Plan(sizes.input_sizes, sizes.input_is_sequence, sizes.input_is_sequence[k], task,
+                sizes.input_sizes[k])
 
 
 class Sizes:
@@ -235,6 +289,8 @@ class SeriesNetwork:
         MATLAB's second output of trainNetwork.
     """
 
+    _connections = None
+
     def __init__(self, layers, plan, dtype, training_info=None):
         self.Layers = LayerArray(layers)
         self.TrainingInfo = training_info
@@ -243,8 +299,8 @@ class SeriesNetwork:
 
     @property
     def _graph(self):
-        """The network as the engine runs it: the chain of its layers."""
-        return Graph(list(self.Layers))
+        """The network as the engine runs it: the chain of its layers (or its graph)."""
+        return Graph(list(self.Layers), self._connections)
 
     @property
     def _output_is_sequence(self):
@@ -265,10 +321,51 @@ class SeriesNetwork:
         return out.Classes if isinstance(out, ClassificationOutputLayer) else None
 
     def __repr__(self):
-        return (f"  SeriesNetwork with properties:\n\n"
+        return (f"  {type(self).__name__} with properties:\n\n"
                 f"         Layers: [{len(self.Layers)}×1 Layer]\n"
                 f"     InputNames: {{'{self.InputNames[0]}'}}\n"
                 f"    OutputNames: {{'{self.OutputNames[0]}'}}")
+
+
+class DAGNetwork(SeriesNetwork):
+    """A trained or assembled network whose layers form a graph (MATLAB's ``DAGNetwork``).
+
+    What trainNetwork and assembleNetwork return for a layerGraph; it predicts
+    and classifies as a SeriesNetwork does.
+
+    Attributes
+    ----------
+    Layers : LayerArray
+        In a topological order.
+    Connections : Table
+        Source and Destination of every connection.
+    """
+
+    def __init__(self, layers, plan, dtype, training_info=None, connections=()):
+        super().__init__(layers, plan, dtype, training_info)
+        self._connections = list(connections)
+
+    @property
+    def OutputNames(self):
+        return [layer.Name for layer in self.Layers if layer.is_output]
+
+    @property
+    def Classes(self):
+        out = [layer for layer in self.Layers if layer.is_output][0]
+        return out.Classes if isinstance(out, ClassificationOutputLayer) else None
+
+    @property
+    def Connections(self):
+        from .table import Table
+        return Table({"Source": [a for a, _ in self._connections],
+                      "Destination": [b for _, b in self._connections]})
+
+
+def make_network(layers, plan, dtype, info=None, connections=None):
+    """A SeriesNetwork, or a DAGNetwork when the layers have connections."""
+    if connections is None:
+        return SeriesNetwork(layers, plan, dtype, info)
+    return DAGNetwork(layers, plan, dtype, info, connections)
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from .layers.base import Layer
 from .layers.output import ClassificationOutputLayer
 from .layers.recurrent import RecurrentLayer
 from .network import (SeriesNetwork, check_carried_state, check_data_lengths, check_layers,
-                      check_state_columns, copy_and_name_layers, predict_batches)
+                      check_state_columns, layers_and_connections, make_network,
+                      predict_batches)
 from .training.trainer import check_dtype
 
 
@@ -235,7 +236,8 @@ def _updated(func, net, X, opts):
             for prop, arr in zip(layer.state_properties, state):
                 setattr(layer, prop, np.array(arr.T, dtype=np.float64))
         new_layers.append(layer)
-    updated = SeriesNetwork(new_layers, net._plan, net._dtype, net.TrainingInfo)
+    updated = make_network(new_layers, net._plan, net._dtype, net.TrainingInfo,
+                           net._connections)
     return updated, out, single
 
 
@@ -413,7 +415,7 @@ def resetState(net: SeriesNetwork | DLNetwork) -> SeriesNetwork | DLNetwork:
             layer = copy.copy(layer)
             layer._restore_initial_states()
         new_layers.append(layer)
-    return SeriesNetwork(new_layers, net._plan, net._dtype, net.TrainingInfo)
+    return make_network(new_layers, net._plan, net._dtype, net.TrainingInfo, net._connections)
 
 
 def assembleNetwork(layers: Sequence[Layer], *, dtype: str = "float32") -> SeriesNetwork:
@@ -449,8 +451,8 @@ def assembleNetwork(layers: Sequence[Layer], *, dtype: str = "float32") -> Serie
     """
     func = "assembleNetwork"
     dt = check_dtype(func, dtype)
-    layers = copy_and_name_layers(func, layers)
-    plan = check_layers(func, layers)
+    layers, connections = layers_and_connections(func, layers)
+    plan = check_layers(func, layers, connections=connections)
     for layer in layers[1:]:
         missing = layer._missing_learnables()
         if missing:
@@ -466,4 +468,4 @@ def assembleNetwork(layers: Sequence[Layer], *, dtype: str = "float32") -> Serie
         out_layer.Classes = np.array([str(k) for k in range(1, plan.num_outputs + 1)])
     for layer, size in zip(layers[1:], plan.input_sizes[1:]):
         layer._initialize(size, None)
-    return SeriesNetwork(layers, plan, dt)
+    return make_network(layers, plan, dt, None, connections)

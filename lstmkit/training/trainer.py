@@ -22,7 +22,8 @@ from ..graph import Graph
 from ..layers.normalization import BatchNormalizationLayer
 from ..layers.softmax import SoftmaxLayer
 from ..network import (SeriesNetwork, check_carried_state, check_data_lengths, check_layers,
-                       compute_nodes, copy_and_name_layers, network_output, predict_batches,
+                       compute_nodes, layers_and_connections, make_network, network_output,
+                       predict_batches,
                        truncate_states)
 from ..metrics import AccuracyMetric, RMSEMetric
 from .data import make_targets, prepare_minibatch
@@ -227,8 +228,8 @@ def prepare_training(func, X, Y, layers, options, dtype):
         fail(func, f"`options` must come from trainingOptions(...). Received: {_show(options)}.",
              TypeError)
     dt = check_dtype(func, dtype)
-    layers = copy_and_name_layers(func, layers)
-    plan = check_layers(func, layers)
+    layers, connections = layers_and_connections(func, layers)
+    plan = check_layers(func, layers, connections=connections)
     input_layer, out_layer = layers[0], layers[-1]
     seqs, single = read_era_inputs(func, input_layer, X)
     check_training_layers(func, layers, options)
@@ -242,7 +243,7 @@ def prepare_training(func, X, Y, layers, options, dtype):
                         name="XValidation")
         validation = (vseqs, make_targets(func, Yv, vseqs, vsingle, plan, out_layer,
                                           name="YValidation"))
-    chain = Graph(layers, func=func)
+    chain = Graph(layers, connections, func=func)
     check_data_lengths(func, chain, seqs, options.SequenceLength, plan.output_is_sequence)
     if validation is not None:
         check_data_lengths(func, chain, validation[0])
@@ -255,7 +256,7 @@ def prepare_training(func, X, Y, layers, options, dtype):
     rng = global_rng()
     for layer, size in zip(layers[1:], plan.input_sizes[1:]):
         layer._initialize(size, rng)
-    graph = Graph(layers, func=func)
+    graph = Graph(layers, connections, func=func)
     classification = plan.task == "classification"
     fused = classification and isinstance(graph.layers[network_output(graph)], SoftmaxLayer)
     net = LossGraph(graph, OutputLayerLoss(out_layer), fused)
@@ -265,7 +266,7 @@ def prepare_training(func, X, Y, layers, options, dtype):
     return TrainingSetup(layers=layers, plan=plan, seqs=seqs, targets=targets, params=params,
                          net=net, normalizing=normalizing, validation=validation,
                          schedule=schedule, metrics=metrics, num_outputs=plan.num_outputs,
-                         input_layer=layers[0])
+                         input_layer=layers[0], connections=connections)
 
 
 class OutputFcnInfo(dict):
@@ -526,7 +527,7 @@ class _TrainingRun:
 
     def _network(self, info=None):
         """The network as it is now (its layers hold views of the parameters until detached)."""
-        return SeriesNetwork(self.layers, self.s.plan, self.dtype, info)
+        return make_network(self.layers, self.s.plan, self.dtype, info, self.s.connections)
 
     def _finish(self, pending):
         h = self.history
