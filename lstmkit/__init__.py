@@ -36,6 +36,8 @@ from .layers.normalization import (BatchNormalizationLayer, LayerNormalizationLa
 from .layers.embedding import WordEmbeddingLayer, wordEmbeddingLayer
 from .layers.merge import (AdditionLayer, ConcatenationLayer, MultiplicationLayer, additionLayer,
                            concatenationLayer, multiplicationLayer)
+from .layers.custom import (CustomClassificationLayer, CustomLayer, CustomRegressionLayer,
+                            getL2Factor, getLearnRateFactor, setL2Factor, setLearnRateFactor)
 from .layers.dropout import DropoutLayer, dropoutLayer
 from .layers.fully_connected import FullyConnectedLayer, fullyConnectedLayer
 from .layers.gru import GRULayer, gruLayer
@@ -90,5 +92,7 @@ __all__ = [
     "globalAveragePooling1dLayer", "globalMaxPooling1dLayer", "featureInputLayer",
     "indexing1dLayer", "flattenLayer", "wordEmbeddingLayer", "wordEncoding", "doc2sequence",
     "word2ind", "ind2word", "batchNormalizationLayer", "selfAttentionLayer",
-    "positionEmbeddingLayer", "layerGraph", "replaceLayer", "plot",
+    "positionEmbeddingLayer", "layerGraph", "replaceLayer", "plot", "CustomLayer",
+    "CustomClassificationLayer", "CustomRegressionLayer", "setLearnRateFactor", "setL2Factor",
+    "getLearnRateFactor", "getL2Factor",
 ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from typing import Sequence
 
 import numpy as np
 import scipy.io
@@ -29,6 +30,7 @@ from .layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReL
                                  SigmoidLayer, SwishLayer, TanhLayer)
 from .layers.attention import PositionEmbeddingLayer, SelfAttentionLayer
 from .layers.base import Layer
+from .layers.custom import CustomClassificationLayer, CustomLayer, CustomRegressionLayer
 from .layers.convolution import (AveragePooling1DLayer, Convolution1DLayer, FlattenLayer,
                                  GlobalAveragePooling1DLayer, GlobalMaxPooling1DLayer,
                                  Indexing1DLayer, MaxPooling1DLayer)
@@ -193,7 +195,8 @@ def _mat_name(func, filename):
     return filename if filename.lower().endswith(".mat") else filename + ".mat"
 
 
-def loadNetwork(filename: str | os.PathLike) -> SeriesNetwork | DLNetwork:
+def loadNetwork(filename: str | os.PathLike, *,
+                CustomLayers: Sequence[type] = ()) -> SeriesNetwork | DLNetwork:
     """Load a network saved by :func:`saveNetwork` (or a training checkpoint).
 
     Parameters
@@ -201,6 +204,11 @@ def loadNetwork(filename: str | os.PathLike) -> SeriesNetwork | DLNetwork:
     filename : str or path
         The MAT-file; ``.mat`` is appended when missing, as MATLAB's ``load``
         does.
+    CustomLayers : list of classes, optional
+        lstmkit extension: the custom layer classes (subclasses of
+        CustomLayer, CustomClassificationLayer or CustomRegressionLayer) the
+        file's network uses; MATLAB finds them on its path, Python needs them
+        named (the file holds their properties, never their code).
 
     Returns
     -------
@@ -226,6 +234,14 @@ def loadNetwork(filename: str | os.PathLike) -> SeriesNetwork | DLNetwork:
     [[1.0, 2.0]]
     """
     func = "loadNetwork"
+    classes = dict(LAYER_CLASSES)
+    for cls in CustomLayers:
+        if not (isinstance(cls, type) and issubclass(
+                cls, (CustomLayer, CustomClassificationLayer, CustomRegressionLayer))):
+            fail(func, f"`CustomLayers` must hold custom layer classes (subclasses of "
+                       f"CustomLayer, CustomClassificationLayer or CustomRegressionLayer). "
+                       f"Received: {_show(cls)}.", TypeError)
+        classes[cls.__name__] = cls
     path = _mat_name(func, filename)
     if not os.path.exists(path) and os.path.exists(os.fspath(filename)):
         path = os.fspath(filename)
@@ -252,9 +268,11 @@ def loadNetwork(filename: str | os.PathLike) -> SeriesNetwork | DLNetwork:
     try:
         layers = []
         for entry in meta["layers"]:
-            cls = LAYER_CLASSES.get(entry["class"])
+            cls = classes.get(entry["class"])
             if cls is None:
-                fail(func, f"'{path}' holds a layer of unknown class {entry['class']!r}.")
+                fail(func, f"'{path}' holds a layer of class {entry['class']!r}, which lstmkit "
+                           f"does not know; if it is your custom layer, pass its class: "
+                           f"loadNetwork(file, CustomLayers=[{entry['class']}]).")
             layer = cls.__new__(cls)
             Layer.__init__(layer, "")
             for name, value in entry["properties"].items():

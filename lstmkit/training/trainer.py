@@ -17,6 +17,7 @@ from .._typing import Sequences, Targets
 from .._validation import _show, check_nargout, fail, select_outputs
 from ..kernels import solvers as solver_kernels
 from ..layers.base import Layer, expand_factor
+from ..layers.custom import check_trainable
 from ..layers.recurrent import RecurrentLayer
 from ..graph import Graph
 from ..layers.normalization import BatchNormalizationLayer
@@ -209,6 +210,7 @@ class TrainingSetup:
 
 def check_training_layers(func, layers, options):
     """Layers that training can start from: one state per layer, chunks only where possible."""
+    check_trainable(func, layers)
     for layer in layers:
         if isinstance(layer, RecurrentLayer) and layer._state_columns() > 1:
             fail(func, f"layer '{layer.Name}' holds the states of {layer._state_columns()} "
@@ -258,7 +260,8 @@ def prepare_training(func, X, Y, layers, options, dtype):
         layer._initialize(size, rng)
     graph = Graph(layers, connections, func=func)
     classification = plan.task == "classification"
-    fused = classification and isinstance(graph.layers[network_output(graph)], SoftmaxLayer)
+    fused = classification and isinstance(graph.layers[network_output(graph)], SoftmaxLayer) \
+        and not getattr(out_layer, "custom_loss", False)
     net = LossGraph(graph, OutputLayerLoss(out_layer), fused)
     params = ParameterVector(net.graph.layers, dt)
     metrics = [AccuracyMetric("Accuracy", None, "micro", "single-label") if classification
