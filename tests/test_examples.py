@@ -74,3 +74,12 @@ def test_sequence_classification_1d_convolutions():
 def test_text_classification():
     out = run_example("text_classification.py", "--quick")
     assert number(r"Test accuracy: ([\d.]+) %", out) > 60
+
+
+def test_branching_network(tmp_path):
+    pytest.importorskip("matplotlib")
+    plot_file = tmp_path / "branches.png"
+    out = run_example("branching_network.py", "--quick", "--plot", str(plot_file))
+    assert number(r"test accuracy: ([\d.]+) %", out) > 40
+    assert number(r"between batched and alone: ([\d.e+-]+)", out) < 1e-4
+    assert '"gmp"       "cat/in2"' in out and plot_file.stat().st_size > 5000
