@@ -270,9 +270,10 @@ def loadNetwork(filename: str | os.PathLike, *,
         for entry in meta["layers"]:
             cls = classes.get(entry["class"])
             if cls is None:
-                fail(func, f"'{path}' holds a layer of class {entry['class']!r}, which lstmkit "
-                           f"does not know; if it is your custom layer, pass its class: "
-                           f"loadNetwork(file, CustomLayers=[{entry['class']}]).")
+                name = str(entry["class"])
+                fail(func, f"'{path}' holds a layer of unknown class {name!r}" + (
+                    f"; if it is your custom layer, pass its class: loadNetwork(file, "
+                    f"CustomLayers=[{name}])." if name.isidentifier() else "."))
             layer = cls.__new__(cls)
             Layer.__init__(layer, "")
             for name, value in entry["properties"].items():
