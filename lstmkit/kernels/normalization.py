@@ -3,9 +3,9 @@
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from ._config import JIT
+from ._config import JIT, JIT_PARALLEL
 
 
 @njit(**JIT)
@@ -118,31 +118,36 @@ def channel_statistics(x, mean, var):
     """Mean and population variance of every channel over all rows of ``x`` (M, C)."""
     M, C = x.shape
     for c in range(C):
-        s = 0.0
-        for r in range(M):
-            s += x[r, c]
-        m = s / M
-        q = 0.0
-        for r in range(M):
-            d = x[r, c] - m
-            q += d * d
-        mean[c] = m
-        var[c] = q / M
+        mean[c] = 0.0
+        var[c] = 0.0
+    for r in range(M):
+        for c in range(C):
+            mean[c] += x[r, c]
+    for c in range(C):
+        mean[c] /= M
+    for r in range(M):
+        for c in range(C):
+            d = x[r, c] - mean[c]
+            var[c] += d * d
+    for c in range(C):
+        var[c] /= M
 
 
-@njit(**JIT)
+@njit(**JIT_PARALLEL)
 def batch_norm_apply(x, mean, var, scale, offset, eps, y, xhat):
     """``xhat = (x - mean) / sqrt(var + eps)``, ``y = scale * xhat + offset``, per channel."""
     M, C = x.shape
+    k = np.empty(C, x.dtype)
     for c in range(C):
-        k = 1.0 / math.sqrt(var[c] + eps)
-        for r in range(M):
-            h = (x[r, c] - mean[c]) * k
+        k[c] = 1.0 / math.sqrt(var[c] + eps)
+    for r in prange(M):
+        for c in range(C):
+            h = (x[r, c] - mean[c]) * k[c]
             xhat[r, c] = h
             y[r, c] = scale[c] * h + offset[c]
 
 
-@njit(**JIT)
+@njit(**JIT_PARALLEL)
 def batch_norm_backward(dy, xhat, var, scale, eps, dx, dscale, doffset):
     """Backward pass of batch normalization with the statistics of the batch itself.
 
@@ -160,15 +165,73 @@ def batch_norm_backward(dy, xhat, var, scale, eps, dx, dscale, doffset):
         Output: gradients of the scale and the offset.
     """
     M, C = dy.shape
+    scale_offset_gradients(dy, xhat, dscale, doffset)
+    if dx.shape[0] == 0:
+        return
+    k = np.empty(C, dy.dtype)
+    a = np.empty(C, dy.dtype)
+    b = np.empty(C, dy.dtype)
     for c in range(C):
+        k[c] = scale[c] / math.sqrt(var[c] + eps)
+        a[c] = doffset[c] / M
+        b[c] = dscale[c] / M
+    for r in prange(M):
+        for c in range(C):
+            dx[r, c] = k[c] * (dy[r, c] - a[c] - xhat[r, c] * b[c])
+
+
+@njit(**JIT_PARALLEL)
+def row_norm_forward(x, scale, offset, eps, y, xhat, inv_std):
+    """Layer normalization of every row over its channels (rows in parallel).
+
+    The special case of :func:`group_norm_forward` with each row its own group.
+    """
+    M, C = x.shape
+    for r in prange(M):
+        s = 0.0
+        for c in range(C):
+            s += x[r, c]
+        m = s / C
+        q = 0.0
+        for c in range(C):
+            d = x[r, c] - m
+            q += d * d
+        k = 1.0 / math.sqrt(q / C + eps)
+        inv_std[r] = k
+        for c in range(C):
+            h = (x[r, c] - m) * k
+            xhat[r, c] = h
+            y[r, c] = scale[c] * h + offset[c]
+
+
+@njit(**JIT_PARALLEL)
+def row_norm_backward(dy, xhat, inv_std, scale, dx):
+    """Input gradient of :func:`row_norm_forward` (rows in parallel; ``dx`` may be empty)."""
+    M, C = dy.shape
+    if dx.shape[0] == 0:
+        return
+    for r in prange(M):
         a = 0.0
         b = 0.0
-        for r in range(M):
-            a += dy[r, c]
-            b += dy[r, c] * xhat[r, c]
-        doffset[c] = a
-        dscale[c] = b
-        if dx.shape[0] > 0:
-            k = scale[c] / math.sqrt(var[c] + eps)
-            for r in range(M):
-                dx[r, c] = k * (dy[r, c] - a / M - xhat[r, c] * b / M)
+        for c in range(C):
+            d = dy[r, c] * scale[c]
+            a += d
+            b += d * xhat[r, c]
+        a /= C
+        b /= C
+        k = inv_std[r]
+        for c in range(C):
+            dx[r, c] = k * (dy[r, c] * scale[c] - a - xhat[r, c] * b)
+
+
+@njit(**JIT)
+def scale_offset_gradients(dy, xhat, dscale, doffset):
+    """``dscale = sum_rows(dy * xhat)``, ``doffset = sum_rows(dy)``, row-major passes."""
+    M, C = dy.shape
+    for c in range(C):
+        dscale[c] = 0
+        doffset[c] = 0
+    for r in range(M):
+        for c in range(C):
+            dscale[c] += dy[r, c] * xhat[r, c]
+            doffset[c] += dy[r, c]

@@ -23,7 +23,8 @@ from .._typing import ArrayLike, Initializer
 from .._validation import (check_choice, check_name, check_real, fail, name_value_function,
                            size_text)
 from ..kernels.normalization import (batch_norm_apply, batch_norm_backward, channel_statistics,
-                                     group_norm_backward, group_norm_forward)
+                                     group_norm_backward, group_norm_forward, row_norm_backward,
+                                     row_norm_forward, scale_offset_gradients)
 from . import initializers
 from .base import Layer, Learnable, check_column, checked_array, kernel_array, set_factors
 
@@ -64,7 +65,7 @@ class LayerNormalizationLayer(Layer):
         if self.OperationDimension == "batch-excluded" and batch is not None and \
                 M == batch.num_rows:
             return batch.row_sequence, batch.num_observations
-        return np.arange(M, dtype=np.int64), M
+        return None, M                 # each row its own group
 
     def _forward(self, x, batch, state, training, dtype):
         C = x.shape[1]
@@ -73,16 +74,24 @@ class LayerNormalizationLayer(Layer):
         xhat = np.empty_like(x)
         inv_std = np.empty(G, dtype)
         scale = kernel_array(self.Scale, dtype, (C,))
-        group_norm_forward(x, groups, G, scale, kernel_array(self.Offset, dtype, (C,)),
-                           self.Epsilon, y, xhat, inv_std)
+        offset = kernel_array(self.Offset, dtype, (C,))
+        if groups is None:
+            row_norm_forward(x, scale, offset, self.Epsilon, y, xhat, inv_std)
+        else:
+            group_norm_forward(x, groups, G, scale, offset, self.Epsilon, y, xhat, inv_std)
         return y, ((xhat, inv_std, groups, G, scale) if training else None), None
 
     def _backward(self, dy, cache, grads, need_dx):
         xhat, inv_std, groups, G, scale = cache
         C = xhat.shape[1]
+        dy = np.ascontiguousarray(dy)
         dx = np.empty((xhat.shape[0] if need_dx else 0, C), xhat.dtype)
-        group_norm_backward(np.ascontiguousarray(dy), xhat, inv_std, groups, G, scale, dx,
-                            grads["Scale"].reshape(C), grads["Offset"].reshape(C))
+        if groups is None:
+            scale_offset_gradients(dy, xhat, grads["Scale"].reshape(C), grads["Offset"].reshape(C))
+            row_norm_backward(dy, xhat, inv_std, scale, dx)
+        else:
+            group_norm_backward(dy, xhat, inv_std, groups, G, scale, dx,
+                                grads["Scale"].reshape(C), grads["Offset"].reshape(C))
         return dx if need_dx else None
 
 
