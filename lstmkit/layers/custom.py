@@ -238,6 +238,13 @@ def _check_learnable(func, layer, name):
                    f"{_show(name)}.")
 
 
+def _set_factor(func, which, layer, name, factor):
+    _check_learnable(func, layer, name)
+    out = layer.copy()
+    setattr(out, _factor_names(name)[which], check_real(func, "factor", factor, low=0.0))
+    return out
+
+
 def setLearnRateFactor(layer: CustomLayer, parameterName: str, factor: float) -> CustomLayer:
     """Set a custom layer learnable's learn-rate factor, as MATLAB's ``setLearnRateFactor``.
 
@@ -266,12 +273,7 @@ def setLearnRateFactor(layer: CustomLayer, parameterName: str, factor: float) ->
     >>> getLearnRateFactor(setLearnRateFactor(Scale(), "S", 2), "S")
     2.0
     """
-    func = "setLearnRateFactor"
-    _check_learnable(func, layer, parameterName)
-    out = layer.copy()
-    setattr(out, _factor_names(parameterName)[0],
-            check_real(func, "factor", factor, low=0.0))
-    return out
+    return _set_factor("setLearnRateFactor", 0, layer, parameterName, factor)
 
 
 def setL2Factor(layer: CustomLayer, parameterName: str, factor: float) -> CustomLayer:
@@ -302,11 +304,7 @@ def setL2Factor(layer: CustomLayer, parameterName: str, factor: float) -> Custom
     >>> getL2Factor(setL2Factor(Scale(), "S", 0), "S")
     0.0
     """
-    func = "setL2Factor"
-    _check_learnable(func, layer, parameterName)
-    out = layer.copy()
-    setattr(out, _factor_names(parameterName)[1], check_real(func, "factor", factor, low=0.0))
-    return out
+    return _set_factor("setL2Factor", 1, layer, parameterName, factor)
 
 
 def getLearnRateFactor(layer: CustomLayer, parameterName: str) -> float:

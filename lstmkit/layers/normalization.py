@@ -149,8 +149,15 @@ def layerNormalizationLayer(
         func, "OffsetInitializer", OffsetInitializer, initializers.BIAS_INITIALIZERS)
     layer.ScaleInitializer = initializers.check_initializer(
         func, "ScaleInitializer", ScaleInitializer, initializers.BIAS_INITIALIZERS)
+    layer.InputSize = _channel_vectors(func, layer, {"Offset": Offset, "Scale": Scale})
+    set_factors(func, layer, opts)
+    return layer
+
+
+def _channel_vectors(func, layer, values):
+    """Set NumChannels-by-1 properties given at construction; return their common size or 'auto'."""
     sizes = set()
-    for prop, value in (("Offset", Offset), ("Scale", Scale)):
+    for prop, value in values.items():
         arr = None
         if value is not None:
             arr = np.asarray(value, dtype=np.float64) if np.ndim(value) else None
@@ -161,11 +168,10 @@ def layerNormalizationLayer(
             sizes.add(arr.shape[0])
         setattr(layer, prop, arr)
     if len(sizes) > 1:
-        fail(func, f"`Offset` and `Scale` must have the same number of channels. Received: "
+        names = ", ".join(f"`{p}`" for p in values)
+        fail(func, f"{names} must have the same number of channels. Received: "
                    f"{sorted(sizes)}.")
-    layer.InputSize = sizes.pop() if sizes else "auto"
-    set_factors(func, layer, opts)
-    return layer
+    return sizes.pop() if sizes else "auto"
 
 
 class BatchNormalizationLayer(Layer):
@@ -318,23 +324,10 @@ def batchNormalizationLayer(
         func, "OffsetInitializer", OffsetInitializer, initializers.BIAS_INITIALIZERS)
     layer.ScaleInitializer = initializers.check_initializer(
         func, "ScaleInitializer", ScaleInitializer, initializers.BIAS_INITIALIZERS)
-    sizes = set()
-    for prop, value in (("Offset", Offset), ("Scale", Scale), ("TrainedMean", TrainedMean),
-                        ("TrainedVariance", TrainedVariance)):
-        arr = None
-        if value is not None:
-            arr = np.asarray(value, dtype=np.float64) if np.ndim(value) else None
-            if arr is None or arr.ndim > 2 or (arr.ndim == 2 and 1 not in arr.shape):
-                fail(func, f"`{prop}` must be a NumChannels-by-1 vector. Received: "
-                           f"{prop} of size {np.shape(value)}.")
-            arr = check_column(func, prop, arr, arr.size)
-            sizes.add(arr.shape[0])
-        setattr(layer, prop, arr)
-    if len(sizes) > 1:
-        fail(func, f"`Offset`, `Scale`, `TrainedMean` and `TrainedVariance` must have the same "
-                   f"number of channels. Received: {sorted(sizes)}.")
+    layer.InputSize = _channel_vectors(func, layer, {
+        "Offset": Offset, "Scale": Scale, "TrainedMean": TrainedMean,
+        "TrainedVariance": TrainedVariance})
     if layer.TrainedVariance is not None and np.any(layer.TrainedVariance < 0):
         fail(func, "`TrainedVariance` must be non-negative.")
-    layer.InputSize = sizes.pop() if sizes else "auto"
     set_factors(func, layer, opts)
     return layer
