@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._config import JIT, JIT_PARALLEL
+from ._threads import blas_threads_local
 
 
 @njit(**JIT)
@@ -25,9 +26,32 @@ def attention_bases(lengths, num_heads):
     return base
 
 
+@njit(**JIT)
+def _gather(A, offsets, k, L, lo, hi):
+    """Rows of sequence k (time order), columns lo:hi, as a contiguous L-by-(hi-lo) array."""
+    out = np.empty((L, hi - lo), A.dtype)
+    for t in range(L):
+        r = offsets[t] + k
+        for d in range(hi - lo):
+            out[t, d] = A[r, lo + d]
+    return out
+
+
+@njit(**JIT)
+def _scatter_add(A, block, offsets, k, lo):
+    L, D = block.shape
+    for t in range(L):
+        r = offsets[t] + k
+        for d in range(D):
+            A[r, lo + d] += block[t, d]
+
+
 @njit(**JIT_PARALLEL)
 def attention_forward(Q, K, V, offsets, lengths, num_heads, causal, keep, base, P, out):
     """Scaled dot-product attention per sequence and head.
+
+    Each (sequence, head) block is gathered into contiguous arrays and
+    multiplied by single-threaded BLAS inside Numba's threads.
 
     Parameters
     ----------
@@ -53,41 +77,41 @@ def attention_forward(Q, K, V, offsets, lengths, num_heads, causal, keep, base, 
     dk = Q.shape[1] // num_heads
     dv = V.shape[1] // num_heads
     scale = 1.0 / math.sqrt(dk)
+    old = blas_threads_local(1)
     for k in prange(N):
         L = lengths[k]
         for h in range(num_heads):
             blk = base[k] + h * L * L
+            Qh = _gather(Q, offsets, k, L, h * dk, (h + 1) * dk)
+            Kh = _gather(K, offsets, k, L, h * dk, (h + 1) * dk)
+            Vh = _gather(V, offsets, k, L, h * dv, (h + 1) * dv)
+            Sc = np.dot(Qh, Kh.T)
+            Pk = P[blk:blk + L * L].reshape((L, L))
             for i in range(L):
-                ri = offsets[i] + k
                 top = i + 1 if causal else L
                 m = -np.inf
                 for j in range(top):
-                    rj = offsets[j] + k
-                    s = 0.0
-                    for d in range(dk):
-                        s += Q[ri, h * dk + d] * K[rj, h * dk + d]
-                    s *= scale
-                    P[blk + i * L + j] = s
-                    if s > m:
-                        m = s
+                    if Sc[i, j] > m:
+                        m = Sc[i, j]
                 total = 0.0
                 for j in range(top):
-                    e = math.exp(P[blk + i * L + j] - m)
-                    P[blk + i * L + j] = e
+                    e = math.exp((Sc[i, j] - m) * scale)
+                    Pk[i, j] = e
                     total += e
                 for j in range(top):
-                    P[blk + i * L + j] /= total
+                    Pk[i, j] /= total
                 for j in range(top, L):
-                    P[blk + i * L + j] = 0.0
+                    Pk[i, j] = 0.0
+            if keep.shape[0] > 0:
+                Pd = Pk * keep[blk:blk + L * L].reshape((L, L))
+            else:
+                Pd = Pk.copy()
+            Oh = np.dot(Pd, Vh)
+            for t in range(L):
+                r = offsets[t] + k
                 for d in range(dv):
-                    out[ri, h * dv + d] = 0.0
-                for j in range(top):
-                    p = P[blk + i * L + j]
-                    if keep.shape[0] > 0:
-                        p *= keep[blk + i * L + j]
-                    rj = offsets[j] + k
-                    for d in range(dv):
-                        out[ri, h * dv + d] += p * V[rj, h * dv + d]
+                    out[r, h * dv + d] = Oh[t, d]
+    blas_threads_local(old)
 
 
 @njit(**JIT_PARALLEL)
@@ -98,6 +122,7 @@ def attention_backward(dout, Q, K, V, offsets, lengths, num_heads, causal, keep,
     dk = Q.shape[1] // num_heads
     dv = V.shape[1] // num_heads
     scale = 1.0 / math.sqrt(dk)
+    old = blas_threads_local(1)
     for k in prange(N):
         L = lengths[k]
         for t in range(L):
@@ -107,31 +132,30 @@ def attention_backward(dout, Q, K, V, offsets, lengths, num_heads, causal, keep,
                 dK[r, d] = 0.0
             for d in range(V.shape[1]):
                 dV[r, d] = 0.0
-        dp = np.empty(L)
         for h in range(num_heads):
             blk = base[k] + h * L * L
+            Qh = _gather(Q, offsets, k, L, h * dk, (h + 1) * dk)
+            Kh = _gather(K, offsets, k, L, h * dk, (h + 1) * dk)
+            Vh = _gather(V, offsets, k, L, h * dv, (h + 1) * dv)
+            dOh = _gather(dout, offsets, k, L, h * dv, (h + 1) * dv)
+            Pk = P[blk:blk + L * L].reshape((L, L))
+            if keep.shape[0] > 0:
+                Kp = keep[blk:blk + L * L].reshape((L, L))
+                Pd = Pk * Kp
+            else:
+                Kp = np.ones((1, 1), P.dtype)
+                Pd = Pk.copy()
+            _scatter_add(dV, np.dot(Pd.T, dOh), offsets, k, h * dv)
+            dP = np.dot(dOh, Vh.T)
+            if keep.shape[0] > 0:
+                dP *= Kp
+            dS = np.empty((L, L), P.dtype)
             for i in range(L):
-                ri = offsets[i] + k
-                top = i + 1 if causal else L
                 acc = 0.0
-                for j in range(top):
-                    rj = offsets[j] + k
-                    g = 0.0
-                    for d in range(dv):
-                        g += dout[ri, h * dv + d] * V[rj, h * dv + d]
-                    p = P[blk + i * L + j]
-                    if keep.shape[0] > 0:
-                        g *= keep[blk + i * L + j]
-                        pd = p * keep[blk + i * L + j]
-                    else:
-                        pd = p
-                    for d in range(dv):
-                        dV[rj, h * dv + d] += pd * dout[ri, h * dv + d]
-                    dp[j] = g
-                    acc += p * g
-                for j in range(top):
-                    rj = offsets[j] + k
-                    ds = P[blk + i * L + j] * (dp[j] - acc) * scale
-                    for d in range(dk):
-                        dQ[ri, h * dk + d] += ds * K[rj, h * dk + d]
-                        dK[rj, h * dk + d] += ds * Q[ri, h * dk + d]
+                for j in range(L):
+                    acc += Pk[i, j] * dP[i, j]
+                for j in range(L):
+                    dS[i, j] = Pk[i, j] * (dP[i, j] - acc) * scale
+            _scatter_add(dQ, np.dot(dS, Kh), offsets, k, h * dk)
+            _scatter_add(dK, np.dot(dS.T, Qh), offsets, k, h * dk)
+    blas_threads_local(old)
