@@ -41,7 +41,7 @@ from .layers.custom import (CustomClassificationLayer, CustomLayer, CustomRegres
 from .layers.dropout import DropoutLayer, dropoutLayer
 from .layers.fully_connected import FullyConnectedLayer, fullyConnectedLayer
 from .layers.gru import GRULayer, gruLayer
-from .layers.lstm import LSTMLayer, lstmLayer
+from .layers.lstm import LSTMLayer, LSTMProjectedLayer, lstmLayer, lstmProjectedLayer
 from .layers.output import (ClassificationOutputLayer, RegressionOutputLayer, classificationLayer,
                             regressionLayer)
 from .layers.sequence_input import (FeatureInputLayer, SequenceInputLayer, featureInputLayer,
@@ -94,5 +94,5 @@ __all__ = [
     "word2ind", "ind2word", "batchNormalizationLayer", "selfAttentionLayer",
     "positionEmbeddingLayer", "layerGraph", "replaceLayer", "plot", "CustomLayer",
     "CustomClassificationLayer", "CustomRegressionLayer", "setLearnRateFactor", "setL2Factor",
-    "getLearnRateFactor", "getL2Factor",
+    "getLearnRateFactor", "getL2Factor", "lstmProjectedLayer",
 ]

@@ -41,7 +41,7 @@ from .layers.bilstm import BiLSTMLayer
 from .layers.dropout import DropoutLayer
 from .layers.fully_connected import FullyConnectedLayer
 from .layers.gru import GRULayer
-from .layers.lstm import LSTMLayer
+from .layers.lstm import LSTMLayer, LSTMProjectedLayer
 from .layers.output import ClassificationOutputLayer, RegressionOutputLayer
 from .layers.sequence_input import FeatureInputLayer, SequenceInputLayer
 from .layers.softmax import SoftmaxLayer
@@ -61,7 +61,8 @@ LAYER_CLASSES = {cls.__name__: cls for cls in (
     ConcatenationLayer, MultiplicationLayer, LayerNormalizationLayer, Convolution1DLayer,
     MaxPooling1DLayer, AveragePooling1DLayer, GlobalAveragePooling1DLayer,
     GlobalMaxPooling1DLayer, FeatureInputLayer, Indexing1DLayer, FlattenLayer,
-    WordEmbeddingLayer, BatchNormalizationLayer, SelfAttentionLayer, PositionEmbeddingLayer)}
+    WordEmbeddingLayer, BatchNormalizationLayer, SelfAttentionLayer, PositionEmbeddingLayer,
+    LSTMProjectedLayer)}
 
 
 class MissingFunction:

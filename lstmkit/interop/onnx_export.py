@@ -126,6 +126,8 @@ def _recurrent(graph, layer, x, lengths, batch, opset):
         STATE_ACTIVATIONS[layer.StateActivationFunction]
     hard = layer.GateActivationFunction == "hard-sigmoid"
     W, R = np.asarray(layer.InputWeights), np.asarray(layer.RecurrentWeights)
+    if hasattr(layer, "InputProjector"):       # lstmProjectedLayer: the effective matrices
+        W, R = W @ np.asarray(layer.InputProjector).T, R @ np.asarray(layer.OutputProjector).T
     bias = np.asarray(layer.Bias).reshape(-1)
     if isinstance(layer, GRULayer):
         order = gru_rows_to_onnx(H)

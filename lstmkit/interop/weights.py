@@ -141,6 +141,10 @@ def loadPyTorchStateDict(layers: Sequence[Layer], state_dict: Mapping[str, Any])
                     rnn_layers[i] = (p, kk, fwd, arrs)
     linears = [entries for kind, _, entries in modules if kind == "linear"]
     targets = [layer for layer in layers if isinstance(layer, (LSTMLayer, BiLSTMLayer, GRULayer))]
+    for layer in targets:
+        if hasattr(layer, "InputProjector"):
+            fail(func, f"layer '{layer.Name}' is an lstmProjectedLayer, whose factored weights "
+                       f"PyTorch's nn.LSTM does not have.")
     fcs = [layer for layer in layers if isinstance(layer, FullyConnectedLayer)]
     if len(targets) != len(rnn_layers):
         fail(func, f"the layers have {len(targets)} recurrent layers but the state_dict holds "
@@ -223,6 +227,9 @@ def pyTorchStateDict(net: SeriesNetwork) -> dict[str, np.ndarray]:
     out = {}
     for layer in layers:
         if isinstance(layer, (LSTMLayer, BiLSTMLayer, GRULayer)):
+            if hasattr(layer, "InputProjector"):
+                fail(func, f"layer '{layer.Name}' is an lstmProjectedLayer, whose factored "
+                           f"weights PyTorch's nn.LSTM does not have.")
             if getattr(layer, "HasPeepholes", False) or getattr(layer, "CoupledInputForget", False):
                 fail(func, f"layer '{layer.Name}' uses peepholes or coupled gates, which "
                            f"PyTorch's nn.LSTM does not have.")

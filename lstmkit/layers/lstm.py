@@ -7,7 +7,8 @@ from typing import Any, Literal
 import numpy as np
 
 from .._typing import ArrayLike, Factor, Initializer
-from .._validation import changed_options, check_bool, fail, name_value_function
+from .._validation import (as_float_array, changed_options, check_bool, check_positive_int,
+                           check_real, fail, name_value_function, size_text)
 from ..kernels._threads import kernel_threads
 from ..kernels.lstm import lstm_backward, lstm_forward_predict, lstm_forward_train
 from . import initializers
@@ -297,3 +298,196 @@ def lstmLayer(
     else:
         layer.PeepholeWeights = None
     return finish_recurrent(func, layer, opts)
+
+
+class LSTMProjectedLayer(LSTMLayer):
+    """LSTM with projected (low-rank) input and recurrent weights (create it with
+    :func:`lstmProjectedLayer`).
+
+    The gates see ``InputWeights @ InputProjector.T`` (4H-by-C, of rank at most
+    InputProjectorSize) times the input and ``RecurrentWeights @
+    OutputProjector.T`` (4H-by-H, of rank at most OutputProjectorSize) times
+    the hidden state; everything else is lstmLayer's, so the hidden state and
+    the output have NumHiddenUnits channels.  The same kernels run with the
+    effective matrices; the factors' gradients are the effective matrices'
+    gradients times the other factor.
+    """
+
+    type_name = "LSTM Projected"
+    default_name = "lstmp"
+    factory = "lstmProjectedLayer"
+    HasPeepholes = False
+    CoupledInputForget = False
+
+    @property
+    def learnables(self):
+        return RecurrentLayer.learnables.fget(self) + (
+            Learnable("InputProjector", "InputProjectorInitializer",
+                      "InputProjectorLearnRateFactor", "InputProjectorL2Factor"),
+            Learnable("OutputProjector", "OutputProjectorInitializer",
+                      "OutputProjectorLearnRateFactor", "OutputProjectorL2Factor"))
+
+    @property
+    def Description(self):
+        return (f"LSTM projected layer with {self.NumHiddenUnits} hidden units, output "
+                f"projector size {self.OutputProjectorSize} and input projector size "
+                f"{self.InputProjectorSize}")
+
+    def _display_properties(self):
+        return ["Name", "InputSize", "NumHiddenUnits", "OutputProjectorSize",
+                "InputProjectorSize", "OutputMode", "StateActivationFunction",
+                "GateActivationFunction", "InputWeights", "RecurrentWeights", "Bias",
+                "InputProjector", "OutputProjector", "HiddenState", "CellState"]
+
+    def _learnable_shape(self, name, input_size):
+        H, Q, P = self.NumHiddenUnits, self.InputProjectorSize, self.OutputProjectorSize
+        if name == "InputWeights":
+            return (4 * H, Q), Q, 4 * H
+        if name == "RecurrentWeights":
+            return (4 * H, P), P, 4 * H
+        if name == "InputProjector":
+            return (input_size, Q), input_size, Q
+        if name == "OutputProjector":
+            return (H, P), H, P
+        return super()._learnable_shape(name, input_size)
+
+    def _check_input_size(self, func, input_size):
+        if self.InputSize != "auto" and self.InputSize != input_size:
+            fail(func, f"layer '{self.Name}' ({self.type_name}) expects input of size "
+                       f"{self.InputSize} (InputProjector is "
+                       f"{size_text(np.shape(self.InputProjector))}) but receives input of size "
+                       f"{input_size}.")
+
+    def _weights(self, dtype):
+        H = self.NumHiddenUnits
+        W = kernel_array(np.asarray(self.InputWeights) @ np.asarray(self.InputProjector).T,
+                         dtype)
+        R = kernel_array(np.asarray(self.RecurrentWeights) @
+                         np.asarray(self.OutputProjector).T, dtype)
+        return W, R, kernel_array(self.Bias, dtype, (4 * H,)), np.empty(0, dtype)
+
+    def _backward(self, dy, cache, grads, need_dx):
+        cache, batch = cache
+        dtype = cache[0].dtype
+        W, R, _, P = self._weights(dtype)
+        H = self.NumHiddenUnits
+        dW, dR = np.empty_like(W), np.empty_like(R)
+        dx = LSTMDirection.backward(
+            dy, cache, batch, W, R, P, self._codes(), False, self.OutputMode == "sequence",
+            False, dW, dR, grads["Bias"].reshape(4 * H), np.empty(0, dtype), need_dx)
+        Wi, Qi = np.asarray(self.InputWeights, dtype), np.asarray(self.InputProjector, dtype)
+        Wr, Qo = np.asarray(self.RecurrentWeights, dtype), np.asarray(self.OutputProjector, dtype)
+        grads["InputWeights"][...] = dW @ Qi
+        grads["InputProjector"][...] = dW.T @ Wi
+        grads["RecurrentWeights"][...] = dR @ Qo
+        grads["OutputProjector"][...] = dR.T @ Wr
+        return dx
+
+
+@name_value_function()
+def lstmProjectedLayer(
+    numHiddenUnits: int,
+    outputProjectorSize: int,
+    inputProjectorSize: int,
+    *name_value: Any,
+    Name: str = "",
+    OutputMode: Literal["sequence", "last"] = "sequence",
+    StateActivationFunction: Literal["tanh", "softsign"] = "tanh",
+    GateActivationFunction: Literal["sigmoid", "hard-sigmoid"] = "sigmoid",
+    InputWeights: ArrayLike | None = None,
+    RecurrentWeights: ArrayLike | None = None,
+    Bias: ArrayLike | None = None,
+    InputProjector: ArrayLike | None = None,
+    OutputProjector: ArrayLike | None = None,
+    HiddenState: ArrayLike | None = None,
+    CellState: ArrayLike | None = None,
+    InputWeightsInitializer: Initializer = "glorot",
+    RecurrentWeightsInitializer: Initializer = "orthogonal",
+    BiasInitializer: Initializer = "unit-forget-gate",
+    InputProjectorInitializer: Initializer = "orthogonal",
+    OutputProjectorInitializer: Initializer = "orthogonal",
+    InputWeightsLearnRateFactor: Factor = 1.0,
+    RecurrentWeightsLearnRateFactor: Factor = 1.0,
+    BiasLearnRateFactor: Factor = 1.0,
+    InputProjectorLearnRateFactor: float = 1.0,
+    OutputProjectorLearnRateFactor: float = 1.0,
+    InputWeightsL2Factor: Factor = 1.0,
+    RecurrentWeightsL2Factor: Factor = 1.0,
+    BiasL2Factor: Factor = 0.0,
+    InputProjectorL2Factor: float = 1.0,
+    OutputProjectorL2Factor: float = 1.0,
+) -> LSTMProjectedLayer:
+    """LSTM layer with projected learnables, as MATLAB's ``lstmProjectedLayer`` (R2022b).
+
+    Parameters
+    ----------
+    numHiddenUnits : int
+        Hidden units H (the output's channels).
+    outputProjectorSize : int
+        P: the recurrent weights are ``RecurrentWeights`` (4H-by-P) times
+        ``OutputProjector.T`` (P-by-H).
+    inputProjectorSize : int
+        Q: the input weights are ``InputWeights`` (4H-by-Q) times
+        ``InputProjector.T`` (Q-by-C).
+    OutputMode, StateActivationFunction, GateActivationFunction
+        As for :func:`lstmLayer`.
+    InputWeights, RecurrentWeights, Bias : array_like, optional
+        4H-by-Q, 4H-by-P and 4H-by-1 (gate blocks i, f, g, o).
+    InputProjector, OutputProjector : array_like, optional
+        C-by-Q and H-by-P.
+    HiddenState, CellState : array_like (H-by-1), optional
+    InputWeightsInitializer, RecurrentWeightsInitializer, BiasInitializer
+        As for :func:`lstmLayer`.
+    InputProjectorInitializer, OutputProjectorInitializer : str or callable, default 'orthogonal'
+    *LearnRateFactor, *L2Factor : float
+        As for :func:`lstmLayer`; the projectors' are scalars.
+    Name : str, default ''
+
+    Returns
+    -------
+    LSTMProjectedLayer
+
+    Examples
+    --------
+    >>> from lstmkit import *
+    >>> net = dlnetwork([sequenceInputLayer(12), lstmProjectedLayer(100, 30, 8,
+    ...                                                            OutputMode="last")])
+    >>> [v.shape for v in net.Learnables.Value]
+    [(400, 8), (400, 30), (400, 1), (12, 8), (100, 30)]
+    """
+    opts = dict(locals())
+    func = "lstmProjectedLayer"
+    base = {k: opts[k] for k in ("Name", "OutputMode", "StateActivationFunction",
+                                 "GateActivationFunction", "Bias", "HiddenState", "CellState",
+                                 "InputWeightsInitializer", "RecurrentWeightsInitializer",
+                                 "BiasInitializer", "InputWeightsLearnRateFactor",
+                                 "RecurrentWeightsLearnRateFactor", "BiasLearnRateFactor",
+                                 "InputWeightsL2Factor", "RecurrentWeightsL2Factor",
+                                 "BiasL2Factor")}
+    try:
+        plain = lstmLayer(numHiddenUnits, **base)
+    except (ValueError, TypeError) as err:
+        raise type(err)(str(err).replace("lstmLayer:", f"{func}:", 1)) from None
+    layer = LSTMProjectedLayer.__new__(LSTMProjectedLayer)
+    layer.__dict__.update(plain.__dict__)
+    H = layer.NumHiddenUnits
+    layer.OutputProjectorSize = check_positive_int(func, "outputProjectorSize",
+                                                   outputProjectorSize)
+    layer.InputProjectorSize = check_positive_int(func, "inputProjectorSize",
+                                                  inputProjectorSize)
+    Q, P = layer.InputProjectorSize, layer.OutputProjectorSize
+    layer.InputWeights = as_float_array(func, "InputWeights", InputWeights, shape=(4 * H, Q))
+    layer.RecurrentWeights = as_float_array(func, "RecurrentWeights", RecurrentWeights,
+                                            shape=(4 * H, P))
+    layer.InputProjector = as_float_array(func, "InputProjector", InputProjector,
+                                          shape=(None, Q))
+    layer.OutputProjector = as_float_array(func, "OutputProjector", OutputProjector,
+                                           shape=(H, P))
+    layer.InputSize = "auto" if layer.InputProjector is None else layer.InputProjector.shape[0]
+    for prop in ("InputProjectorInitializer", "OutputProjectorInitializer"):
+        setattr(layer, prop, initializers.check_initializer(func, prop, opts[prop],
+                                                            initializers.WEIGHT_INITIALIZERS))
+    for prop in ("InputProjectorLearnRateFactor", "OutputProjectorLearnRateFactor",
+                 "InputProjectorL2Factor", "OutputProjectorL2Factor"):
+        setattr(layer, prop, check_real(func, prop, opts[prop], low=0.0))
+    return layer
