@@ -40,7 +40,7 @@ from .layers.custom import (CustomClassificationLayer, CustomLayer, CustomRegres
                             getL2Factor, getLearnRateFactor, setL2Factor, setLearnRateFactor)
 from .layers.dropout import DropoutLayer, dropoutLayer
 from .layers.fully_connected import FullyConnectedLayer, fullyConnectedLayer
-from .layers.gru import GRULayer, gruLayer
+from .layers.gru import GRULayer, GRUProjectedLayer, gruLayer, gruProjectedLayer
 from .layers.lstm import LSTMLayer, LSTMProjectedLayer, lstmLayer, lstmProjectedLayer
 from .layers.output import (ClassificationOutputLayer, RegressionOutputLayer, classificationLayer,
                             regressionLayer)
@@ -94,5 +94,5 @@ __all__ = [
     "word2ind", "ind2word", "batchNormalizationLayer", "selfAttentionLayer",
     "positionEmbeddingLayer", "layerGraph", "replaceLayer", "plot", "CustomLayer",
     "CustomClassificationLayer", "CustomRegressionLayer", "setLearnRateFactor", "setL2Factor",
-    "getLearnRateFactor", "getL2Factor", "lstmProjectedLayer",
+    "getLearnRateFactor", "getL2Factor", "lstmProjectedLayer", "gruProjectedLayer",
 ]

@@ -40,7 +40,7 @@ from .layers.normalization import BatchNormalizationLayer, LayerNormalizationLay
 from .layers.bilstm import BiLSTMLayer
 from .layers.dropout import DropoutLayer
 from .layers.fully_connected import FullyConnectedLayer
-from .layers.gru import GRULayer
+from .layers.gru import GRULayer, GRUProjectedLayer
 from .layers.lstm import LSTMLayer, LSTMProjectedLayer
 from .layers.output import ClassificationOutputLayer, RegressionOutputLayer
 from .layers.sequence_input import FeatureInputLayer, SequenceInputLayer
@@ -62,7 +62,7 @@ LAYER_CLASSES = {cls.__name__: cls for cls in (
     MaxPooling1DLayer, AveragePooling1DLayer, GlobalAveragePooling1DLayer,
     GlobalMaxPooling1DLayer, FeatureInputLayer, Indexing1DLayer, FlattenLayer,
     WordEmbeddingLayer, BatchNormalizationLayer, SelfAttentionLayer, PositionEmbeddingLayer,
-    LSTMProjectedLayer)}
+    LSTMProjectedLayer, GRUProjectedLayer)}
 
 
 class MissingFunction:

@@ -71,3 +71,25 @@ def test_projected_errors():
                                                              InputProjector=np.zeros((4, 2)))])
     with pytest.raises(ValueError, match="lstmProjectedLayer: `OutputMode`"):
         lstmProjectedLayer(5, 2, 2, OutputMode="all")
+
+
+@pytest.mark.parametrize("mode", ["after-multiplication", "recurrent-bias-after-multiplication"])
+def test_gru_projected_equals_gru_with_effective_weights_and_gradients(rng, mode):
+    from lstmkit import gruLayer, gruProjectedLayer
+    H, C, P, Q = 4, 3, 2, 2
+    brows = 6 * H if mode.startswith("recurrent") else 3 * H
+    f = dict(InputWeights=rng.standard_normal((3 * H, Q)) * 0.5,
+             RecurrentWeights=rng.standard_normal((3 * H, P)) * 0.5,
+             Bias=rng.standard_normal(brows) * 0.1, InputProjector=rng.standard_normal((C, Q)),
+             OutputProjector=rng.standard_normal((H, P)))
+    proj = dlnetwork([sequenceInputLayer(C), gruProjectedLayer(H, P, Q, ResetGateMode=mode, **f)])
+    full = dlnetwork([sequenceInputLayer(C), gruLayer(
+        H, ResetGateMode=mode, InputWeights=f["InputWeights"] @ f["InputProjector"].T,
+        RecurrentWeights=f["RecurrentWeights"] @ f["OutputProjector"].T, Bias=f["Bias"])])
+    X = [rng.standard_normal((T, C)) for T in (5, 2)]
+    for a, b in zip(minibatchpredict(proj, X, UniformOutput=False),
+                    minibatchpredict(full, X, UniformOutput=False)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    T = [rng.standard_normal((x.shape[0], 2)) for x in X]
+    trainnet_gradient_check(X, T, [sequenceInputLayer(C), gruProjectedLayer(
+        H, P, Q, ResetGateMode=mode, **f), fullyConnectedLayer(2)], "mse", samples=60)

@@ -143,8 +143,8 @@ def loadPyTorchStateDict(layers: Sequence[Layer], state_dict: Mapping[str, Any])
     targets = [layer for layer in layers if isinstance(layer, (LSTMLayer, BiLSTMLayer, GRULayer))]
     for layer in targets:
         if hasattr(layer, "InputProjector"):
-            fail(func, f"layer '{layer.Name}' is an lstmProjectedLayer, whose factored weights "
-                       f"PyTorch's nn.LSTM does not have.")
+            fail(func, f"layer '{layer.Name}' is a projected layer, whose factored weights "
+                       f"PyTorch's nn.LSTM and nn.GRU do not have.")
     fcs = [layer for layer in layers if isinstance(layer, FullyConnectedLayer)]
     if len(targets) != len(rnn_layers):
         fail(func, f"the layers have {len(targets)} recurrent layers but the state_dict holds "
@@ -228,8 +228,8 @@ def pyTorchStateDict(net: SeriesNetwork) -> dict[str, np.ndarray]:
     for layer in layers:
         if isinstance(layer, (LSTMLayer, BiLSTMLayer, GRULayer)):
             if hasattr(layer, "InputProjector"):
-                fail(func, f"layer '{layer.Name}' is an lstmProjectedLayer, whose factored "
-                           f"weights PyTorch's nn.LSTM does not have.")
+                fail(func, f"layer '{layer.Name}' is a projected layer, whose factored "
+                           f"weights PyTorch's nn.LSTM and nn.GRU do not have.")
             if getattr(layer, "HasPeepholes", False) or getattr(layer, "CoupledInputForget", False):
                 fail(func, f"layer '{layer.Name}' uses peepholes or coupled gates, which "
                            f"PyTorch's nn.LSTM does not have.")

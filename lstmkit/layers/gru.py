@@ -12,7 +12,8 @@ from ..kernels._threads import kernel_threads
 from ..kernels.gru import AFTER, BEFORE, gru_backward, gru_forward
 from . import initializers
 from .base import check_column, kernel_array
-from .recurrent import PREDICT_BLOCK, RecurrentLayer, finish_recurrent, set_recurrent_options
+from .recurrent import (PREDICT_BLOCK, ProjectedWeights, RecurrentLayer, finish_recurrent,
+                        make_projected, plain_options, set_recurrent_options)
 
 RESET_GATE_MODES = ("after-multiplication", "before-multiplication",
                     "recurrent-bias-after-multiplication")
@@ -202,3 +203,126 @@ def gruLayer(
     layer.BiasInitializer = initializers.check_initializer(
         func, "BiasInitializer", BiasInitializer, initializers.BIAS_INITIALIZERS)
     return finish_recurrent(func, layer, opts)
+
+
+class GRUProjectedLayer(ProjectedWeights, GRULayer):
+    """GRU with projected (low-rank) input and recurrent weights (create it with
+    :func:`gruProjectedLayer`): the gates see ``InputWeights @ InputProjector.T``
+    and ``RecurrentWeights @ OutputProjector.T``; everything else is gruLayer's."""
+
+    type_name = "GRU Projected"
+    default_name = "grup"
+    factory = "gruProjectedLayer"
+
+    @property
+    def Description(self):
+        return (f"GRU projected layer with {self.NumHiddenUnits} hidden units, output projector "
+                f"size {self.OutputProjectorSize} and input projector size "
+                f"{self.InputProjectorSize}")
+
+    def _display_properties(self):
+        return ["Name", "InputSize", "NumHiddenUnits", "OutputProjectorSize",
+                "InputProjectorSize", "OutputMode", "ResetGateMode", "StateActivationFunction",
+                "GateActivationFunction", "InputWeights", "RecurrentWeights", "Bias",
+                "InputProjector", "OutputProjector", "HiddenState"]
+
+    def _weights(self, dtype):
+        H = self.NumHiddenUnits
+        bias = kernel_array(self.Bias, dtype, (self._bias_rows(),))
+        bR = bias[3 * H:] if bias.size == 6 * H else np.zeros(3 * H, dtype)
+        W, R = self._effective(dtype)
+        return W, R, bias[:3 * H], bR
+
+    def _backward(self, dy, cache, grads, need_dx):
+        W, R, _, _ = self._weights(cache[0].dtype)
+        effective = dict(grads, InputWeights=np.empty_like(W), RecurrentWeights=np.empty_like(R))
+        dx = GRULayer._backward(self, dy, cache, effective, need_dx)
+        self._factor_gradients(effective["InputWeights"], effective["RecurrentWeights"], grads,
+                               W.dtype)
+        return dx
+
+
+@name_value_function()
+def gruProjectedLayer(
+    numHiddenUnits: int,
+    outputProjectorSize: int,
+    inputProjectorSize: int,
+    *name_value: Any,
+    Name: str = "",
+    OutputMode: Literal["sequence", "last"] = "sequence",
+    StateActivationFunction: Literal["tanh", "softsign"] = "tanh",
+    GateActivationFunction: Literal["sigmoid", "hard-sigmoid"] = "sigmoid",
+    ResetGateMode: Literal["after-multiplication", "before-multiplication",
+                           "recurrent-bias-after-multiplication"] = "after-multiplication",
+    InputWeights: ArrayLike | None = None,
+    RecurrentWeights: ArrayLike | None = None,
+    Bias: ArrayLike | None = None,
+    InputProjector: ArrayLike | None = None,
+    OutputProjector: ArrayLike | None = None,
+    HiddenState: ArrayLike | None = None,
+    InputWeightsInitializer: Initializer = "glorot",
+    RecurrentWeightsInitializer: Initializer = "orthogonal",
+    BiasInitializer: Initializer = "zeros",
+    InputProjectorInitializer: Initializer = "orthogonal",
+    OutputProjectorInitializer: Initializer = "orthogonal",
+    InputWeightsLearnRateFactor: Factor = 1.0,
+    RecurrentWeightsLearnRateFactor: Factor = 1.0,
+    BiasLearnRateFactor: Factor = 1.0,
+    InputProjectorLearnRateFactor: float = 1.0,
+    OutputProjectorLearnRateFactor: float = 1.0,
+    InputWeightsL2Factor: Factor = 1.0,
+    RecurrentWeightsL2Factor: Factor = 1.0,
+    BiasL2Factor: Factor = 0.0,
+    InputProjectorL2Factor: float = 1.0,
+    OutputProjectorL2Factor: float = 1.0,
+) -> GRUProjectedLayer:
+    """GRU layer with projected learnables, as MATLAB's ``gruProjectedLayer`` (R2023b).
+
+    Parameters
+    ----------
+    numHiddenUnits : int
+        Hidden units H (the output's channels).
+    outputProjectorSize : int
+        P: the recurrent weights are ``RecurrentWeights`` (3H-by-P) times
+        ``OutputProjector.T`` (P-by-H).
+    inputProjectorSize : int
+        Q: the input weights are ``InputWeights`` (3H-by-Q) times
+        ``InputProjector.T`` (Q-by-C).
+    OutputMode, StateActivationFunction, GateActivationFunction, ResetGateMode
+        As for :func:`gruLayer`.
+    InputWeights, RecurrentWeights, Bias : array_like, optional
+        3H-by-Q, 3H-by-P, and 3H-by-1 (6H-by-1 with a recurrent bias).
+    InputProjector, OutputProjector : array_like, optional
+        C-by-Q and H-by-P.
+    HiddenState : array_like (H-by-1), optional
+    InputWeightsInitializer, RecurrentWeightsInitializer, BiasInitializer
+        As for :func:`gruLayer`.
+    InputProjectorInitializer, OutputProjectorInitializer : str or callable, default 'orthogonal'
+    *LearnRateFactor, *L2Factor : float
+        As for :func:`gruLayer`; the projectors' are scalars.
+    Name : str, default ''
+
+    Returns
+    -------
+    GRUProjectedLayer
+
+    Examples
+    --------
+    >>> from lstmkit import *
+    >>> net = dlnetwork([sequenceInputLayer(12), gruProjectedLayer(50, 10, 6)])
+    >>> [v.shape for v in net.Learnables.Value]
+    [(150, 6), (150, 10), (150, 1), (12, 6), (50, 10)]
+    """
+    opts = dict(locals())
+    func = "gruProjectedLayer"
+    base = plain_options(opts, (
+        "Name", "OutputMode", "StateActivationFunction", "GateActivationFunction",
+        "ResetGateMode", "Bias", "HiddenState", "InputWeightsInitializer",
+        "RecurrentWeightsInitializer", "BiasInitializer", "InputWeightsLearnRateFactor",
+        "RecurrentWeightsLearnRateFactor", "BiasLearnRateFactor", "InputWeightsL2Factor",
+        "RecurrentWeightsL2Factor", "BiasL2Factor"))
+    try:
+        plain = gruLayer(numHiddenUnits, **base)
+    except (ValueError, TypeError) as err:
+        raise type(err)(str(err).replace("gruLayer:", f"{func}:", 1)) from None
+    return make_projected(func, GRUProjectedLayer, plain, opts)

@@ -7,13 +7,13 @@ from typing import Any, Literal
 import numpy as np
 
 from .._typing import ArrayLike, Factor, Initializer
-from .._validation import (as_float_array, changed_options, check_bool, check_positive_int,
-                           check_real, fail, name_value_function, size_text)
+from .._validation import (changed_options, check_bool, fail, name_value_function)
 from ..kernels._threads import kernel_threads
 from ..kernels.lstm import lstm_backward, lstm_forward_predict, lstm_forward_train
 from . import initializers
 from .base import Learnable, check_column, kernel_array
-from .recurrent import PREDICT_BLOCK, RecurrentLayer, finish_recurrent, set_recurrent_options
+from .recurrent import (PREDICT_BLOCK, ProjectedWeights, RecurrentLayer, finish_recurrent,
+                        make_projected, plain_options, set_recurrent_options)
 
 
 class LSTMDirection:
@@ -300,7 +300,7 @@ def lstmLayer(
     return finish_recurrent(func, layer, opts)
 
 
-class LSTMProjectedLayer(LSTMLayer):
+class LSTMProjectedLayer(ProjectedWeights, LSTMLayer):
     """LSTM with projected (low-rank) input and recurrent weights (create it with
     :func:`lstmProjectedLayer`).
 
@@ -308,9 +308,7 @@ class LSTMProjectedLayer(LSTMLayer):
     InputProjectorSize) times the input and ``RecurrentWeights @
     OutputProjector.T`` (4H-by-H, of rank at most OutputProjectorSize) times
     the hidden state; everything else is lstmLayer's, so the hidden state and
-    the output have NumHiddenUnits channels.  The same kernels run with the
-    effective matrices; the factors' gradients are the effective matrices'
-    gradients times the other factor.
+    the output have NumHiddenUnits channels.
     """
 
     type_name = "LSTM Projected"
@@ -318,14 +316,6 @@ class LSTMProjectedLayer(LSTMLayer):
     factory = "lstmProjectedLayer"
     HasPeepholes = False
     CoupledInputForget = False
-
-    @property
-    def learnables(self):
-        return RecurrentLayer.learnables.fget(self) + (
-            Learnable("InputProjector", "InputProjectorInitializer",
-                      "InputProjectorLearnRateFactor", "InputProjectorL2Factor"),
-            Learnable("OutputProjector", "OutputProjectorInitializer",
-                      "OutputProjectorLearnRateFactor", "OutputProjectorL2Factor"))
 
     @property
     def Description(self):
@@ -339,48 +329,20 @@ class LSTMProjectedLayer(LSTMLayer):
                 "GateActivationFunction", "InputWeights", "RecurrentWeights", "Bias",
                 "InputProjector", "OutputProjector", "HiddenState", "CellState"]
 
-    def _learnable_shape(self, name, input_size):
-        H, Q, P = self.NumHiddenUnits, self.InputProjectorSize, self.OutputProjectorSize
-        if name == "InputWeights":
-            return (4 * H, Q), Q, 4 * H
-        if name == "RecurrentWeights":
-            return (4 * H, P), P, 4 * H
-        if name == "InputProjector":
-            return (input_size, Q), input_size, Q
-        if name == "OutputProjector":
-            return (H, P), H, P
-        return super()._learnable_shape(name, input_size)
-
-    def _check_input_size(self, func, input_size):
-        if self.InputSize != "auto" and self.InputSize != input_size:
-            fail(func, f"layer '{self.Name}' ({self.type_name}) expects input of size "
-                       f"{self.InputSize} (InputProjector is "
-                       f"{size_text(np.shape(self.InputProjector))}) but receives input of size "
-                       f"{input_size}.")
-
     def _weights(self, dtype):
-        H = self.NumHiddenUnits
-        W = kernel_array(np.asarray(self.InputWeights) @ np.asarray(self.InputProjector).T,
-                         dtype)
-        R = kernel_array(np.asarray(self.RecurrentWeights) @
-                         np.asarray(self.OutputProjector).T, dtype)
-        return W, R, kernel_array(self.Bias, dtype, (4 * H,)), np.empty(0, dtype)
+        W, R = self._effective(dtype)
+        return W, R, kernel_array(self.Bias, dtype, (4 * self.NumHiddenUnits,)), \
+            np.empty(0, dtype)
 
     def _backward(self, dy, cache, grads, need_dx):
         cache, batch = cache
         dtype = cache[0].dtype
         W, R, _, P = self._weights(dtype)
-        H = self.NumHiddenUnits
         dW, dR = np.empty_like(W), np.empty_like(R)
         dx = LSTMDirection.backward(
             dy, cache, batch, W, R, P, self._codes(), False, self.OutputMode == "sequence",
-            False, dW, dR, grads["Bias"].reshape(4 * H), np.empty(0, dtype), need_dx)
-        Wi, Qi = np.asarray(self.InputWeights, dtype), np.asarray(self.InputProjector, dtype)
-        Wr, Qo = np.asarray(self.RecurrentWeights, dtype), np.asarray(self.OutputProjector, dtype)
-        grads["InputWeights"][...] = dW @ Qi
-        grads["InputProjector"][...] = dW.T @ Wi
-        grads["RecurrentWeights"][...] = dR @ Qo
-        grads["OutputProjector"][...] = dR.T @ Wr
+            False, dW, dR, grads["Bias"].reshape(-1), np.empty(0, dtype), need_dx)
+        self._factor_gradients(dW, dR, grads, dtype)
         return dx
 
 
@@ -457,37 +419,14 @@ def lstmProjectedLayer(
     """
     opts = dict(locals())
     func = "lstmProjectedLayer"
-    base = {k: opts[k] for k in ("Name", "OutputMode", "StateActivationFunction",
-                                 "GateActivationFunction", "Bias", "HiddenState", "CellState",
-                                 "InputWeightsInitializer", "RecurrentWeightsInitializer",
-                                 "BiasInitializer", "InputWeightsLearnRateFactor",
-                                 "RecurrentWeightsLearnRateFactor", "BiasLearnRateFactor",
-                                 "InputWeightsL2Factor", "RecurrentWeightsL2Factor",
-                                 "BiasL2Factor")}
+    base = plain_options(opts, (
+        "Name", "OutputMode", "StateActivationFunction", "GateActivationFunction", "Bias",
+        "HiddenState", "CellState", "InputWeightsInitializer", "RecurrentWeightsInitializer",
+        "BiasInitializer", "InputWeightsLearnRateFactor", "RecurrentWeightsLearnRateFactor",
+        "BiasLearnRateFactor", "InputWeightsL2Factor", "RecurrentWeightsL2Factor",
+        "BiasL2Factor"))
     try:
         plain = lstmLayer(numHiddenUnits, **base)
     except (ValueError, TypeError) as err:
         raise type(err)(str(err).replace("lstmLayer:", f"{func}:", 1)) from None
-    layer = LSTMProjectedLayer.__new__(LSTMProjectedLayer)
-    layer.__dict__.update(plain.__dict__)
-    H = layer.NumHiddenUnits
-    layer.OutputProjectorSize = check_positive_int(func, "outputProjectorSize",
-                                                   outputProjectorSize)
-    layer.InputProjectorSize = check_positive_int(func, "inputProjectorSize",
-                                                  inputProjectorSize)
-    Q, P = layer.InputProjectorSize, layer.OutputProjectorSize
-    layer.InputWeights = as_float_array(func, "InputWeights", InputWeights, shape=(4 * H, Q))
-    layer.RecurrentWeights = as_float_array(func, "RecurrentWeights", RecurrentWeights,
-                                            shape=(4 * H, P))
-    layer.InputProjector = as_float_array(func, "InputProjector", InputProjector,
-                                          shape=(None, Q))
-    layer.OutputProjector = as_float_array(func, "OutputProjector", OutputProjector,
-                                           shape=(H, P))
-    layer.InputSize = "auto" if layer.InputProjector is None else layer.InputProjector.shape[0]
-    for prop in ("InputProjectorInitializer", "OutputProjectorInitializer"):
-        setattr(layer, prop, initializers.check_initializer(func, prop, opts[prop],
-                                                            initializers.WEIGHT_INITIALIZERS))
-    for prop in ("InputProjectorLearnRateFactor", "OutputProjectorLearnRateFactor",
-                 "InputProjectorL2Factor", "OutputProjectorL2Factor"):
-        setattr(layer, prop, check_real(func, prop, opts[prop], low=0.0))
-    return layer
+    return make_projected(func, LSTMProjectedLayer, plain, opts)

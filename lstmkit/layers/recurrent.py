@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._validation import (as_float_array, check_bool, check_choice, check_name,
-                           check_positive_int, fail, size_text)
+                           check_positive_int, check_real, fail, size_text)
 from ..kernels import _config
 from . import initializers
 from .base import Layer, Learnable, check_column, checked_array, set_factors
@@ -179,3 +179,87 @@ def finish_recurrent(func, layer, opts):
     set_factors(func, layer, opts)
     layer._initial_states = {p: getattr(layer, p) for p in layer.state_properties}
     return layer
+
+
+class ProjectedWeights:
+    """Factored input and recurrent weights (MATLAB's projected recurrent layers).
+
+    Mixed into a recurrent layer class: the gates see ``InputWeights @
+    InputProjector.T`` and ``RecurrentWeights @ OutputProjector.T`` (the
+    effective matrices the kernels run with); the factors' gradients are the
+    effective matrices' gradients times the other factor.
+    """
+
+    @property
+    def learnables(self):
+        return RecurrentLayer.learnables.fget(self) + (
+            Learnable("InputProjector", "InputProjectorInitializer",
+                      "InputProjectorLearnRateFactor", "InputProjectorL2Factor"),
+            Learnable("OutputProjector", "OutputProjectorInitializer",
+                      "OutputProjectorLearnRateFactor", "OutputProjectorL2Factor"))
+
+    def _learnable_shape(self, name, input_size):
+        H, Q, P = self.NumHiddenUnits, self.InputProjectorSize, self.OutputProjectorSize
+        rows = self.gate_rows * H
+        if name == "InputWeights":
+            return (rows, Q), Q, rows
+        if name == "RecurrentWeights":
+            return (rows, P), P, rows
+        if name == "InputProjector":
+            return (input_size, Q), input_size, Q
+        if name == "OutputProjector":
+            return (H, P), H, P
+        return super()._learnable_shape(name, input_size)
+
+    def _check_input_size(self, func, input_size):
+        if self.InputSize != "auto" and self.InputSize != input_size:
+            fail(func, f"layer '{self.Name}' ({self.type_name}) expects input of size "
+                       f"{self.InputSize} (InputProjector is "
+                       f"{size_text(np.shape(self.InputProjector))}) but receives input of size "
+                       f"{input_size}.")
+
+    def _effective(self, dtype):
+        W = np.asarray(self.InputWeights, dtype) @ np.asarray(self.InputProjector, dtype).T
+        R = np.asarray(self.RecurrentWeights, dtype) @ np.asarray(self.OutputProjector, dtype).T
+        return np.ascontiguousarray(W), np.ascontiguousarray(R)
+
+    def _factor_gradients(self, dW, dR, grads, dtype):
+        Wi, Qi = np.asarray(self.InputWeights, dtype), np.asarray(self.InputProjector, dtype)
+        Wr, Qo = np.asarray(self.RecurrentWeights, dtype), np.asarray(self.OutputProjector, dtype)
+        grads["InputWeights"][...] = dW @ Qi
+        grads["InputProjector"][...] = dW.T @ Wi
+        grads["RecurrentWeights"][...] = dR @ Qo
+        grads["OutputProjector"][...] = dR.T @ Wr
+
+
+def make_projected(func, cls, plain, opts):
+    """A projected layer of ``cls`` from the plain layer the shared options built."""
+    layer = cls.__new__(cls)
+    layer.__dict__.update(plain.__dict__)
+    H = layer.NumHiddenUnits
+    layer.OutputProjectorSize = check_positive_int(func, "outputProjectorSize",
+                                                   opts["outputProjectorSize"])
+    layer.InputProjectorSize = check_positive_int(func, "inputProjectorSize",
+                                                  opts["inputProjectorSize"])
+    Q, P, rows = layer.InputProjectorSize, layer.OutputProjectorSize, layer.gate_rows * H
+    layer.InputWeights = as_float_array(func, "InputWeights", opts["InputWeights"],
+                                        shape=(rows, Q))
+    layer.RecurrentWeights = as_float_array(func, "RecurrentWeights", opts["RecurrentWeights"],
+                                            shape=(rows, P))
+    layer.InputProjector = as_float_array(func, "InputProjector", opts["InputProjector"],
+                                          shape=(None, Q))
+    layer.OutputProjector = as_float_array(func, "OutputProjector", opts["OutputProjector"],
+                                           shape=(H, P))
+    layer.InputSize = "auto" if layer.InputProjector is None else layer.InputProjector.shape[0]
+    for prop in ("InputProjectorInitializer", "OutputProjectorInitializer"):
+        setattr(layer, prop, initializers.check_initializer(func, prop, opts[prop],
+                                                            initializers.WEIGHT_INITIALIZERS))
+    for prop in ("InputProjectorLearnRateFactor", "OutputProjectorLearnRateFactor",
+                 "InputProjectorL2Factor", "OutputProjectorL2Factor"):
+        setattr(layer, prop, check_real(func, prop, opts[prop], low=0.0))
+    return layer
+
+
+def plain_options(opts, names):
+    """The options of a projected factory that its plain recurrent factory takes."""
+    return {k: opts[k] for k in names}
