@@ -38,10 +38,16 @@ from ..layers.dropout import DropoutLayer
 from ..layers.fully_connected import FullyConnectedLayer
 from ..layers.gru import GRULayer
 from ..layers.lstm import LSTMLayer
+from ..layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReLULayer,
+                                  ReLULayer, SigmoidLayer, SwishLayer, TanhLayer)
+from ..layers.convolution import (Convolution1DLayer, FlattenLayer, GlobalAveragePooling1DLayer,
+                                  GlobalMaxPooling1DLayer)
+from ..layers.merge import AdditionLayer, ConcatenationLayer, MultiplicationLayer
+from ..layers.normalization import BatchNormalizationLayer, LayerNormalizationLayer
 from ..layers.output import ClassificationOutputLayer, RegressionOutputLayer
 from ..layers.softmax import SoftmaxLayer
 from ..dlnetwork import DLNetwork, check_runnable
-from ..network import SeriesNetwork, infer_sizes, network_output
+from ..network import SeriesNetwork, compute_nodes, infer_sizes, network_output
 
 MIN_OPSET, MAX_OPSET, DEFAULT_OPSET = 13, 21, 14
 GATE_ACTIVATIONS = {"sigmoid": "Sigmoid", "hard-sigmoid": "HardSigmoid"}
@@ -193,6 +199,124 @@ def _recurrent(graph, layer, x, lengths, batch, opset):
     return graph.node("Reshape", [t, graph.const("shape", np.array([0, 0, -1]))], "seq"), True
 
 
+_ACTIVATION_OPS = {ReLULayer: "Relu", TanhLayer: "Tanh", SigmoidLayer: "Sigmoid"}
+
+
+def _sequence_mask(graph, x, lengths):
+    """A T-by-N-by-1 float mask of the real time steps (1) and the padding (0)."""
+    shape = graph.node("Shape", [x], "shape")
+    T = graph.node("Gather", [shape, graph.const("zero", np.array(0))], "T", axis=0)
+    steps = graph.node("Range", [graph.const("start", np.array(0, np.int64)), T,
+                                 graph.const("step", np.array(1, np.int64))], "steps")
+    steps = graph.node("Cast", [steps], "steps", to=graph.onnx.TensorProto.INT32)
+    steps = graph.node("Unsqueeze", [steps, graph.const("axes", np.array([1]))], "steps")
+    mask = graph.node("Less", [steps, lengths], "mask")
+    mask = graph.node("Cast", [mask], "mask", to=graph.onnx.TensorProto.FLOAT)
+    return graph.node("Unsqueeze", [mask, graph.const("axes", np.array([2]))], "mask")
+
+
+def _layer_node(func, graph, layer, xs, is_seq, lengths, opset):
+    """The ONNX nodes of one non-recurrent layer; returns the output's name."""
+    x = xs[0]
+    if isinstance(layer, FullyConnectedLayer):
+        W, b = _f32(layer.Weights), _f32(np.asarray(layer.Bias).reshape(-1))
+        if is_seq:
+            x = graph.node("MatMul", [x, graph.const("W", np.ascontiguousarray(W.T))], "fc")
+            return graph.node("Add", [x, graph.const("b", b)], "fc")
+        return graph.node("Gemm", [x, graph.const("W", W), graph.const("b", b)], "fc", transB=1)
+    if isinstance(layer, SoftmaxLayer):
+        return graph.node("Softmax", [x], "softmax", axis=-1)
+    if isinstance(layer, (DropoutLayer, FlattenLayer)):
+        return x
+    if type(layer) in _ACTIVATION_OPS:
+        return graph.node(_ACTIVATION_OPS[type(layer)], [x], "act")
+    if isinstance(layer, LeakyReLULayer):
+        return graph.node("LeakyRelu", [x], "act", alpha=float(layer.Scale))
+    if isinstance(layer, ELULayer):
+        return graph.node("Elu", [x], "act", alpha=float(layer.Alpha))
+    if isinstance(layer, ClippedReLULayer):
+        return graph.node("Clip", [x, graph.const("lo", _f32(0.0)),
+                                   graph.const("hi", _f32(layer.Ceiling))], "act")
+    if isinstance(layer, SwishLayer):
+        return graph.node("Mul", [x, graph.node("Sigmoid", [x], "act")], "act")
+    if isinstance(layer, GELULayer):
+        if layer.Approximation == "none":
+            inner = graph.node("Erf", [graph.node("Mul", [x, graph.const(
+                "c", _f32(1 / np.sqrt(2)))], "gelu")], "gelu")
+        else:
+            cube = graph.node("Mul", [x, graph.node("Mul", [x, x], "gelu")], "gelu")
+            u = graph.node("Add", [x, graph.node("Mul", [cube, graph.const(
+                "c", _f32(0.044715))], "gelu")], "gelu")
+            inner = graph.node("Tanh", [graph.node("Mul", [u, graph.const(
+                "c", _f32(np.sqrt(2 / np.pi)))], "gelu")], "gelu")
+        half = graph.node("Mul", [x, graph.const("half", _f32(0.5))], "gelu")
+        return graph.node("Mul", [half, graph.node("Add", [inner, graph.const(
+            "one", _f32(1.0))], "gelu")], "gelu")
+    if isinstance(layer, (AdditionLayer, MultiplicationLayer)):
+        op = "Add" if isinstance(layer, AdditionLayer) else "Mul"
+        for other in xs[1:]:
+            x = graph.node(op, [x, other], "merge")
+        return x
+    if isinstance(layer, ConcatenationLayer):
+        return graph.node("Concat", xs, "concat", axis=-1)
+    if isinstance(layer, BatchNormalizationLayer):    # prediction: an affine map per channel
+        mean = np.asarray(layer.TrainedMean, np.float64).reshape(-1)
+        var = np.asarray(layer.TrainedVariance, np.float64).reshape(-1)
+        a = np.asarray(layer.Scale, np.float64).reshape(-1) / np.sqrt(var + layer.Epsilon)
+        b = np.asarray(layer.Offset, np.float64).reshape(-1) - a * mean
+        x = graph.node("Mul", [x, graph.const("a", _f32(a))], "bn")
+        return graph.node("Add", [x, graph.const("b", _f32(b))], "bn")
+    if isinstance(layer, LayerNormalizationLayer) and layer.OperationDimension != \
+            "batch-excluded":
+        if opset < 17:
+            fail(func, f"layer '{layer.Name}' (layerNormalizationLayer) needs OpsetVersion 17 or "
+                       f"later (ONNX's LayerNormalization).")
+        return graph.node("LayerNormalization", [x, graph.const("scale", _f32(np.asarray(
+            layer.Scale).reshape(-1))), graph.const("offset", _f32(np.asarray(
+                layer.Offset).reshape(-1)))], "layernorm", axis=-1, epsilon=float(layer.Epsilon))
+    if isinstance(layer, Convolution1DLayer) and layer.PaddingValue == 0 and \
+            not layer._changes_length():
+        left, right = layer._pads(0) if layer.PaddingMode != "manual" else layer.PaddingSize
+        if layer.PaddingMode == "same":
+            span = layer._span()
+            left, right = (span - 1) // 2, span - 1 - (span - 1) // 2
+        W = np.transpose(np.asarray(layer.Weights), (2, 1, 0))       # K-by-C-by-F
+        if lengths and right > 0:     # the padding a window reads must be zeros, as lstmkit's
+            x = graph.node("Mul", [x, _sequence_mask(graph, x, lengths)], "conv")
+        ncT = graph.node("Transpose", [x], "conv", perm=[1, 2, 0])
+        y = graph.node("Conv", [ncT, graph.const("W", _f32(W)), graph.const(
+            "b", _f32(np.asarray(layer.Bias).reshape(-1)))], "conv",
+            kernel_shape=[layer.FilterSize], strides=[layer.Stride],
+            dilations=[layer.DilationFactor], pads=[int(left), int(right)])
+        return graph.node("Transpose", [y], "conv", perm=[2, 0, 1])
+    if isinstance(layer, GlobalAveragePooling1DLayer) and is_seq:
+        if lengths:
+            mask = _sequence_mask(graph, x, lengths)
+            total = graph.node("ReduceSum", [graph.node("Mul", [x, mask], "gap"),
+                                             graph.const("axes", np.array([0]))], "gap",
+                               keepdims=0)
+            n = graph.node("Cast", [lengths], "n", to=graph.onnx.TensorProto.FLOAT)
+            n = graph.node("Unsqueeze", [n, graph.const("axes", np.array([1]))], "n")
+            return graph.node("Div", [total, n], "gap")
+        return _reduce_time(graph, "ReduceMean", x, opset)
+    if isinstance(layer, GlobalMaxPooling1DLayer) and is_seq:
+        if lengths:
+            mask = _sequence_mask(graph, x, lengths)
+            low = graph.node("Mul", [graph.node("Sub", [mask, graph.const(
+                "one", _f32(1.0))], "gmp"), graph.const("big", _f32(3e38))], "gmp")
+            x = graph.node("Add", [x, low], "gmp")
+        return _reduce_time(graph, "ReduceMax", x, opset)
+    fail(func, f"layer '{layer.Name}' ({layer.type_name}) cannot be exported to ONNX by lstmkit "
+               f"yet.")
+
+
+def _reduce_time(graph, op, x, opset):
+    """``op`` over the time axis 0 (the axes are an attribute before opset 18, an input after)."""
+    if opset >= 18:
+        return graph.node(op, [x, graph.const("axes", np.array([0]))], "pool", keepdims=0)
+    return graph.node(op, [x], "pool", axes=[0], keepdims=0)
+
+
 def _normalize(graph, layer, x):
     mode = layer.Normalization
     if mode == "none":
@@ -281,17 +405,13 @@ def exportONNXNetwork(
     onnx = need_onnx(func)
     if isinstance(net, DLNetwork):
         check_runnable(func, net)
-        g = net._graph
-        if any(len(s) > 1 for s in g.sources) or any(len(c) > 1 for c in g.consumers):
-            fail(func, "the dlnetwork branches; lstmkit exports chains of layers to ONNX.")
-        K = infer_sizes(func, g).output_sizes[network_output(g)]
-        layers = list(g.layers)
-    elif isinstance(net, SeriesNetwork):
-        K = net._plan.num_outputs
-        layers = list(net.Layers)
-    else:
+    elif not isinstance(net, SeriesNetwork):
         fail(func, f"`net` must be a network from trainNetwork, assembleNetwork, dlnetwork or "
                    f"trainnet. Received: {_show(net)}.", TypeError)
+    g = net._graph
+    sizes = infer_sizes(func, g)
+    K = sizes.output_sizes[network_output(g)]
+    layers = list(g.layers)
     if not isinstance(filename, str) or not filename:
         fail(func, f"`filename` must be a file name (str). Received: {_show(filename)}.",
              TypeError)
@@ -308,32 +428,32 @@ def exportONNXNetwork(
     graph = _Graph(onnx)
     C = layers[0].InputSize
     n_dim = batch if batch is not None else "N"
+    sequence_input = layers[0]._outputs_sequence(True)
     inputs = [onnx.helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT,
-                                                 ["T", n_dim, C])]
+                                                 ["T", n_dim, C] if sequence_input
+                                                 else [n_dim, C])]
     lengths = ""
-    if with_lengths:
+    if with_lengths and sequence_input:
         inputs.append(onnx.helper.make_tensor_value_info("sequence_lengths", onnx.TensorProto.INT32,
                                                          [n_dim]))
         lengths = "sequence_lengths"
-    x = _normalize(graph, layers[0], "input")
-    is_seq = True
-    for layer in layers[1:]:
+    names, seqs = {0: _normalize(graph, layers[0], "input")}, {0: sequence_input}
+    for k in compute_nodes(g):
+        layer = layers[k]
+        xs = [names[src] for src in g.sources[k]]
+        x, is_seq = xs[0], seqs[g.sources[k][0]]
         if isinstance(layer, (LSTMLayer, BiLSTMLayer, GRULayer)):
-            x, is_seq = _recurrent(graph, layer, x, lengths, batch, opset)
-        elif isinstance(layer, FullyConnectedLayer):
-            W, b = _f32(layer.Weights), _f32(np.asarray(layer.Bias).reshape(-1))
-            if is_seq:
-                x = graph.node("MatMul", [x, graph.const("W", np.ascontiguousarray(W.T))], "fc")
-                x = graph.node("Add", [x, graph.const("b", b)], "fc")
-            else:
-                x = graph.node("Gemm", [x, graph.const("W", W), graph.const("b", b)], "fc",
-                               transB=1)
-        elif isinstance(layer, SoftmaxLayer):
-            x = graph.node("Softmax", [x], "softmax", axis=-1)
-        elif isinstance(layer, (DropoutLayer, ClassificationOutputLayer, RegressionOutputLayer)):
-            continue
+            if not is_seq:
+                fail(func, f"layer '{layer.Name}' reads one vector per observation as a one-step "
+                           f"sequence, which the export does not write yet.")
+            y, out_seq = _recurrent(graph, layer, x, lengths, batch, opset)
         else:
-            fail(func, f"layer '{layer.Name}' ({layer.type_name}) cannot be exported to ONNX.")
+            y = _layer_node(func, graph, layer, xs, is_seq, lengths, opset)
+            out_seq = layer._outputs_sequence(is_seq if len(xs) == 1 else
+                                              [seqs[src] for src in g.sources[k]])
+        names[k], seqs[k] = y, out_seq
+    out_node = network_output(g)
+    x, is_seq = names[out_node], seqs[out_node]
     graph.nodes.append(onnx.helper.make_node("Identity", [x], ["output"], name="output"))
     out_shape = ["T", n_dim, K] if is_seq else [n_dim, K]
     outputs = [onnx.helper.make_tensor_value_info("output", onnx.TensorProto.FLOAT, out_shape)]
