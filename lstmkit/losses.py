@@ -279,7 +279,7 @@ def _as_rows(func, Y, targets, fmt):
     except (TypeError, ValueError):
         fail(func, f"`targets` must be a numeric array the size of Y. Received: {_show(targets)}.",
              TypeError)
-    if t.size != y.size:
+    if np.squeeze(t).shape != np.squeeze(y).shape:       # a transposed target is an error
         fail(func, f"`targets` must have the size of Y ({size_text(y.shape)}). Received: size "
                    f"{size_text(t.shape)}.")
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(t))):
@@ -581,12 +581,15 @@ def make_loss(func, lossFcn):
         expression = lossFcn(Symbol("output"), Symbol("targets"))
     except NotDifferentiable as err:
         raise TypeError(f"{func}: the loss function cannot be differentiated: {err}") from None
-    except TypeError as err:
+    except (TypeError, ValueError) as err:
         if str(err).split(":")[0] in ("crossentropy", "l2loss", "l1loss", "huber", "mse"):
             raise
         raise TypeError(f"{func}: calling the loss function as f(Y, T) failed: {err}. lstmkit "
                         f"supports functions of the network output and the targets built from "
                         f"crossentropy, mse, l1loss, l2loss and huber.") from None
+    except Exception as err:
+        raise ValueError(f"{func}: the loss function raised {type(err).__name__}: {err}") \
+            from err
     if not isinstance(expression, LossExpression):
         fail(func, f"the loss function must return a loss built from crossentropy, mse, l1loss, "
                    f"l2loss and huber of (Y, T). It returned {_show(expression)}.", TypeError)

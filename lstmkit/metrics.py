@@ -595,7 +595,13 @@ def metric_list(func, value, name="Metrics"):
     """A list of fresh metrics from MATLAB's Metrics value (a name, an object, or a list)."""
     if value is None:
         return []
-    items = [value] if isinstance(value, (str, Metric)) or callable(value) else list(value)
+    if isinstance(value, (str, Metric)) or callable(value):
+        items = [value]
+    elif isinstance(value, (list, tuple, np.ndarray)):
+        items = list(value)
+    else:
+        fail(func, f"`{name}` must be a metric name, a metric object, a function f(Y, T), or a "
+                   f"list of them. Received: {_show(value)}.", TypeError)
     metrics = [make_metric(func, v, name) for v in items
                if not (isinstance(v, str) and v.lower() == "loss")]
     names = [m.Name for m in metrics]

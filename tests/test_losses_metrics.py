@@ -218,3 +218,13 @@ def test_metric_factories_check_their_options():
     with pytest.raises(TypeError, match="not a valid option"):
         rmseMetric(Average="x")
     assert rmseMetric("Name", "err").Name == "err"          # MATLAB's pairs
+
+
+def test_shapes_types_and_user_errors_are_clear(rng):
+    with pytest.raises(ValueError, match="huber: `targets` must have the size of Y"):
+        huber(np.zeros((2, 3)), np.zeros((3, 2)))            # a transposed target, not reshaped
+    with pytest.raises(ValueError, match="the loss function raised ZeroDivisionError"):
+        make_loss("trainnet", lambda Y, T: 1 / 0)
+    from lstmkit import trainingOptions
+    with pytest.raises(TypeError, match="`Metrics` must be a metric name"):
+        trainingOptions("adam", Metrics=3)

@@ -69,3 +69,9 @@ def test_text_network_gradients_and_padding(rng):
     with pytest.raises(ValueError, match="takes one channel of word indices"):
         dlnetwork([sequenceInputLayer(2), wordEmbeddingLayer(4, 10)])
     assert wordEmbeddingLayer(4, 10).WeightsInitializer == "narrow-normal"
+
+
+def test_non_integer_word_indices_are_an_error():
+    net = dlnetwork([sequenceInputLayer(1), wordEmbeddingLayer(2, 3)])
+    with pytest.raises(ValueError, match="word indices are whole numbers"):
+        minibatchpredict(net, [np.array([[1.5], [2.0]])])

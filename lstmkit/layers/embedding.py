@@ -56,8 +56,14 @@ class WordEmbeddingLayer(Layer):
 
     def _indices(self, x):
         values = x[:, 0]
-        index = np.rint(values).astype(np.int64) - 1
-        bad = (index < 0) | (index >= self.NumWords) | (values != np.rint(values))
+        whole = np.isnan(values) | (values == np.rint(values))
+        if not np.all(whole):
+            fail("wordEmbeddingLayer", f"layer '{self.Name}' received index "
+                                       f"{values[~whole][0]:g}: word indices are whole numbers "
+                                       f"(1..{self.NumWords}; 0 and others take the "
+                                       f"out-of-vocabulary vector). Is the input normalized?")
+        index = np.where(np.isnan(values), 0, np.rint(values)).astype(np.int64) - 1
+        bad = (index < 0) | (index >= self.NumWords)
         if np.any(bad):
             if self.OOVMode == "error":
                 fail("wordEmbeddingLayer", f"layer '{self.Name}' received index "
