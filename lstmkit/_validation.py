@@ -21,6 +21,8 @@ def _show(value):
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape} and dtype {value.dtype}"
     text = repr(value)
+    if "\n" in text:                 # a network or a table: its class says what it is
+        return f"a {type(value).__name__}"
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -143,6 +143,8 @@ def test_merge_errors_name_the_layer():
         concatenationLayer(3, 2)
     with pytest.raises(ValueError, match="numInputs"):
         additionLayer(0)
+    with pytest.raises(ValueError, match="at least 2"):
+        additionLayer(1)
     net = dlnetwork([sequenceInputLayer(3, Name="in"), fullyConnectedLayer(4, Name="fc1"),
                      additionLayer(2, Name="add")], Initialize=False)
     with pytest.raises(ValueError, match=r"unconnected input \(add, input 2\)"):

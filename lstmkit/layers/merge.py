@@ -129,8 +129,9 @@ class ConcatenationLayer(MergeLayer):
 
 def _num_inputs(func, value):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or \
-            value < 1:
-        fail(func, f"`numInputs` must be a positive integer. Received: numInputs={_show(value)}.")
+            value < 2:
+        fail(func, f"`numInputs` must be an integer of at least 2 (a merge has several inputs). "
+                   f"Received: numInputs={_show(value)}.")
     return int(value)
 
 
