@@ -80,3 +80,50 @@ def test_feature_network_and_errors(rng, tmp_path):
     with pytest.raises(ValueError, match="OpsetVersion 17 or later"):
         exportONNXNetwork(dlnetwork([sequenceInputLayer(3), layerNormalizationLayer()]),
                           str(tmp_path / "y.onnx"), OpsetVersion=14)
+
+
+def test_activations_and_normalizations_round_trip(rng, tmp_path):
+    from lstmkit import importNetworkFromONNX
+    layers = [sequenceInputLayer(3), lstmLayer(5), reluLayer(), layerNormalizationLayer(
+        Scale=rng.uniform(0.5, 2, 5), Offset=rng.standard_normal(5)), fullyConnectedLayer(4),
+        leakyReluLayer(0.1), eluLayer(0.7), clippedReluLayer(0.9), fullyConnectedLayer(4),
+        tanhLayer(), batchNormalizationLayer(TrainedMean=rng.standard_normal(4),
+                                             TrainedVariance=rng.uniform(0.5, 2, 4),
+                                             Scale=rng.uniform(0.5, 2, 4),
+                                             Offset=rng.standard_normal(4)),
+        sigmoidLayer(), fullyConnectedLayer(2)]
+    net = dlnetwork(layers)
+    back = importNetworkFromONNX(exportONNXNetwork(net, str(tmp_path / "chain.onnx"),
+                                                   OpsetVersion=17))
+    kinds = [type(layer).__name__ for layer in back.Layers]
+    assert kinds.count("BatchNormalizationLayer") == 1 and "LayerNormalizationLayer" in kinds
+    X = [rng.standard_normal((T, 3)) for T in (4, 7)]
+    for a, b in zip(minibatchpredict(back, X, UniformOutput=False),
+                    minibatchpredict(net, X, UniformOutput=False)):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_batch_normalization_operator_imports(rng, tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+    from lstmkit import importNetworkFromONNX
+    C = 3
+    stats = [rng.uniform(0.5, 2, C), rng.standard_normal(C), rng.standard_normal(C),
+             rng.uniform(0.5, 2, C)]
+    inits = [numpy_helper.from_array(v.astype(np.float32), n)
+             for v, n in zip(stats, ("scale", "bias", "mean", "var"))]
+    nodes = [helper.make_node("Transpose", ["input"], ["nct"], perm=[1, 2, 0]),
+             helper.make_node("BatchNormalization", ["nct", "scale", "bias", "mean", "var"],
+                              ["bn"], epsilon=1e-3),
+             helper.make_node("Transpose", ["bn"], ["output"], perm=[2, 0, 1])]
+    graph = helper.make_graph(nodes, "bn", [helper.make_tensor_value_info(
+        "input", TensorProto.FLOAT, ["T", "N", C])], [helper.make_tensor_value_info(
+            "output", TensorProto.FLOAT, ["T", "N", C])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "bn.onnx"))
+    net = importNetworkFromONNX(str(tmp_path / "bn.onnx"))
+    x = rng.standard_normal((5, C))
+    scale, bias, mean, var = stats
+    np.testing.assert_allclose(minibatchpredict(net, [x], UniformOutput=False)[0],
+                               scale * (x - mean) / np.sqrt(var + 1e-3) + bias, atol=1e-5)

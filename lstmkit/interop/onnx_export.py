@@ -235,8 +235,9 @@ def _layer_node(func, graph, layer, xs, is_seq, lengths, opset):
     if isinstance(layer, ELULayer):
         return graph.node("Elu", [x], "act", alpha=float(layer.Alpha))
     if isinstance(layer, ClippedReLULayer):
-        return graph.node("Clip", [x, graph.const("lo", _f32(0.0)),
-                                   graph.const("hi", _f32(layer.Ceiling))], "act")
+        return graph.node("Clip", [x, graph.const("lo", np.asarray(0.0, np.float32)),
+                                   graph.const("hi", np.asarray(layer.Ceiling, np.float32))],
+                          "act")
     if isinstance(layer, SwishLayer):
         return graph.node("Mul", [x, graph.node("Sigmoid", [x], "act")], "act")
     if isinstance(layer, GELULayer):

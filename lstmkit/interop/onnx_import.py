@@ -37,7 +37,10 @@ import numpy as np
 from .._validation import _show, check_choice, fail, name_value_function
 from ..dlnetwork import DLNetwork, dlnetwork
 from ..network import SeriesNetwork
+from ..layers.activations import (clippedReluLayer, eluLayer, leakyReluLayer, reluLayer,
+                                  sigmoidLayer, tanhLayer)
 from ..layers.bilstm import bilstmLayer
+from ..layers.normalization import batchNormalizationLayer, layerNormalizationLayer
 from ..layers.fully_connected import fullyConnectedLayer
 from ..layers.gru import gruLayer
 from ..layers.lstm import lstmLayer
@@ -242,6 +245,47 @@ def _gru_layer(m, node):
 
 
 @name_value_function()
+def _elementwise_layer(m, node, op):
+    """The layer of an activation or normalization operator, or None."""
+    name = node.name or ""
+    if op == "Relu":
+        return reluLayer(Name=name)
+    if op == "Tanh":
+        return tanhLayer(Name=name)
+    if op == "Sigmoid":
+        return sigmoidLayer(Name=name)
+    if op == "LeakyRelu":
+        return leakyReluLayer(m.attr(node, "alpha", 0.01), Name=name)
+    if op == "Elu":
+        return eluLayer(m.attr(node, "alpha", 1.0), Name=name)
+    if op == "Clip":
+        lo = m.value(node.input[1]) if len(node.input) > 1 and node.input[1] else None
+        hi = m.value(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        if lo is None or hi is None or np.size(lo) != 1 or np.size(hi) != 1 or \
+                float(np.ravel(lo)[0]) != 0:
+            fail(FUNC, f"Clip node '{node.name}' is not a clipped ReLU (minimum 0, a constant "
+                       f"maximum).")
+        return clippedReluLayer(float(np.ravel(hi)[0]), Name=name)
+    if op == "LayerNormalization":
+        if m.attr(node, "axis", -1) not in (-1, 2):
+            fail(FUNC, f"LayerNormalization node '{node.name}' normalizes over axis "
+                       f"{m.attr(node, 'axis', -1)}; lstmkit imports it over the channels only.")
+        scale = _f64(m.value(node.input[1])).reshape(-1)
+        offset = _f64(m.value(node.input[2])).reshape(-1) if len(node.input) > 2 and \
+            node.input[2] else np.zeros_like(scale)
+        return layerNormalizationLayer(Scale=scale, Offset=offset,
+                                       Epsilon=m.attr(node, "epsilon", 1e-5), Name=name)
+    if op == "BatchNormalization":
+        values = [m.value(i) for i in node.input[1:5]]
+        if any(v is None for v in values):
+            fail(FUNC, f"BatchNormalization node '{node.name}' has non-constant parameters.")
+        scale, offset, mean, var = (_f64(v).reshape(-1) for v in values)
+        return batchNormalizationLayer(Scale=scale, Offset=offset, TrainedMean=mean,
+                                       TrainedVariance=var,
+                                       Epsilon=m.attr(node, "epsilon", 1e-5), Name=name)
+    return None
+
+
 def _read_layers(FUNC, filename):
     """The input layer, the layers and lstmkit's metadata of an ONNX sequence model."""
     onnx = need_onnx(FUNC)
@@ -359,9 +403,29 @@ def _read_layers(FUNC, filename):
             layers.append(softmaxLayer(Name=node.name or ""))
             name = node.output[0]
             continue
+        layer = _elementwise_layer(m, node, op)
+        if layer is not None:
+            layers.append(layer)
+            name = node.output[0]
+            continue
+        if op == "Mul" and layers and m.value(node.input[1]) is not None:
+            # a per-channel affine map (lstmkit exports batch normalization so): Mul [+ Add]
+            a = _f64(m.value(node.input[1])).reshape(-1)
+            name = node.output[0]
+            nxt = m.main_consumer(name)
+            b = np.zeros_like(a)
+            if nxt is not None and nxt.op_type == "Add" and m.value(nxt.input[1]) is not None:
+                b = _f64(m.value(nxt.input[1])).reshape(-1)
+                name = nxt.output[0]
+            eps = 1e-5
+            layers.append(batchNormalizationLayer(
+                Scale=a, Offset=b, TrainedMean=np.zeros_like(a),
+                TrainedVariance=np.full_like(a, 1 - eps), Epsilon=eps, Name=node.name or ""))
+            continue
         fail(FUNC, f"operator '{op}' (node '{node.name}') is not supported by lstmkit's ONNX "
-                   f"import. Supported: LSTM, GRU, Gemm, MatMul+Add, Softmax, normalization "
-                   f"(Sub/Div/Mul), and layout operators.")
+                   f"import. Supported: LSTM, GRU, Gemm, MatMul+Add, Softmax, Relu, LeakyRelu, "
+                   f"Elu, Clip, Tanh, Sigmoid, LayerNormalization, BatchNormalization, "
+                   f"per-channel Mul+Add, normalization (Sub/Div/Mul), and layout operators.")
     if pending is not None:
         layers.append(pending("sequence"))
     if not layers:
