@@ -127,3 +127,16 @@ def test_batch_normalization_operator_imports(rng, tmp_path):
     scale, bias, mean, var = stats
     np.testing.assert_allclose(minibatchpredict(net, [x], UniformOutput=False)[0],
                                scale * (x - mean) / np.sqrt(var + 1e-3) + bias, atol=1e-5)
+
+
+@pytest.mark.parametrize("index", ["first", "last"])
+def test_indexing_and_embeddings_export(rng, tmp_path, index):
+    from lstmkit import indexing1dLayer, positionEmbeddingLayer, wordEmbeddingLayer
+    net = dlnetwork([sequenceInputLayer(1, Name="in"), wordEmbeddingLayer(4, 6, Name="emb"),
+                     additionLayer(2, Name="add"), lstmLayer(3, Name="lstm"),
+                     indexing1dLayer(index), fullyConnectedLayer(2)], Initialize=False)
+    net = addLayers(net, positionEmbeddingLayer(4, 12, Name="pos"))
+    net = initialize(connectLayers(connectLayers(net, "emb", "pos"), "pos", "add/in2"))
+    X = [rng.integers(0, 8, (T, 1)).astype(np.float32) for T in (5, 2, 7)]   # 0 and 7: OOV
+    path = exportONNXNetwork(net, str(tmp_path / "emb.onnx"))
+    np.testing.assert_allclose(run_onnx(path, X), minibatchpredict(net, X), atol=1e-5)

@@ -40,8 +40,10 @@ from ..layers.gru import GRULayer
 from ..layers.lstm import LSTMLayer
 from ..layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReLULayer,
                                   ReLULayer, SigmoidLayer, SwishLayer, TanhLayer)
+from ..layers.attention import PositionEmbeddingLayer
 from ..layers.convolution import (Convolution1DLayer, FlattenLayer, GlobalAveragePooling1DLayer,
-                                  GlobalMaxPooling1DLayer)
+                                  GlobalMaxPooling1DLayer, Indexing1DLayer)
+from ..layers.embedding import WordEmbeddingLayer
 from ..layers.merge import AdditionLayer, ConcatenationLayer, MultiplicationLayer
 from ..layers.normalization import BatchNormalizationLayer, LayerNormalizationLayer
 from ..layers.output import ClassificationOutputLayer, RegressionOutputLayer
@@ -307,6 +309,49 @@ def _layer_node(func, graph, layer, xs, is_seq, lengths, opset):
                 "one", _f32(1.0))], "gmp"), graph.const("big", _f32(3e38))], "gmp")
             x = graph.node("Add", [x, low], "gmp")
         return _reduce_time(graph, "ReduceMax", x, opset)
+    if isinstance(layer, Indexing1DLayer) and is_seq:
+        if layer.Index == "first":
+            return graph.node("Gather", [x, graph.const("zero", np.array(0))], "index", axis=0)
+        if not lengths:
+            return graph.node("Gather", [x, graph.const("last", np.array(-1))], "index", axis=0)
+        last = graph.node("Sub", [graph.node("Cast", [lengths], "last",
+                                             to=graph.onnx.TensorProto.INT64),
+                                  graph.const("one", np.array(1, np.int64))], "last")
+        shape = graph.node("Shape", [x], "shape")
+        nc = graph.node("Slice", [shape, graph.const("b", np.array([1])),
+                                  graph.const("e", np.array([3]))], "shape")
+        full = graph.node("Concat", [graph.const("one", np.array([1])), nc], "shape", axis=0)
+        idx = graph.node("Unsqueeze", [last, graph.const("axes", np.array([0, 2]))], "last")
+        idx = graph.node("Expand", [idx, full], "last")
+        y = graph.node("GatherElements", [x, idx], "index", axis=0)
+        return graph.node("Squeeze", [y, graph.const("axes", np.array([0]))], "index")
+    if isinstance(layer, WordEmbeddingLayer) and is_seq:
+        W = np.asarray(layer.Weights).T                       # NumWords-by-Dimension
+        idx = graph.node("Squeeze", [x, graph.const("axes", np.array([2]))], "emb")
+        idx = graph.node("Sub", [graph.node("Cast", [idx], "emb",
+                                            to=graph.onnx.TensorProto.INT64),
+                                 graph.const("one", np.array(1, np.int64))], "emb")
+        inside = graph.node("And", [
+            graph.node("GreaterOrEqual", [idx, graph.const("zero", np.array(0, np.int64))],
+                       "emb"),
+            graph.node("Less", [idx, graph.const("V", np.array(W.shape[0], np.int64))], "emb")],
+            "emb")
+        idx = graph.node("Where", [inside, idx, graph.const(
+            "oov", np.array(W.shape[0] - 1, np.int64))], "emb")
+        return graph.node("Gather", [graph.const("W", _f32(W)), idx], "emb", axis=0)
+    if isinstance(layer, PositionEmbeddingLayer) and is_seq:
+        shape = graph.node("Shape", [x], "shape")
+        T = graph.node("Slice", [shape, graph.const("b", np.array([0])),
+                                 graph.const("e", np.array([1]))], "shape")
+        rows = graph.node("Slice", [graph.const("W", _f32(np.asarray(layer.Weights).T)),
+                                    graph.const("b", np.array([0])), T,
+                                    graph.const("axes", np.array([0]))], "pos")
+        rows = graph.node("Unsqueeze", [rows, graph.const("axes", np.array([1]))], "pos")
+        n = graph.node("Slice", [shape, graph.const("b", np.array([1])),
+                                 graph.const("e", np.array([2]))], "shape")
+        full = graph.node("Concat", [T, n, graph.const("d", np.array([layer.OutputSize]))],
+                          "shape", axis=0)
+        return graph.node("Expand", [rows, full], "pos")
     fail(func, f"layer '{layer.Name}' ({layer.type_name}) cannot be exported to ONNX by lstmkit "
                f"yet.")
 
