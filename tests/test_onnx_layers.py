@@ -140,3 +140,15 @@ def test_indexing_and_embeddings_export(rng, tmp_path, index):
     X = [rng.integers(0, 8, (T, 1)).astype(np.float32) for T in (5, 2, 7)]   # 0 and 7: OOV
     path = exportONNXNetwork(net, str(tmp_path / "emb.onnx"))
     np.testing.assert_allclose(run_onnx(path, X), minibatchpredict(net, X), atol=1e-5)
+
+
+@pytest.mark.parametrize("mask", ["none", "causal"])
+def test_self_attention_export(rng, tmp_path, mask):
+    from lstmkit import selfAttentionLayer
+    net = dlnetwork([sequenceInputLayer(4), selfAttentionLayer(2, 6, NumValueChannels=4,
+                                                               OutputSize=5,
+                                                               AttentionMask=mask),
+                     globalAveragePooling1dLayer(), fullyConnectedLayer(3)])
+    X = [rng.standard_normal((T, 4)).astype(np.float32) for T in (6, 3, 8, 1)]
+    path = exportONNXNetwork(net, str(tmp_path / "att.onnx"))
+    np.testing.assert_allclose(run_onnx(path, X), minibatchpredict(net, X), atol=1e-5)

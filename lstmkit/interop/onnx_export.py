@@ -40,7 +40,7 @@ from ..layers.gru import GRULayer
 from ..layers.lstm import LSTMLayer
 from ..layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReLULayer,
                                   ReLULayer, SigmoidLayer, SwishLayer, TanhLayer)
-from ..layers.attention import PositionEmbeddingLayer
+from ..layers.attention import PositionEmbeddingLayer, SelfAttentionLayer
 from ..layers.convolution import (Convolution1DLayer, FlattenLayer, GlobalAveragePooling1DLayer,
                                   GlobalMaxPooling1DLayer, Indexing1DLayer)
 from ..layers.embedding import WordEmbeddingLayer
@@ -352,8 +352,54 @@ def _layer_node(func, graph, layer, xs, is_seq, lengths, opset):
         full = graph.node("Concat", [T, n, graph.const("d", np.array([layer.OutputSize]))],
                           "shape", axis=0)
         return graph.node("Expand", [rows, full], "pos")
+    if isinstance(layer, SelfAttentionLayer) and is_seq:     # dropout: training only
+        return _attention(graph, layer, x, lengths)
     fail(func, f"layer '{layer.Name}' ({layer.type_name}) cannot be exported to ONNX by lstmkit "
                f"yet.")
+
+
+def _attention(graph, layer, x, lengths):
+    """Multi-head self-attention on T-by-N-by-C data, padded keys (and later steps) masked out."""
+    H = layer.NumHeads
+
+    def project(name, a):
+        W = _f32(getattr(layer, f"{name}Weights"))
+        b = _f32(np.asarray(getattr(layer, f"{name}Bias")).reshape(-1))
+        a = graph.node("MatMul", [a, graph.const("W", np.ascontiguousarray(W.T))], "att")
+        return graph.node("Add", [a, graph.const("b", b)], "att"), W.shape[0]
+
+    def heads(a, width):                       # T-by-N-by-(H*d) -> N-by-H-by-T-by-d
+        a = graph.node("Reshape", [a, graph.const("shape", np.array([0, 0, H, width // H]))],
+                       "att")
+        return graph.node("Transpose", [a], "att", perm=[1, 2, 0, 3])
+
+    (q, dk), (k, _), (v, dv) = (project(n, x) for n in ("Query", "Key", "Value"))
+    q, k, v = heads(q, dk), heads(k, dk), heads(v, dv)
+    kt = graph.node("Transpose", [k], "att", perm=[0, 1, 3, 2])
+    scores = graph.node("Mul", [graph.node("MatMul", [q, kt], "att"), graph.const(
+        "scale", _f32(1 / np.sqrt(dk // H)))], "att")
+    shape = graph.node("Shape", [x], "shape")
+    T = graph.node("Gather", [shape, graph.const("zero", np.array(0))], "T", axis=0)
+    steps = graph.node("Range", [graph.const("start", np.array(0, np.int64)), T,
+                                 graph.const("step", np.array(1, np.int64))], "steps")
+    big = graph.const("big", _f32(-1e30))
+    if lengths:                                # keys beyond a sequence's length: -1e30
+        n64 = graph.node("Cast", [lengths], "n", to=graph.onnx.TensorProto.INT64)
+        n64 = graph.node("Unsqueeze", [n64, graph.const("axes", np.array([1]))], "n")
+        pad = graph.node("GreaterOrEqual", [graph.node("Unsqueeze", [
+            steps, graph.const("axes", np.array([0]))], "steps"), n64], "mask")   # N-by-T
+        pad = graph.node("Unsqueeze", [pad, graph.const("axes", np.array([1, 2]))], "mask")
+        scores = graph.node("Where", [pad, big, scores], "att")
+    if layer.AttentionMask == "causal":        # later steps: -1e30
+        later = graph.node("Greater", [graph.node("Unsqueeze", [
+            steps, graph.const("axes", np.array([0]))], "steps"), graph.node("Unsqueeze", [
+                steps, graph.const("axes", np.array([1]))], "steps")], "mask")        # T-by-T
+        scores = graph.node("Where", [later, big, scores], "att")
+    weights = graph.node("Softmax", [scores], "att", axis=-1)
+    out = graph.node("MatMul", [weights, v], "att")                               # N,H,T,dv/H
+    out = graph.node("Transpose", [out], "att", perm=[2, 0, 1, 3])                 # T,N,H,dv/H
+    out = graph.node("Reshape", [out, graph.const("shape", np.array([0, 0, dv]))], "att")
+    return project("Output", out)[0]
 
 
 def _reduce_time(graph, op, x, opset):
