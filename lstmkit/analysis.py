@@ -180,9 +180,7 @@ def plot(net: Any, *, ax: Any = None) -> Any:
     except ImportError:
         fail(func, "plot needs matplotlib, which is not installed: pip install matplotlib (or "
                    "pip install \"lstmkit[plot]\").", ImportError)
-    if isinstance(net, (DLNetwork, LayerGraph)):
-        graph = net._graph
-    elif isinstance(net, SeriesNetwork):
+    if isinstance(net, (DLNetwork, LayerGraph, SeriesNetwork)):
         graph = net._graph
     elif isinstance(net, (list, tuple)):
         layers, connections = layers_and_connections(func, net)

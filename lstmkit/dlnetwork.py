@@ -160,17 +160,19 @@ class DLNetwork(_GraphOfLayers):
         n_conn = sum(len(srcs) for srcs in self._graph.sources)
         learn = sum(len(layer.learnables) for layer in self._graph.layers)
         state = sum(len(layer.state_properties) for layer in self._graph.layers)
-
-        def names(items):
-            return "{" + ", ".join(f"'{n}'" for n in items) + "}"
         return (f"  dlnetwork with properties:\n\n"
                 f"         Layers: [{len(self._graph)}×1 Layer]\n"
                 f"    Connections: [{n_conn}×2 table]\n"
                 f"     Learnables: [{learn}×3 table]\n"
                 f"          State: [{state}×3 table]\n"
-                f"     InputNames: {names(self.InputNames)}\n"
-                f"    OutputNames: {names(self.OutputNames)}\n"
+                f"     InputNames: {_cell_names(self.InputNames)}\n"
+                f"    OutputNames: {_cell_names(self.OutputNames)}\n"
                 f"    Initialized: {int(self.Initialized)}")
+
+
+def _cell_names(items):
+    """Names as MATLAB displays a cell array of them: {'a', 'b'}."""
+    return "{" + ", ".join(f"'{n}'" for n in items) + "}"
 
 
 def _state_value(layer, name):
@@ -495,14 +497,11 @@ class LayerGraph(_GraphOfLayers):
 
     def __repr__(self):
         n_conn = sum(len(srcs) for srcs in self._graph.sources)
-
-        def names(items):
-            return "{" + ", ".join(f"'{n}'" for n in items) + "}"
         return (f"  LayerGraph with properties:\n\n"
                 f"         Layers: [{len(self._graph)}×1 Layer]\n"
                 f"    Connections: [{n_conn}×2 table]\n"
-                f"     InputNames: {names(self.InputNames)}\n"
-                f"    OutputNames: {names(self.OutputNames)}")
+                f"     InputNames: {_cell_names(self.InputNames)}\n"
+                f"    OutputNames: {_cell_names(self.OutputNames)}")
 
 
 def layerGraph(layers: Sequence[Layer] | Layer | SeriesNetwork | None = None) -> LayerGraph:

@@ -30,8 +30,9 @@ docstring says what lstmkit computes.
 
 from __future__ import annotations
 
+import copy
 import difflib
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -581,7 +582,6 @@ def make_metric(func, value, name="Metrics"):
                        + (f" Did you mean {close[0]!r}?" if close else ""))
         return METRIC_NAMES[key]()
     if isinstance(value, Metric):
-        import copy
         metric = copy.copy(value)
         metric._reset()
         return metric
@@ -618,5 +618,3 @@ def check_metrics_option(func, value):
         return list(value)
     return value
 
-
-MetricSpec = str | Metric | Callable

@@ -84,6 +84,7 @@ class _Graph:
         self.onnx = onnx
         self.nodes, self.initializers = [], []
         self.count = 0
+        self.mask = None      # the T-by-N-by-1 mask of real time steps, built once
 
     def name(self, base):
         self.count += 1
@@ -205,7 +206,13 @@ _ACTIVATION_OPS = {ReLULayer: "Relu", TanhLayer: "Tanh", SigmoidLayer: "Sigmoid"
 
 
 def _sequence_mask(graph, x, lengths):
-    """A T-by-N-by-1 float mask of the real time steps (1) and the padding (0)."""
+    """A T-by-N-by-1 float mask of the real time steps (1) and the padding (0).
+
+    Built once per graph: every layer that uses it keeps the input's time steps
+    (the export refuses layers that change them), so they share one T.
+    """
+    if graph.mask is not None:
+        return graph.mask
     shape = graph.node("Shape", [x], "shape")
     T = graph.node("Gather", [shape, graph.const("zero", np.array(0))], "T", axis=0)
     steps = graph.node("Range", [graph.const("start", np.array(0, np.int64)), T,
@@ -214,7 +221,8 @@ def _sequence_mask(graph, x, lengths):
     steps = graph.node("Unsqueeze", [steps, graph.const("axes", np.array([1]))], "steps")
     mask = graph.node("Less", [steps, lengths], "mask")
     mask = graph.node("Cast", [mask], "mask", to=graph.onnx.TensorProto.FLOAT)
-    return graph.node("Unsqueeze", [mask, graph.const("axes", np.array([2]))], "mask")
+    graph.mask = graph.node("Unsqueeze", [mask, graph.const("axes", np.array([2]))], "mask")
+    return graph.mask
 
 
 def _layer_node(func, graph, layer, xs, is_seq, lengths, opset):

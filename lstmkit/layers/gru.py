@@ -13,7 +13,7 @@ from ..kernels.gru import AFTER, BEFORE, gru_backward, gru_forward
 from . import initializers
 from .base import check_column, kernel_array
 from .recurrent import (PREDICT_BLOCK, ProjectedWeights, RecurrentLayer, finish_recurrent,
-                        make_projected, plain_options, set_recurrent_options)
+                        make_projected, set_recurrent_options)
 
 RESET_GATE_MODES = ("after-multiplication", "before-multiplication",
                     "recurrent-bias-after-multiplication")
@@ -315,14 +315,4 @@ def gruProjectedLayer(
     """
     opts = dict(locals())
     func = "gruProjectedLayer"
-    base = plain_options(opts, (
-        "Name", "OutputMode", "StateActivationFunction", "GateActivationFunction",
-        "ResetGateMode", "Bias", "HiddenState", "InputWeightsInitializer",
-        "RecurrentWeightsInitializer", "BiasInitializer", "InputWeightsLearnRateFactor",
-        "RecurrentWeightsLearnRateFactor", "BiasLearnRateFactor", "InputWeightsL2Factor",
-        "RecurrentWeightsL2Factor", "BiasL2Factor"))
-    try:
-        plain = gruLayer(numHiddenUnits, **base)
-    except (ValueError, TypeError) as err:
-        raise type(err)(str(err).replace("gruLayer:", f"{func}:", 1)) from None
-    return make_projected(func, GRUProjectedLayer, plain, opts)
+    return make_projected(func, GRUProjectedLayer, gruLayer, opts)

@@ -13,7 +13,7 @@ from ..kernels.lstm import lstm_backward, lstm_forward_predict, lstm_forward_tra
 from . import initializers
 from .base import Learnable, check_column, kernel_array
 from .recurrent import (PREDICT_BLOCK, ProjectedWeights, RecurrentLayer, finish_recurrent,
-                        make_projected, plain_options, set_recurrent_options)
+                        make_projected, set_recurrent_options)
 
 
 class LSTMDirection:
@@ -419,14 +419,4 @@ def lstmProjectedLayer(
     """
     opts = dict(locals())
     func = "lstmProjectedLayer"
-    base = plain_options(opts, (
-        "Name", "OutputMode", "StateActivationFunction", "GateActivationFunction", "Bias",
-        "HiddenState", "CellState", "InputWeightsInitializer", "RecurrentWeightsInitializer",
-        "BiasInitializer", "InputWeightsLearnRateFactor", "RecurrentWeightsLearnRateFactor",
-        "BiasLearnRateFactor", "InputWeightsL2Factor", "RecurrentWeightsL2Factor",
-        "BiasL2Factor"))
-    try:
-        plain = lstmLayer(numHiddenUnits, **base)
-    except (ValueError, TypeError) as err:
-        raise type(err)(str(err).replace("lstmLayer:", f"{func}:", 1)) from None
-    return make_projected(func, LSTMProjectedLayer, plain, opts)
+    return make_projected(func, LSTMProjectedLayer, lstmLayer, opts)

@@ -1,5 +1,7 @@
 """What lstmLayer, bilstmLayer and gruLayer share: options, states, direction helpers."""
 
+import inspect
+
 import numpy as np
 
 from .._validation import (as_float_array, check_bool, check_choice, check_name,
@@ -232,8 +234,17 @@ class ProjectedWeights:
         grads["OutputProjector"][...] = dR.T @ Wr
 
 
-def make_projected(func, cls, plain, opts):
-    """A projected layer of ``cls`` from the plain layer the shared options built."""
+def make_projected(func, cls, plain_factory, opts):
+    """A projected layer of ``cls``: the options it shares with ``plain_factory`` (lstmLayer,
+    gruLayer) are checked by that factory, then the projectors are added."""
+    params = inspect.signature(plain_factory).parameters
+    shared = {k: v for k, v in opts.items() if k in params and
+              params[k].kind is params[k].KEYWORD_ONLY and
+              k not in ("InputWeights", "RecurrentWeights")}       # their shapes differ here
+    try:
+        plain = plain_factory(opts["numHiddenUnits"], **shared)
+    except (ValueError, TypeError) as err:
+        raise type(err)(str(err).replace(f"{plain_factory.__name__}:", f"{func}:", 1)) from None
     layer = cls.__new__(cls)
     layer.__dict__.update(plain.__dict__)
     H = layer.NumHiddenUnits
@@ -258,8 +269,3 @@ def make_projected(func, cls, plain, opts):
                  "InputProjectorL2Factor", "OutputProjectorL2Factor"):
         setattr(layer, prop, check_real(func, prop, opts[prop], low=0.0))
     return layer
-
-
-def plain_options(opts, names):
-    """The options of a projected factory that its plain recurrent factory takes."""
-    return {k: opts[k] for k in names}
