@@ -18,6 +18,8 @@ from .confusion import ConfusionMatrixChart, confusionchart, confusionmat
 from .datasets import japaneseVowelsTestData, japaneseVowelsTrainData
 from .dlnetwork import (DLNetwork, LayerGraph, addLayers, connectLayers, disconnectLayers,
                         dlnetwork, initialize, layerGraph, removeLayers, replaceLayer)
+from .datastore import (ArrayDatastore, CombinedDatastore, TransformedDatastore, arrayDatastore,
+                        combine, hasdata, preview, read, readall, reset, shuffle, transform)
 from .dlpredict import forward, minibatchpredict
 from .layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReLULayer, ReLULayer,
                                  SigmoidLayer, SwishLayer, TanhLayer, clippedReluLayer, eluLayer,
@@ -83,6 +85,8 @@ __all__ = [
     "loadPyTorchStateDict", "pyTorchStateDict", "importMATLABLearnables", "confusionmat",
     "confusionchart", "load", "LayerArray", "scores2label", "dlnetwork", "addLayers",
     "connectLayers", "disconnectLayers", "removeLayers", "initialize", "minibatchpredict",
+    "arrayDatastore", "combine", "transform", "read", "readall", "hasdata", "reset", "preview",
+    "shuffle", "ArrayDatastore", "CombinedDatastore", "TransformedDatastore",
     "forward", "trainnet", "testnet", "importNetworkFromONNX", "crossentropy", "l2loss", "l1loss", "huber", "mse",
     "accuracyMetric", "aucMetric", "fScoreMetric", "mapeMetric", "precisionMetric",
     "recallMetric", "rmseMetric", "rSquaredMetric", "reluLayer", "leakyReluLayer",

@@ -95,7 +95,7 @@ def parse_name_value(func, args, kwargs, names, unavailable=None, shown=None):
     return out
 
 
-def name_value_function(unavailable=None, shown=None, leading=None):
+def name_value_function(unavailable=None, shown=None, leading=None, variadic=False):
     """Decorator: MATLAB's argument conventions for a public function.
 
     The function declares its positional arguments, then ``*name_value`` (where
@@ -126,6 +126,11 @@ def name_value_function(unavailable=None, shown=None, leading=None):
     leading : (str, callable), optional
         MATLAB's ``f(parent, ___)`` form: a first positional argument for which
         ``leading[1](arg)`` is true is taken as the option ``leading[0]``.
+    variadic : bool, default False
+        MATLAB's ``f(net, X1, ..., XM, Name=Value)``: positional arguments
+        after the declared ones, up to the first string, are more data
+        arguments; the function receives them in its ``*args`` parameter
+        (every declared positional argument must then be given).
     """
     def decorate(func):
         sig = inspect.signature(func)
@@ -159,6 +164,10 @@ def name_value_function(unavailable=None, shown=None, leading=None):
             missing = [p.name for p in positional if p.default is p.empty and p.name not in bound]
             if missing:
                 fail(fname, f"missing the required argument `{missing[0]}`.", TypeError)
+            extras = []
+            if variadic:
+                while rest and not isinstance(rest[0], str):
+                    extras.append(rest.pop(0))
             given = parse_name_value(fname, tuple(rest), kwargs, options + optional, unavailable,
                                      shown(bound) if shown else None)
             for name in optional:
@@ -166,6 +175,9 @@ def name_value_function(unavailable=None, shown=None, leading=None):
                     if name in bound:
                         fail(fname, f"`{name}` is given more than once.", TypeError)
                     bound[name] = given.pop(name)
+            if extras:
+                args = [bound.pop(p.name, p.default) for p in positional]
+                return func(*args, *extras, **bound, **given)
             return func(**bound, **given)
 
         return wrapper

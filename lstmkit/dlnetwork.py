@@ -198,19 +198,33 @@ def _set_state(layer, name, value):
     setattr(layer, name, layer._checked_state(name, value))
 
 
-def check_runnable(func, net):
-    """An initialized dlnetwork with one input, one output and every input connected."""
+def check_runnable(func, net, several=False):
+    """An initialized dlnetwork with every input connected.
+
+    ``several``: the function runs networks with several inputs and outputs;
+    otherwise the network must have one of each.
+    """
     if not isinstance(net, DLNetwork):
         fail(func, f"`net` must be a dlnetwork. Received: {_show(net)}.", TypeError)
     if not net.Initialized:
         fail(func, "the dlnetwork is not initialized; call net = initialize(net) first.")
     inputs, outputs = net.InputNames, net.OutputNames
-    if len(inputs) != 1 or len(outputs) != 1:
-        fail(func, f"lstmkit runs dlnetworks with one input and one output so far; this one has "
+    if not inputs or not outputs:
+        fail(func, f"the network must have an input layer and an output; it has inputs {inputs} "
+                   f"and outputs {outputs}.")
+    if not several and (len(inputs) != 1 or len(outputs) != 1):
+        fail(func, f"lstmkit's {func} takes dlnetworks with one input and one output so far; "
+                   f"this one has "
                    f"inputs {inputs} and outputs {outputs}.")
     if net._graph.unconnected:
         name, port = net._graph.unconnected[0]
         fail(func, f"the network has an unconnected input ({name}, input {port + 1}).")
+
+
+def output_nodes(net):
+    """Graph nodes of a network's outputs, in the order of its OutputNames."""
+    index = {layer.Name: k for k, layer in enumerate(net._graph.layers)}
+    return [index[name] for name in net.OutputNames]
 
 
 def _check_layers(func, layers):

@@ -21,10 +21,12 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from ._formats import check_format, read_inputs
+from ._formats import check_format
+from ._inputs import read_network_inputs
 from ._predict_options import check_predict_options
 from ._validation import _show, check_bool, check_nargout, fail, name_value_function, select_outputs
-from .dlnetwork import DLNetwork, check_runnable
+from .datastore import Datastore, datastore_data
+from .dlnetwork import DLNetwork, check_runnable, output_nodes
 from .layers.recurrent import RecurrentLayer
 from .network import (check_carried_state, check_data_lengths, check_state_columns, infer_sizes,
                       predict_batches)
@@ -45,25 +47,34 @@ def _state_table(net, final):
     return Table({"Layer": layers, "Parameter": params, "Value": values})
 
 
-def _run(func, net, X, fmt, mini_batch_size=128, sequence_length="longest", direction="right",
+def _inputs(func, net, X, more_inputs):
+    """The data arguments of a dlnetwork's inputs: X and more, or a datastore's predictors."""
+    check_runnable(func, net, several=True)
+    if isinstance(X, Datastore):
+        if more_inputs:
+            fail(func, "give the data as one datastore, or as arrays (one per input); not both.",
+                 TypeError)
+        inputs = [k for k, layer in enumerate(net._graph.layers) if layer.is_input]
+        return datastore_data(func, X, net._graph, inputs, 0, name="X")[0]
+    return [X, *more_inputs]
+
+
+def _run(func, net, Xs, fmt, mini_batch_size=128, sequence_length="longest", direction="right",
          keep_states=False, training=False, out_nodes=None):
-    check_runnable(func, net)
-    input_layer = net._graph.layers[0]
-    seqs, single = read_inputs(func, input_layer, X, fmt)
-    short = [i for i, s in enumerate(seqs) if s.shape[1] < input_layer.MinLength]
-    if short:
-        fail(func, f"sequence {short[0]} has {seqs[short[0]].shape[1]} time steps, fewer than the "
-                   f"input layer's MinLength {input_layer.MinLength}.")
-    for i, s in enumerate(seqs):
-        if not np.all(np.isfinite(s)):
-            fail(func, f"sequence {i} of `X` contains NaN or Inf values.")
-    check_state_columns(func, net._graph.layers, len(seqs))
+    """Outputs of ``out_nodes`` (default: the network's outputs) for the inputs ``Xs``.
+
+    Returns ``(outputs, single, final)``: a list of outputs, one per node.
+    """
+    check_runnable(func, net, several=True)
+    names = ["X"] if len(Xs) == 1 else None
+    data, single = read_network_inputs(func, net._graph, Xs, fmt, names)
+    check_state_columns(func, net._graph.layers, len(data))
     if isinstance(sequence_length, int) or keep_states:
         check_carried_state(func, net._graph.layers,
                             "stateful prediction" if keep_states else "SequenceLength chunks")
-    check_data_lengths(func, net._graph, seqs, sequence_length)
-    out, final = predict_batches(net, seqs, mini_batch_size, sequence_length, direction,
-                                 keep_states, training, out_nodes)
+    check_data_lengths(func, net._graph, data.sequences, sequence_length)
+    out, final = predict_batches(net, data, mini_batch_size, sequence_length, direction,
+                                 keep_states, training, out_nodes or output_nodes(net))
     return out, single, final
 
 
@@ -89,11 +100,11 @@ def _format_output(func, y, fmt, default):
     return np.transpose(y, [default.index(c) for c in fmt])
 
 
-@name_value_function()
+@name_value_function(variadic=True)
 def minibatchpredict(
     net: DLNetwork,
     X: Any,
-    *name_value: Any,
+    *more_inputs: Any,
     MiniBatchSize: int = 128,
     SequenceLength: str | int = "longest",
     SequencePaddingDirection: Literal["right", "left"] = "right",
@@ -111,10 +122,17 @@ def minibatchpredict(
     Parameters
     ----------
     net : DLNetwork
-        An initialized network with one input and one output.
-    X : list of arrays or numeric array
+        An initialized network.
+    X : list of arrays, numeric array or datastore
         Sequences as T-by-C arrays (a list: MATLAB's cell array), a numeric
-        T-by-C-by-N array, or another layout named by ``InputDataFormats``.
+        T-by-C-by-N array, or another layout named by ``InputDataFormats``;
+        N-by-C features for a featureInputLayer; or a datastore whose reads
+        give one item per input (:func:`combine`).
+    *more_inputs
+        For a network with several inputs, MATLAB's
+        ``minibatchpredict(net, X1, ..., XM)``: the data of the other inputs,
+        in the order of ``net.InputNames`` (every observation's sequences of
+        the same length in every sequence input).
     MiniBatchSize : int, default 128
         Observations per forward pass; it changes speed and memory, never a
         result.
@@ -144,8 +162,9 @@ def minibatchpredict(
         replacement of ``activations``), by name (``"lstm"`` or
         ``"lstm/out"``), one output each, in the same layouts.
     nargout : int, default 1
-        MATLAB's ``[Y1, ..., YM] = minibatchpredict(...)``: with several
-        ``Outputs``, ``nargout=M`` returns the first M as a tuple.
+        MATLAB's ``[Y1, ..., YM] = minibatchpredict(...)``: for a network with
+        several outputs (or several ``Outputs``), ``nargout=M`` returns the
+        first M, in the order of ``net.OutputNames``, as a tuple.
 
     Returns
     -------
@@ -173,16 +192,13 @@ def minibatchpredict(
     uniform = check_bool(func, "UniformOutput", UniformOutput)
     in_fmt = check_format(func, "InputDataFormats", InputDataFormats)
     out_fmt = check_format(func, "OutputDataFormats", OutputDataFormats)
-    check_runnable(func, net)
-    nodes = _output_nodes(func, net, Outputs)
-    nargout = check_nargout(func, nargout, max(len(nodes), 1))
-    outs, _, _ = _run(func, net, X, in_fmt, checked["MiniBatchSize"], checked["SequenceLength"],
-                      direction, out_nodes=nodes or None)
-    if not nodes:
-        outs, seqs = [outs], [net._output_is_sequence]
-    else:
-        sizes = infer_sizes(func, net._graph)
-        seqs = [sizes.output_is_sequence[k] for k in nodes]
+    Xs = _inputs(func, net, X, more_inputs)
+    nodes = _output_nodes(func, net, Outputs) or output_nodes(net)
+    nargout = check_nargout(func, nargout, len(nodes))
+    outs, _, _ = _run(func, net, Xs, in_fmt, checked["MiniBatchSize"], checked["SequenceLength"],
+                      direction, out_nodes=nodes[:nargout])
+    sizes = infer_sizes(func, net._graph)
+    seqs = [sizes.output_is_sequence[k] for k in nodes[:nargout]]
     results = []
     for out, seq in zip(outs, seqs):
         if not seq:
@@ -223,35 +239,44 @@ def _output_nodes(func, net, names):
     return nodes
 
 
-def _single_pass(func, net, X, fmt, nargout, training, **batching):
-    """predict and forward on a dlnetwork: outputs in X's layout, and the new state."""
-    nargout = check_nargout(func, nargout, 2)
-    in_fmt = check_format(func, "InputDataFormats", fmt)
-    out, single, final = _run(func, net, X, in_fmt, keep_states=True, training=training,
-                              **batching)
-    if net._output_is_sequence:
-        outputs = [y.T for y in out]
-        if single:
-            y = outputs[0]
-        elif isinstance(X, np.ndarray) and X.dtype != object:
-            y = _uniform(outputs, 0.0, "right")        # equal lengths: a numeric T-by-K-by-N
+def _single_pass(func, net, X, more_inputs, fmt, nargout, training, **batching):
+    """predict and forward on a dlnetwork: the outputs in X's layout, then the new state."""
+    Xs = _inputs(func, net, X, more_inputs)
+    nodes = output_nodes(net)
+    nargout = check_nargout(func, nargout, len(nodes) + 1)
+    in_fmt = fmt if isinstance(fmt, (list, tuple)) else \
+        check_format(func, "InputDataFormats", fmt)
+    outs, single, final = _run(func, net, Xs, in_fmt, keep_states=True, training=training,
+                               out_nodes=nodes, **batching)
+    sizes = infer_sizes(func, net._graph)
+    results = []
+    for out, k in zip(outs, nodes):
+        if sizes.output_is_sequence[k]:
+            outputs = [y.T for y in out]
+            if single:
+                y = outputs[0]
+            elif isinstance(X, np.ndarray) and X.dtype != object:
+                y = _uniform(outputs, 0.0, "right")        # equal lengths: a numeric T-by-K-by-N
+            else:
+                y = outputs
         else:
-            y = outputs
-    else:
-        y = out
-    return select_outputs((y, _state_table(net, final)), nargout)
+            y = out
+        results.append(y)
+    if nargout <= len(nodes):
+        return select_outputs(tuple(results), nargout)
+    return tuple(results) + (_state_table(net, final),)
 
 
-def predict_dlnetwork(net, X, InputDataFormats, nargout, mini_batch_size, sequence_length,
-                      direction):
+def predict_dlnetwork(net, X, more_inputs, InputDataFormats, nargout, mini_batch_size,
+                      sequence_length, direction):
     """predict on a dlnetwork (see :func:`lstmkit.predict`; options already checked)."""
-    return _single_pass("predict", net, X, InputDataFormats, nargout, False,
+    return _single_pass("predict", net, X, more_inputs, InputDataFormats, nargout, False,
                         mini_batch_size=mini_batch_size, sequence_length=sequence_length,
                         direction=direction)
 
 
-@name_value_function()
-def forward(net: DLNetwork, X: Any, *name_value: Any, InputDataFormats: str = "auto",
+@name_value_function(variadic=True)
+def forward(net: DLNetwork, X: Any, *more_inputs: Any, InputDataFormats: str = "auto",
             nargout: int = 1) -> Any:
     """The network's output in training mode, as MATLAB's ``forward`` (dropout on).
 
@@ -261,10 +286,14 @@ def forward(net: DLNetwork, X: Any, *name_value: Any, InputDataFormats: str = "a
         An initialized network.
     X : array or list of arrays
         As for :func:`minibatchpredict`.
+    *more_inputs
+        The other inputs' data, for a network with several inputs.
     InputDataFormats : str, default 'auto'
         The layout of X.
-    nargout : {1, 2}, default 1
-        2 also returns the state table, as MATLAB's ``[Y, state] = forward(...)``.
+    nargout : int, default 1
+        2 also returns the state table, as MATLAB's ``[Y, state] = forward(...)``;
+        for a network with n outputs, ``nargout`` up to n returns the first
+        outputs and n + 1 the outputs and the state.
 
     Returns
     -------
@@ -289,7 +318,8 @@ def forward(net: DLNetwork, X: Any, *name_value: Any, InputDataFormats: str = "a
     """
     if isinstance(net, DLNetwork):
         net = net._copy(func="forward")   # batch normalization's moving statistics go to the
-    return _single_pass("forward", net, X, InputDataFormats, nargout, True)   # state output
+    return _single_pass("forward", net, X, more_inputs, InputDataFormats, nargout,
+                        True)                            # state output
 
 
 def reset_dlnetwork(net):

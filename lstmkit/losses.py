@@ -65,7 +65,7 @@ class LossTerm:
     """One loss of (Y, T): its kind, options and the constant it is multiplied by."""
 
     def __init__(self, kind, normalization, weights=None, weights_format=None, delta=1.0,
-                 coefficient=1.0, label=""):
+                 coefficient=1.0, label="", output=0):
         self.kind = kind                        # crossentropy, binary-crossentropy, l2, l1, huber, mse
         self.normalization = normalization      # batch-size, all-elements, non-channel, none
         self.weights = weights                  # None or a 1-D array
@@ -73,10 +73,11 @@ class LossTerm:
         self.delta = delta
         self.coefficient = coefficient
         self.label = label
+        self.output = output                    # which network output (Y1, Y2, ...) it reads
 
     def scaled(self, factor):
         return LossTerm(self.kind, self.normalization, self.weights, self.weights_format,
-                        self.delta, self.coefficient * factor, self.label)
+                        self.delta, self.coefficient * factor, self.label, self.output)
 
     # evaluation on rows (M, K): y the output, t float targets or int class indices
     def divisor(self, n_obs, rows, K):
@@ -206,6 +207,26 @@ class LossExpression:
     def kinds(self):
         return {t.kind for t in self.terms}
 
+    def outputs_used(self):
+        """The network outputs the loss reads (indices)."""
+        return sorted({t.output for t in self.terms})
+
+    def value_and_grad_outputs(self, ys, ts, n_obs, rows, need_grad=True):
+        """Loss of a network with several outputs, and its gradient for each.
+
+        ``ys``, ``ts`` and ``rows`` are lists (one item per output); an
+        output no term reads gets the gradient None.
+        """
+        total = 0.0
+        grads = [None] * len(ys)
+        for term in self.terms:
+            o = term.output
+            value, g = term.value_and_grad(ys[o], ts[o], n_obs, rows[o], need_grad)
+            total += value
+            if need_grad:
+                grads[o] = g if grads[o] is None else grads[o] + g
+        return total, grads
+
     def value_and_grad(self, y, t, n_obs, rows=None, need_grad=True):
         """Loss and its gradient with respect to ``y`` (rows by channels)."""
         total = 0.0
@@ -219,10 +240,12 @@ class LossExpression:
 
 
 class Symbol:
-    """Stands for the network output (Y) or the targets (T) while trainnet reads a loss function."""
+    """Stands for a network output (Y) or its targets (T) while trainnet reads a loss function."""
 
-    def __init__(self, role):
+    def __init__(self, role, index=0, count=1):
         self.role = role          # 'output' or 'targets'
+        self.index = index        # which network output
+        self.count = count        # how many outputs the network has
 
     def _refuse(self, *args, **kwargs):
         raise NotDifferentiable(
@@ -242,7 +265,8 @@ class Symbol:
         self._refuse()
 
     def __repr__(self):
-        return f"<trainnet {self.role}>"
+        letter = "Y" if self.role == "output" else "T"
+        return f"<trainnet {self.role} {letter}{self.index + 1 if self.count > 1 else ''}>"
 
 
 # -- numeric evaluation (MATLAB's dlarray functions on numbers) --------------------------------
@@ -349,6 +373,10 @@ def _symbolic(func, kind, Y, targets, weights, DataFormat, WeightsFormat, normal
             and targets.role == "targets"):
         fail(func, "inside a trainnet loss function, call it as " + func + "(Y, T, ...) with "
                    "the network output first and the targets second.", TypeError)
+    if Y.index != targets.index:
+        fail(func, f"inside a trainnet loss function, {func} takes an output and its own targets "
+                   f"(Y{Y.index + 1} with T{Y.index + 1}); received Y{Y.index + 1} with "
+                   f"T{targets.index + 1}.")
     if DataFormat is not None:
         fail(func, "inside a trainnet loss function the data formats are known; leave out "
                    "DataFormat.")
@@ -365,7 +393,7 @@ def _symbolic(func, kind, Y, targets, weights, DataFormat, WeightsFormat, normal
         if w.size == 0 or not np.all(np.isfinite(w)) or np.any(w < 0):
             fail(func, "`weights` must be finite and non-negative.")
     return LossExpression([LossTerm(kind, normalization, w, "C" if w is not None else None,
-                                    delta, label=func)])
+                                    delta, label=func, output=Y.index)])
 
 
 def _loss_function(func, kind, Y, targets, weights, DataFormat, WeightsFormat,
@@ -560,8 +588,16 @@ huber.__doc__ = _regression_doc(
 
 
 # -- trainnet's lossFcn ----------------------------------------------------------------------
-def make_loss(func, lossFcn):
-    """trainnet's ``lossFcn`` as ``(LossExpression, name)``: a loss name or a loss function."""
+def make_loss(func, lossFcn, num_outputs=1):
+    """trainnet's ``lossFcn`` as ``(LossExpression, name)``: a loss name or a loss function.
+
+    A network with several outputs takes a function of all of them and their
+    targets, ``f(Y1, ..., Yn, T1, ..., Tn)``, as MATLAB's trainnet does.
+    """
+    if isinstance(lossFcn, str) and num_outputs > 1:
+        fail(func, f"the network has {num_outputs} outputs, so `lossFcn` must be a function of "
+                   f"the outputs and their targets, such as lambda Y1, Y2, T1, T2: "
+                   f"crossentropy(Y1, T1) + mse(Y2, T2). Received: lossFcn={lossFcn!r}.")
     if isinstance(lossFcn, str):
         key = lossFcn.lower()
         if key not in LOSS_NAMES:
@@ -577,14 +613,18 @@ def make_loss(func, lossFcn):
     if not callable(lossFcn):
         fail(func, f"`lossFcn` must be a loss name such as 'crossentropy' or 'mse', or a function "
                    f"of (Y, T). Received: {_show(lossFcn)}.", TypeError)
+    symbols = ([Symbol("output", i, num_outputs) for i in range(num_outputs)] +
+               [Symbol("targets", i, num_outputs) for i in range(num_outputs)])
     try:
-        expression = lossFcn(Symbol("output"), Symbol("targets"))
+        expression = lossFcn(*symbols)
     except NotDifferentiable as err:
         raise TypeError(f"{func}: the loss function cannot be differentiated: {err}") from None
     except (TypeError, ValueError) as err:
         if str(err).split(":")[0] in ("crossentropy", "l2loss", "l1loss", "huber", "mse"):
             raise
-        raise TypeError(f"{func}: calling the loss function as f(Y, T) failed: {err}. lstmkit "
+        form = "f(Y, T)" if num_outputs == 1 else \
+            f"f(Y1, ..., Y{num_outputs}, T1, ..., T{num_outputs})"
+        raise TypeError(f"{func}: calling the loss function as {form} failed: {err}. lstmkit "
                         f"supports functions of the network output and the targets built from "
                         f"crossentropy, mse, l1loss, l2loss and huber.") from None
     except Exception as err:

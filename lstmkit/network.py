@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._packing import PackedBatch
+from ._inputs import InputData
 from ._validation import _show, fail
 from .graph import Graph
 from .layers.base import Layer
@@ -461,14 +461,6 @@ def chunk_bounds(sorted_lengths, chunk):
         yield start, min(start + step, T), n
 
 
-def truncate_to_shortest(seqs, direction):
-    """Cut every sequence to the shortest one's length (MATLAB's SequenceLength='shortest')."""
-    L = min(s.shape[1] for s in seqs)
-    if direction == "right":
-        return [s[:, :L] for s in seqs], L
-    return [s[:, s.shape[1] - L:] for s in seqs], L
-
-
 def initial_states(graph, columns, dtype):
     """Initial states of the recurrent nodes for sorted rows drawn from stored columns.
 
@@ -480,13 +472,15 @@ def initial_states(graph, columns, dtype):
             for k, layer in enumerate(graph.layers) if isinstance(layer, RecurrentLayer)}
 
 
-def predict_batches(net, seqs, mini_batch_size, sequence_length, direction, keep_states=False,
+def predict_batches(net, data, mini_batch_size, sequence_length, direction, keep_states=False,
                     training=False, out_nodes=None):
-    """Network outputs for every sequence, in the caller's order.
+    """Network outputs for every observation, in the caller's order.
 
     ``net`` is a SeriesNetwork or a dlnetwork (anything with ``_graph``,
-    ``_dtype`` and ``_output_is_sequence``; one input layer, one output).
-    Every recurrent layer starts from its stored state (HiddenState, CellState).
+    ``_dtype`` and ``_output_is_sequence``).  ``data`` is the
+    :class:`~lstmkit._inputs.InputData` of the network's inputs, or for a
+    network with one input a list of its C-by-T arrays.  Every recurrent
+    layer starts from its stored state (HiddenState, CellState).
     ``training=True`` runs the layers as in training (dropout on), without
     keeping what a backward pass would need.  ``out_nodes`` (a list of graph
     nodes) asks for those nodes' outputs instead of the network's output.
@@ -497,31 +491,30 @@ def predict_batches(net, seqs, mini_batch_size, sequence_length, direction, keep
     """
     dtype = net._dtype
     graph = net._graph
-    input_layer, nodes = graph.layers[0], compute_nodes(graph)
+    if not isinstance(data, InputData):
+        data = InputData.of_graph(graph, [data])
+    nodes = compute_nodes(graph)
     if out_nodes is None:
         wanted, is_sequence = [network_output(graph)], [net._output_is_sequence]
     else:
         sizes = infer_sizes("predict", graph)
         wanted, is_sequence = list(out_nodes), [sizes.output_is_sequence[k] for k in out_nodes]
-    N = len(seqs)
+    N = len(data)
     outputs = [[None] * N for _ in wanted]
     final = {k: tuple(np.zeros((N, layer._state_size()), dtype) for _ in layer.state_properties)
              for k, layer in enumerate(graph.layers)
              if isinstance(layer, RecurrentLayer)} if keep_states else None
     for lo in range(0, N, mini_batch_size):
-        part = seqs[lo:lo + mini_batch_size]
+        part = data.take(range(lo, min(lo + mini_batch_size, N)))
         if sequence_length == "shortest":
-            part, _ = truncate_to_shortest(part, direction)
+            part, _ = part.shortest(direction)
         chunk = sequence_length if isinstance(sequence_length, int) else None
-        full = PackedBatch([s.shape[1] for s in part])
-        ordered = [part[i] for i in full.order]
+        full = part.sorted_batch()
         callers = lo + full.order
         states = initial_states(graph, callers, dtype)
-        pieces = [[[] for _ in ordered] for _ in wanted]
+        pieces = [[[] for _ in range(len(part))] for _ in wanted]
         for start, stop, n in chunk_bounds(full.lengths, chunk):
-            sub = [s[:, start:stop] for s in ordered[:n]]
-            batch = PackedBatch([s.shape[1] for s in sub])
-            values = {0: input_layer._pack(batch, sub, dtype)}
+            batch, values = part.pack_window(full, start, stop, n, dtype)
             states = truncate_states(states, n)
             node_batches = {}
             _, states = graph.forward(values, batch, states, training, dtype, nodes, node_batches)

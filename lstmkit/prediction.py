@@ -43,11 +43,11 @@ def _outputs(func, net, X, opts, keep_states=False):
     return (out, single, final) if keep_states else (out, single)
 
 
-@name_value_function()
+@name_value_function(variadic=True)
 def predict(
     net: SeriesNetwork | DLNetwork,
     X: Sequences,
-    *name_value: Any,
+    *more_inputs: Any,
     MiniBatchSize: int = 128,
     SequenceLength: str | int = "longest",
     SequencePaddingValue: float = 0.0,
@@ -82,9 +82,14 @@ def predict(
     InputDataFormats : str, default 'auto'
         For a dlnetwork: the layout of X ('auto': T-by-C sequences, a list or a
         T-by-C-by-N array; or letters such as 'CTB').
+    *more_inputs
+        For a dlnetwork with several inputs, MATLAB's ``predict(net, X1, ...,
+        XM)``: the other inputs' data, in the order of ``net.InputNames``.
     nargout : {1, 2}, default 1
         For a dlnetwork, 2 also returns the state, MATLAB's ``[Y, state] =
-        predict(net, X)``; set it with ``net.State = state``.
+        predict(net, X)``; set it with ``net.State = state``.  A dlnetwork
+        with n outputs: up to n returns the first outputs (in the order of
+        ``net.OutputNames``), n + 1 the outputs and the state.
 
     Returns
     -------
@@ -124,8 +129,12 @@ def predict(
     func = "predict"
     if isinstance(net, DLNetwork):
         checked = check_predict_options(func, opts)
-        return predict_dlnetwork(net, X, InputDataFormats, nargout, checked["MiniBatchSize"],
-                                 checked["SequenceLength"], checked["SequencePaddingDirection"])
+        return predict_dlnetwork(net, X, more_inputs, InputDataFormats, nargout,
+                                 checked["MiniBatchSize"], checked["SequenceLength"],
+                                 checked["SequencePaddingDirection"])
+    if more_inputs:
+        fail(func, f"a network from trainNetwork has one input; received {1 + len(more_inputs)} "
+                   f"data arguments.", TypeError)
     check_nargout(func, nargout, 1)
     if not (isinstance(InputDataFormats, str) and InputDataFormats.lower() == "auto"):
         fail(func, "`InputDataFormats` is for a dlnetwork (T-by-C sequences); a network from "

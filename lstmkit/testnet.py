@@ -6,16 +6,17 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from ._data import check_sequences
-from ._formats import check_format, read_inputs
+from ._formats import check_format
+from ._inputs import read_network_inputs
 from ._predict_options import check_predict_options
 from ._validation import _show, fail, name_value_function
-from .dlnetwork import DLNetwork, check_runnable
+from .datastore import Datastore, datastore_data
+from .dlnetwork import DLNetwork, check_runnable, output_nodes
 from .losses import CLASSIFICATION_KINDS, LOSS_NAMES, make_loss
 from .metrics import metric_list
-from .network import check_data_lengths, infer_sizes, network_output
+from .network import check_data_lengths, infer_sizes
 from .training.data import prepare_minibatch
-from .training.trainer import LossGraph
+from .training.trainer import LossGraph, target_rows, update_metric
 from .training.trainnet import TargetEncoder, TrainnetLoss, _check_loss_fits, _check_metrics
 
 
@@ -37,6 +38,11 @@ def testnet(
     ClassNames: Sequence | None = None,
 ) -> float | np.ndarray:
     """Metrics of a network on test data, as MATLAB's ``testnet``.
+
+    Also ``testnet(net, ds, metrics)`` with a datastore whose reads give the
+    inputs then the targets (the form for networks with several inputs or
+    outputs, whose metrics name the output they measure with
+    ``NetworkOutput``).
 
     Parameters
     ----------
@@ -81,69 +87,96 @@ def testnet(
     (2,)
     """
     func = "testnet"
-    check_runnable(func, net)
+    check_runnable(func, net, several=True)
     opts = check_predict_options(func, dict(locals()))
-    in_fmt = check_format(func, "InputDataFormats", InputDataFormats)
+    in_fmt = InputDataFormats if isinstance(InputDataFormats, (list, tuple)) else \
+        check_format(func, "InputDataFormats", InputDataFormats)
     tgt_fmt = check_format(func, "TargetDataFormats", TargetDataFormats)
+    graph = net._graph
+    out_nodes = output_nodes(net)
+    several = len(out_nodes) > 1
+    inputs = [k for k, layer in enumerate(graph.layers) if layer.is_input]
+    if isinstance(X, Datastore):            # testnet(net, ds, metrics)
+        metrics = T
+        Xs, Ts = datastore_data(func, X, graph, inputs, len(out_nodes))
+    else:
+        if several or len(inputs) > 1:
+            fail(func, f"the network has inputs {net.InputNames} and outputs "
+                       f"{net.OutputNames}: give its data as a datastore, testnet(net, ds, "
+                       f"metrics), each read returning the inputs then the targets.", TypeError)
+        Xs, Ts = [X], [T]
     items = [metrics] if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)) \
         else list(metrics)
     if not items:
         fail(func, "`metrics` must name at least one metric.")
-    graph = net._graph
-    out_node = network_output(graph)
-    sizes = infer_sizes(func, graph)
-    K = int(sizes.output_sizes[out_node])
-    out_seq = bool(sizes.output_is_sequence[out_node])
     # each item: a loss (by name) or a metric
     plan = []
     for item in items:
         if isinstance(item, str) and item.lower() in LOSS_NAMES:
+            if several:
+                fail(func, f"the loss {item!r} is ambiguous for a network with several outputs; "
+                           f"measure each output with a metric object and its NetworkOutput.")
             plan.append(("loss",) + make_loss(func, item))
         else:
             plan.append(("metric", metric_list(func, item, name="metrics")[0]))
-    task = "classification" if any(
-        (p[0] == "loss" and p[1].kinds & set(CLASSIFICATION_KINDS)) or
-        (p[0] == "metric" and p[1].task == "classification") for p in plan) else "regression"
-    input_layer = graph.layers[0]
-    seqs, single = read_inputs(func, input_layer, X, in_fmt)
-    check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
-    check_data_lengths(func, graph, seqs, opts["SequenceLength"])
+    metric_objs = [p[1] for p in plan if p[0] == "metric"]
+    tasks = []
+    for o, name in enumerate(net.OutputNames):
+        mine = [m for m in metric_objs if (m.NetworkOutput == name or not several)]
+        if any(p[0] == "loss" and p[1].kinds & set(CLASSIFICATION_KINDS) for p in plan) or \
+                any(m.task == "classification" for m in mine):
+            tasks.append("classification")
+        elif mine or any(p[0] == "loss" for p in plan):
+            tasks.append("regression")
+        else:       # an output no metric measures: its targets say what it is
+            tasks.append("classification" if TargetEncoder._looks_like_labels(Ts[o])
+                         else "regression")
+    data, single = read_network_inputs(func, graph, Xs, in_fmt)
+    check_data_lengths(func, graph, data.sequences, opts["SequenceLength"])
+    sizes = infer_sizes(func, graph)
     index = any(p[0] == "loss" and p[2] == "index-crossentropy" for p in plan)
-    encoder = TargetEncoder(func, task, index, K, out_seq, tgt_fmt)
+    encoders = [TargetEncoder(func, task, index, int(sizes.output_sizes[k]),
+                              bool(sizes.output_is_sequence[k]), tgt_fmt)
+                for task, k in zip(tasks, out_nodes)]
     if ClassNames is not None:
+        if several:
+            fail(func, "`ClassNames` applies to a network with one output.")
+        K = encoders[0].K
         classes = np.asarray(ClassNames).reshape(-1)
         if classes.dtype.kind == "O":
             classes = classes.astype(str)
         if classes.size != K or len(np.unique(classes)) != K:
             fail(func, f"`ClassNames` must name the network's {K} output classes, each once. "
                        f"Received: {_show(ClassNames)}.")
-        encoder.classes = classes
-    targets = encoder.encode(T, seqs, single)
-    metric_objs = [p[1] for p in plan if p[0] == "metric"]
-    _check_metrics(func, metric_objs, task, targets, "loss")
+        encoders[0].classes = classes
+    names = ["T"] if not several else [f"T{i + 1}" for i in range(len(out_nodes))]
+    targets = [enc.encode(t, data.sequences, single, name)
+               for enc, t, name in zip(encoders, Ts, names)]
+    _check_metrics(func, metric_objs, tasks, targets, "loss", net.OutputNames)
+    batch_targets = targets if several else targets[0]
     chunks = []
-    M = opts["MiniBatchSize"]
-    for lo in range(0, len(seqs), M):
-        chunks += prepare_minibatch(np.arange(lo, min(lo + M, len(seqs))), seqs, targets,
-                                    input_layer, opts["SequenceLength"],
-                                    opts["SequencePaddingDirection"], net._dtype,
-                                    num_total=len(seqs))
-    totals = (len(seqs), sum(c.target.shape[0] for c in chunks))
+    M, N = opts["MiniBatchSize"], len(data)
+    for lo in range(0, N, M):
+        chunks += prepare_minibatch(np.arange(lo, min(lo + M, N)), data, batch_targets,
+                                    opts["SequenceLength"], opts["SequencePaddingDirection"],
+                                    net._dtype, num_total=N)
+    totals = (N, target_rows(chunks))
     losses = {}
     for k, entry in enumerate(plan):
         if entry[0] == "loss":
-            _check_loss_fits(func, entry[1], entry[2], graph.layers[out_node], targets)
+            _check_loss_fits(func, entry[1], entry[2], graph.layers[out_nodes[0]], targets[0])
             losses[k] = TrainnetLoss(entry[1], False)
     for metric in metric_objs:
         metric._reset()
-    forward = LossGraph(graph, None, False)
+    forward = LossGraph(graph, None, False, out_nodes if several else None)
+    num_outputs = [t.num_outputs for t in targets] if several else targets[0].num_outputs
     values = dict.fromkeys(losses, 0.0)
     for chunk in chunks:
         y, _, _ = forward.forward(chunk.x, chunk.batch, {}, False, net._dtype)
         for k, loss in losses.items():
             values[k] += loss(y, chunk, totals, need_grad=False)[0]
         for metric in metric_objs:
-            metric._update(y, chunk.target, K)
+            update_metric(metric, y, chunk.target, num_outputs)
     results = [values[k] if k in losses else entry[1]._value() for k, entry in enumerate(plan)]
     return float(results[0]) if len(results) == 1 else np.array(results, dtype=float)
 

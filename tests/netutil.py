@@ -23,7 +23,7 @@ class NetworkProblem:
         self.options = options
         self.dtype = np.dtype(dtype)
         s = self.setup
-        self.chunks = prepare_minibatch(np.arange(len(s.seqs)), s.seqs, s.targets, s.layers[0],
+        self.chunks = prepare_minibatch(np.arange(len(s.data)), s.data, s.targets,
                                         options.SequenceLength, options.SequencePaddingDirection,
                                         self.dtype)
 
@@ -76,12 +76,17 @@ def weights(net):
             if getattr(layer, name, None) is not None]
 
 
-def trainnet_gradient_check(X, T, layers, lossFcn, samples=40, **extra):
-    """trainnet's loss gradient on one mini-batch against central differences (float64)."""
-    opts = trainingOptions("sgdm", MiniBatchSize=len(X), Verbose=False, **extra)
+def trainnet_gradient_check(X, T, layers, lossFcn, samples=40, several=False, **extra):
+    """trainnet's loss gradient on one mini-batch against central differences (float64).
+
+    ``several``: X and T are lists with one item per network input and output.
+    """
+    Xs, Ts = (X, T) if several else ([X], [T])
+    N = len(Xs[0])
+    opts = trainingOptions("sgdm", MiniBatchSize=N, Verbose=False, **extra)
     net = layers if isinstance(layers, DLNetwork) else dlnetwork(layers)
-    setup = prepare_trainnet("trainnet", X, T, net, lossFcn, opts, "float64")
-    chunk = prepare_minibatch(np.arange(len(X)), setup.seqs, setup.targets, setup.input_layer,
+    setup = prepare_trainnet("trainnet", Xs, Ts, net, lossFcn, opts, "float64")
+    chunk = prepare_minibatch(np.arange(N), setup.data, setup.targets,
                               "longest", "right", np.float64)[0]
     p = setup.params
     p.grad[:] = 0

@@ -42,7 +42,7 @@ def test_positional_pairs_keywords_and_case():
     (("sgdm",), {"InitalLearnRate": 0.1}, TypeError, "Did you mean 'InitialLearnRate'?"),
     (("adam", "MaxEpoch", 3), {}, TypeError, "Did you mean 'MaxEpochs'?"),
     (("adam",), {"WorkerLoad": [1]}, TypeError, "not supported by lstmkit yet"),
-    (("adam",), {"ValidationData": [1, 2, 3]}, TypeError, "must be a pair (XValidation"),
+    (("adam",), {"ValidationData": [1]}, TypeError, "must be a pair (XValidation"),
     (("adam",), {"ValidationFrequency": 0}, ValueError, "`ValidationFrequency`"),
     (("adam",), {"ValidationPatience": -1}, ValueError, "`ValidationPatience`"),
     (("adam",), {"OutputNetwork": "best"}, ValueError, "'best-validation-loss'"),

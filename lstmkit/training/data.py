@@ -3,9 +3,8 @@
 import numpy as np
 
 from .._data import as_label_sequences, as_labels, as_response_sequences, as_responses
-from .._packing import PackedBatch
 from .._validation import fail
-from ..network import chunk_bounds, truncate_to_shortest
+from ..network import chunk_bounds
 
 
 class Chunk:
@@ -84,49 +83,49 @@ def make_targets(func, Y, seqs, single, plan, out_layer, name="Y"):
     return Targets("response-sequence" if plan.output_is_sequence else "response", values, R)
 
 
-def prepare_minibatch(indices, seqs, targets, input_layer, sequence_length, direction, dtype,
+def prepare_minibatch(indices, data, targets, sequence_length, direction, dtype,
                       num_total=None):
     """Pack one mini-batch into the chunks that are its training iterations.
 
+    ``data`` is the :class:`~lstmkit._inputs.InputData` of the network's
+    inputs; ``targets`` a :class:`Targets`, or a list of them for a network
+    with several outputs (each chunk's ``target`` is then a list too).
     ``num_total`` is the number of observations the loss is averaged over
     (default: the chunk's own; validation passes the whole set's size).
     """
-    part = [seqs[i] for i in indices]
-    tvals = None
-    if targets.kind in ("label-sequence", "response-sequence"):
-        tvals = [targets.values[i] for i in indices]
+    part = data.take(indices)
+    several = isinstance(targets, list)
+    target_list = targets if several else [targets]
+    tvals = [[t.values[i] for i in indices] if t.kind in ("label-sequence", "response-sequence")
+             else None for t in target_list]
     if sequence_length == "shortest":
-        part, L = truncate_to_shortest(part, direction)
-        if tvals is not None:
-            if direction == "right":
-                tvals = [t[..., :L] for t in tvals]
-            else:
-                tvals = [t[..., t.shape[-1] - L:] for t in tvals]
-    full = PackedBatch([s.shape[1] for s in part])
-    ordered = [part[k] for k in full.order]
+        part, L = part.shortest(direction)
+        tvals = [None if tv is None else
+                 [t[..., :L] for t in tv] if direction == "right" else
+                 [t[..., t.shape[-1] - L:] for t in tv] for tv in tvals]
+    full = part.sorted_batch()
     sorted_idx = np.asarray(indices)[full.order]
     chunk = sequence_length if isinstance(sequence_length, int) else None
     chunks = []
     for start, stop, n in chunk_bounds(full.lengths, chunk):
         norm = n if num_total is None else num_total
-        sub = [s[:, start:stop] for s in ordered[:n]]
-        batch = PackedBatch([s.shape[1] for s in sub])
-        x = input_layer._pack(batch, sub, dtype)
-        if targets.kind == "label":
-            target = targets.values[sorted_idx[:n]]
-            scale = np.full(n, 1.0 / norm)
-        elif targets.kind == "response":
-            target = np.ascontiguousarray(targets.values[sorted_idx[:n]], dtype=dtype)
-            scale = np.full(n, 1.0 / norm)
-        else:
-            tsub = [tvals[full.order[k]][..., start:stop] for k in range(n)]
-            if targets.kind == "label-sequence":
-                target = np.concatenate(tsub)[batch.rows]
-                scale = np.full(batch.num_rows, 1.0 / norm)
-            else:
-                target = batch.pack(tsub, dtype)
-                scale = 1.0 / (norm * batch.lengths[batch.row_sequence])
+        batch, x = part.pack_window(full, start, stop, n, dtype)
+        packed = [_chunk_targets(t, tv, batch, full, sorted_idx, start, stop, n, norm, dtype)
+                  for t, tv in zip(target_list, tvals)]
+        target = [p[0] for p in packed] if several else packed[0][0]
+        scale = packed[0][1]
         chunks.append(Chunk(batch, x, target, scale.astype(dtype), n))
     return chunks
 
 
+def _chunk_targets(targets, tvals, batch, full, sorted_idx, start, stop, n, norm, dtype):
+    """One chunk's targets of one output, and MATLAB's per-row loss scale for them."""
+    if targets.kind == "label":
+        return targets.values[sorted_idx[:n]], np.full(n, 1.0 / norm)
+    if targets.kind == "response":
+        return (np.ascontiguousarray(targets.values[sorted_idx[:n]], dtype=dtype),
+                np.full(n, 1.0 / norm))
+    tsub = [tvals[full.order[k]][..., start:stop] for k in range(n)]
+    if targets.kind == "label-sequence":
+        return np.concatenate(tsub)[batch.rows], np.full(batch.num_rows, 1.0 / norm)
+    return batch.pack(tsub, dtype), 1.0 / (norm * batch.lengths[batch.row_sequence])

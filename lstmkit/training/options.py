@@ -222,9 +222,11 @@ def trainingOptions(
         result in lstmkit.
     Verbose : bool, default True
     VerboseFrequency : int, default 50
-    ValidationData : (XValidation, YValidation), optional
+    ValidationData : (XValidation, YValidation) or datastore, optional
         Data to validate on during training (MATLAB's ``{XVal, YVal}``), in
-        the forms trainNetwork takes.
+        the forms trainNetwork takes; for trainnet with a network of several
+        inputs or outputs, ``(X1, ..., XM, T1, ..., TN)`` or a datastore such
+        as ``combine(arrayDatastore(X1), arrayDatastore(X2), arrayDatastore(T))``.
     ValidationFrequency : int, default 50
         Validate every this many iterations (and at the first and last).
     ValidationPatience : int or Inf, default Inf
@@ -349,9 +351,14 @@ def _check_option(func, name, value):
     if name == "ValidationData":
         if value is None:
             return None
-        if not isinstance(value, (tuple, list)) or len(value) != 2:
+        from ..datastore import Datastore
+        if isinstance(value, Datastore):
+            return value
+        if not isinstance(value, (tuple, list)) or len(value) < 2:
             fail(func, f"`ValidationData` must be a pair (XValidation, YValidation), like MATLAB's "
-                       f"{{XValidation, YValidation}}. Received: {_show(value)}.", TypeError)
+                       f"{{XValidation, YValidation}} (for a network with several inputs or "
+                       f"outputs: (X1, ..., XM, T1, ..., TN), or a datastore). Received: "
+                       f"{_show(value)}.", TypeError)
         return tuple(value)
     if name == "ValidationFrequency":
         return check_positive_int(func, name, value)

@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from .._data import check_sequences, read_era_inputs
+from .._inputs import InputData
 from .._random import check_seed, global_rng, seeded
 from .._typing import Sequences, Targets
 from .._validation import _show, check_nargout, fail, select_outputs
@@ -114,23 +115,40 @@ class LossGraph:
     output ``y`` and its gradient.  With ``fused`` (a softmax output whose
     cross-entropy loss returns the gradient with respect to the softmax's
     *input*, as MATLAB's classification layer does) the backward pass starts
-    below the softmax.
+    below the softmax.  A network with several outputs (``out_nodes``, a list
+    of two or more nodes) gives the loss a list of outputs, and the loss
+    returns a list of their gradients (None for an output it does not use).
     """
 
-    def __init__(self, graph, loss, fused):
+    def __init__(self, graph, loss, fused, out_nodes=None):
         self.graph = graph
         self.loss = loss
         self.nodes = compute_nodes(graph)
-        self.out_node = network_output(graph)
+        self.out_nodes = list(out_nodes) if out_nodes else [network_output(graph)]
+        self.several = len(self.out_nodes) > 1
+        self.out_node = self.out_nodes[0]
+        fused = fused and not self.several
         self.seed_node = graph.sources[self.out_node][0] if fused else self.out_node
         self.backward_nodes = [k for k in self.nodes if not (fused and k == self.out_node)]
 
     def forward(self, x, batch, states, training, dtype):
-        """The network's output on packed input ``x``; returns ``(y, caches, new_states)``."""
-        values = {0: x}
+        """The network's output on packed inputs ``x`` (a dict input node -> rows).
+
+        Returns ``(y, caches, new_states)``; ``y`` is a list of the outputs
+        for a network with several.
+        """
+        values = dict(x)
         caches, new_states = self.graph.forward(values, batch, states, training, dtype,
                                                 self.nodes)
+        if self.several:
+            return [values[k] for k in self.out_nodes], caches, new_states
         return values[self.out_node], caches, new_states
+
+    def seeds(self, dy):
+        """The backward pass's seeds (node -> gradient) from the loss's gradient."""
+        if self.several:
+            return {k: g for k, g in zip(self.out_nodes, dy) if g is not None}
+        return {self.seed_node: dy}
 
 
 def forward_backward(net, chunk, states, grads, dtype):
@@ -143,7 +161,7 @@ def forward_backward(net, chunk, states, grads, dtype):
     """
     y, caches, states = net.forward(chunk.x, chunk.batch, states, True, dtype)
     loss, dy = net.loss(y, chunk)
-    net.graph.backward({net.seed_node: dy}, caches, grads, net.backward_nodes)
+    net.graph.backward(net.seeds(dy), caches, grads, net.backward_nodes)
     return loss, y, states
 
 
@@ -161,8 +179,21 @@ def evaluate(net, chunks, metrics, num_outputs, dtype, totals=None):
         part, _ = net.loss(y, chunk, totals, need_grad=False)
         loss += part
         for metric in metrics:
-            metric._update(y, chunk.target, num_outputs)
+            update_metric(metric, y, chunk.target, num_outputs)
     return float(loss), [metric._value() for metric in metrics]
+
+
+def update_metric(metric, y, target, num_outputs):
+    """Accumulate a metric on one chunk: on its network output, for a network with several.
+
+    ``y``, ``target`` and ``num_outputs`` are lists (one item per output) for
+    such a network, and the metric's ``_output_index`` says which it reads.
+    """
+    index = getattr(metric, "_output_index", None)
+    if index is None:
+        metric._update(y, target, num_outputs)
+    else:
+        metric._update(y[index], target[index], num_outputs[index])
 
 
 class _Solver:
@@ -239,6 +270,11 @@ def prepare_training(func, X, Y, layers, options, dtype):
     targets = make_targets(func, Y, seqs, single, plan, out_layer)
     validation = None
     if options.ValidationData is not None:
+        if not isinstance(options.ValidationData, tuple) or len(options.ValidationData) != 2:
+            fail(func, f"trainNetwork takes ValidationData as a pair (XValidation, "
+                       f"YValidation); received {_show(options.ValidationData)}. Datastores and "
+                       f"networks with several inputs or outputs train with trainnet.",
+                 TypeError)
         Xv, Yv = options.ValidationData
         vseqs, vsingle = read_era_inputs(func, input_layer, Xv, name="XValidation")
         check_sequences(func, vseqs, input_layer.InputSize, input_layer.MinLength,
@@ -259,6 +295,9 @@ def prepare_training(func, X, Y, layers, options, dtype):
     for layer, size in zip(layers[1:], plan.input_sizes[1:]):
         layer._initialize(size, rng)
     graph = Graph(layers, connections, func=func)
+    data = InputData.of_graph(graph, [seqs])
+    if validation is not None:
+        validation = (InputData.of_graph(graph, [validation[0]]), validation[1])
     classification = plan.task == "classification"
     fused = classification and isinstance(graph.layers[network_output(graph)], SoftmaxLayer) \
         and not getattr(out_layer, "custom_loss", False)
@@ -266,7 +305,7 @@ def prepare_training(func, X, Y, layers, options, dtype):
     params = ParameterVector(net.graph.layers, dt)
     metrics = [AccuracyMetric("Accuracy", None, "micro", "single-label") if classification
                else RMSEMetric("RMSE")]
-    return TrainingSetup(layers=layers, plan=plan, seqs=seqs, targets=targets, params=params,
+    return TrainingSetup(layers=layers, plan=plan, data=data, targets=targets, params=params,
                          net=net, normalizing=normalizing, validation=validation,
                          schedule=schedule, metrics=metrics, num_outputs=plan.num_outputs,
                          input_layer=layers[0], connections=connections)
@@ -333,12 +372,12 @@ class _TrainingRun:
         self.val_chunks = None
         self.val_totals = None
         if setup.validation is not None:
-            vseqs, vtargets = setup.validation
-            M = options.MiniBatchSize
-            self.val_chunks = [c for lo in range(0, len(vseqs), M) for c in prepare_minibatch(
-                np.arange(lo, min(lo + M, len(vseqs))), vseqs, vtargets, setup.input_layer,
-                "longest", "right", self.dtype, num_total=len(vseqs))]
-            self.val_totals = (len(vseqs), sum(c.target.shape[0] for c in self.val_chunks))
+            vdata, vtargets = setup.validation
+            M, N = options.MiniBatchSize, len(vdata)
+            self.val_chunks = [c for lo in range(0, N, M) for c in prepare_minibatch(
+                np.arange(lo, min(lo + M, N)), vdata, vtargets, "longest", "right", self.dtype,
+                num_total=N)]
+            self.val_totals = (N, target_rows(self.val_chunks))
 
     # -- what differs between trainNetwork and trainnet -------------------------------------
     def _objective(self):
@@ -422,7 +461,7 @@ class _TrainingRun:
     def _iterations(self):
         """Yield ``(epoch, chunk, new_batch, epoch_end)`` for every iteration."""
         s, options = self.s, self.options
-        N = len(s.seqs)
+        N = len(s.data)
         M = min(options.MiniBatchSize, N)
         num_batches = N // M
         order = self.rng.permutation(N) if options.Shuffle == "once" else np.arange(N)
@@ -433,8 +472,8 @@ class _TrainingRun:
                 cache.clear()
             for b in range(num_batches):
                 if b not in cache:
-                    cache[b] = prepare_minibatch(order[b * M:(b + 1) * M], s.seqs, s.targets,
-                                                 s.input_layer, options.SequenceLength,
+                    cache[b] = prepare_minibatch(order[b * M:(b + 1) * M], s.data, s.targets,
+                                                 options.SequenceLength,
                                                  options.SequencePaddingDirection, self.dtype)
                 chunks = cache[b]
                 for k, chunk in enumerate(chunks):
@@ -446,7 +485,7 @@ class _TrainingRun:
         values = []
         for metric in self.metrics:
             metric._reset()
-            metric._update(y, chunk.target, self.s.num_outputs)
+            update_metric(metric, y, chunk.target, self.s.num_outputs)
             values.append(metric._value())
         return values
 
@@ -577,7 +616,7 @@ class _TrainingRun:
         view = types.SimpleNamespace(_graph=graph, _dtype=self.dtype, _output_is_sequence=False)
         for k in nodes:
             source = graph.sources[k][0]
-            (out,), _ = predict_batches(view, self.s.seqs, self.options.MiniBatchSize,
+            (out,), _ = predict_batches(view, self.s.data, self.options.MiniBatchSize,
                                         "longest", "right", out_nodes=[source])
             data = np.concatenate(out, axis=1).T if isinstance(out, list) else np.asarray(out)
             data = data.astype(np.float64)
@@ -600,6 +639,14 @@ class _TrainingRun:
             "BaseLearnRate": np.array(h["rate"]), "FinalValidationLoss": float(final_loss),
             f"FinalValidation{m}": float(final_metric),
             "OutputNetworkIteration": int(final_iteration), "StopReason": self.stop_reason})
+
+
+def target_rows(chunks):
+    """Rows of targets in all the chunks: a number, or a list (one per network output)."""
+    first = chunks[0].target
+    if isinstance(first, list):
+        return [sum(c.target[i].shape[0] for c in chunks) for i in range(len(first))]
+    return sum(c.target.shape[0] for c in chunks)
 
 
 def _with_last(items):

@@ -19,18 +19,21 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._data import _label_array, _ndim, as_responses, check_sequences
-from .._formats import check_format, read_inputs, sequences_tc
+from .._data import _label_array, _ndim, as_responses
+from .._formats import check_format, sequences_tc
+from .._inputs import read_network_inputs
 from .._random import check_seed, seeded
 from .._validation import _show, check_nargout, fail, select_outputs
-from ..dlnetwork import DLNetwork, _as_layer_list, check_runnable, dlnetwork, initialize
+from ..datastore import Datastore, datastore_data
+from ..dlnetwork import (DLNetwork, _as_layer_list, check_runnable, dlnetwork, initialize,
+                         output_nodes)
 from ..graph import Graph
 from ..kernels.loss import softmax_cross_entropy
 from ..layers.base import Layer
 from ..layers.softmax import SoftmaxLayer
-from ..losses import CLASSIFICATION_KINDS, make_loss
+from ..losses import CLASSIFICATION_KINDS, LossExpression, make_loss
 from ..metrics import FunctionMetric, metric_list
-from ..network import SeriesNetwork, check_data_lengths, infer_sizes, network_output
+from ..network import SeriesNetwork, check_data_lengths, infer_sizes
 from ..table import Table
 from .data import Targets
 from .options import TrainingOptions
@@ -49,11 +52,16 @@ class TrainnetLoss:
     to the softmax input (as trainNetwork's classification layer).
     """
 
-    def __init__(self, expression, fused):
+    def __init__(self, expression, fused, several=False):
         self.expression = expression
         self.fused = fused
+        self.several = several
 
     def __call__(self, y, chunk, totals=None, need_grad=True):
+        if self.several:        # lists: one output, target and row count per network output
+            n, rows = totals if totals is not None else \
+                (chunk.n, [t.shape[0] for t in chunk.target])
+            return self.expression.value_and_grad_outputs(y, chunk.target, n, rows, need_grad)
         n, rows = totals if totals is not None else (chunk.n, chunk.target.shape[0])
         if self.fused:
             term = self.expression.terms[0]
@@ -81,6 +89,8 @@ def _categories(T):
     source = cat if cat is not None and hasattr(cat, "categories") else T
     if hasattr(source, "categories") and hasattr(source, "codes"):
         categories = np.asarray(source.categories)
+        if categories.dtype.kind == "O" and all(isinstance(c, str) for c in categories):
+            categories = categories.astype(str)      # pandas keeps strings as objects
         codes = np.asarray(source.codes)
         if np.any(codes < 0):
             return None, None, "missing (undefined) labels"
@@ -389,15 +399,37 @@ def _check_loss_fits(func, expression, name, output_layer, targets):
     if kinds - set(CLASSIFICATION_KINDS) and targets.kind in ("label", "label-sequence"):
         fail(func, f"the loss {name!r} is a regression loss but the targets are labels.",
              TypeError)
+    if kinds == {"binary-crossentropy"} and targets.kind in ("label", "label-sequence"):
+        fail(func, "'binary-crossentropy' takes numeric targets of 0 and 1 (one column per "
+                   "label), not class labels.", TypeError)
 
 
-def _check_metrics(func, metrics, task, targets, objective):
+def _check_metrics(func, metrics, tasks, targets, objective, output_names):
+    """Metrics fit their output's task; with several outputs each names its NetworkOutput.
+
+    ``tasks`` and ``targets`` are lists, one item per network output.
+    """
+    several = len(output_names) > 1
     for metric in metrics:
+        index = 0
+        if isinstance(metric, FunctionMetric):
+            if several:
+                fail(func, "metric functions f(Y, T) measure a network with one output; this one "
+                           f"has outputs {output_names}.")
+        elif metric.NetworkOutput is not None or several:
+            if metric.NetworkOutput not in output_names:
+                fail(func, f"the metric {metric.Name!r} must name the output it measures: "
+                           f"NetworkOutput must be one of {output_names}"
+                           + (" (the network has several outputs)" if several else "")
+                           + f". Received: NetworkOutput={metric.NetworkOutput!r}.")
+            index = output_names.index(metric.NetworkOutput)
+        metric._output_index = index if several else None
+        task, kind = tasks[index], targets[index].kind
         if metric.task == "classification" and task != "classification":
             fail(func, f"the metric {metric.Name!r} is a classification metric, but this is a "
                        f"regression task (a regression loss and numeric targets); use 'rmse', "
                        f"'mape' or 'rsquared'.")
-        if metric.task == "regression" and targets.kind in ("label", "label-sequence"):
+        if metric.task == "regression" and kind in ("label", "label-sequence"):
             fail(func, f"the metric {metric.Name!r} is a regression metric, but the targets are "
                        f"labels; use 'accuracy', 'fscore', 'precision', 'recall' or 'auc'.")
     if objective.lower() != "loss":
@@ -408,71 +440,135 @@ def _check_metrics(func, metrics, task, targets, objective):
                        f"functions cannot be the objective. Received: {objective!r}.")
 
 
-def prepare_trainnet(func, X, T, net, lossFcn, options, dtype):
-    """Check every argument of trainnet and build what the run needs (no training work)."""
+def output_tasks(expression, Ts):
+    """Per network output: 'classification' when a term of the loss reads it as such.
+
+    An output no term reads (it gets no gradient) is what its targets look like.
+    """
+    tasks = []
+    for o, T in enumerate(Ts):
+        kinds = {t.kind for t in expression.terms if t.output == o}
+        if not kinds:
+            kinds = {"crossentropy"} if TargetEncoder._looks_like_labels(T) else {"l2"}
+        tasks.append("classification" if kinds & set(CLASSIFICATION_KINDS) else "regression")
+    return tasks
+
+
+def make_encoders(func, expression, loss_name, graph, out_nodes, fmt, Ts):
+    """One TargetEncoder per network output."""
+    sizes = infer_sizes(func, graph)
+    tasks = output_tasks(expression, Ts)
+    return [TargetEncoder(func, task, loss_name == "index-crossentropy",
+                          int(sizes.output_sizes[k]), bool(sizes.output_is_sequence[k]), fmt)
+            for task, k in zip(tasks, out_nodes)], tasks
+
+
+def _target_names(count, prefix="T"):
+    return [prefix] if count == 1 else [f"{prefix}{i + 1}" for i in range(count)]
+
+
+def prepare_trainnet(func, Xs, Ts, net, lossFcn, options, dtype):
+    """Check every argument of trainnet and build what the run needs (no training work).
+
+    ``Xs``: one data argument per network input; ``Ts``: one targets argument
+    per output (a datastore's columns, or trainnet's X and T).
+    """
     if not isinstance(options, TrainingOptions):
         fail(func, f"`options` must come from trainingOptions(...). Received: {_show(options)}.",
              TypeError)
     dt = check_dtype(func, dtype)
-    expression, loss_name = make_loss(func, lossFcn)
     dlnet = _as_dlnetwork(func, net)
-    check_runnable(func, dlnet)
+    check_runnable(func, dlnet, several=True)
     graph = dlnet._graph
     layers = graph.layers
-    input_layer = layers[0]
+    out_nodes = output_nodes(dlnet)
+    expression, loss_name = make_loss(func, lossFcn, len(out_nodes))
     check_training_layers(func, layers, options)
-    sizes = infer_sizes(func, graph)
-    out_node = network_output(graph)
-    K = int(sizes.output_sizes[out_node])
-    out_seq = bool(sizes.output_is_sequence[out_node])
-    in_fmt = check_format(func, "InputDataFormats", options.InputDataFormats)
+    in_fmt = options.InputDataFormats
+    if not isinstance(in_fmt, (list, tuple)):
+        in_fmt = check_format(func, "InputDataFormats", in_fmt)
     tgt_fmt = check_format(func, "TargetDataFormats", options.TargetDataFormats)
-    seqs, single = read_inputs(func, input_layer, X, in_fmt)
-    check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
-    task = "classification" if expression.kinds & set(CLASSIFICATION_KINDS) else "regression"
-    encoder = TargetEncoder(func, task, loss_name == "index-crossentropy", K, out_seq, tgt_fmt)
-    targets = encoder.encode(T, seqs, single)
-    _check_loss_fits(func, expression, loss_name, layers[out_node], targets)
-    if expression.kinds == {"binary-crossentropy"} and targets.kind in ("label",
-                                                                         "label-sequence"):
-        fail(func, "'binary-crossentropy' takes numeric targets of 0 and 1 (one column per "
-                   "label), not class labels.", TypeError)
-    for term in expression.terms:
-        if term.weights is not None and term.weights.size != K:
-            fail(func, f"the loss weights have {term.weights.size} values but the network "
-                       f"outputs {K} channels (WeightsFormat='C': one weight per channel).")
+    in_names = _target_names(len(Xs), "X")
+    data, single = read_network_inputs(func, graph, Xs, in_fmt, in_names)
+    if len(Ts) != len(out_nodes):
+        fail(func, f"the network has {len(out_nodes)} outputs ({dlnet.OutputNames}) but "
+                   f"{len(Ts)} targets were given.")
+    encoders, tasks = make_encoders(func, expression, loss_name, graph, out_nodes, tgt_fmt, Ts)
+    names = _target_names(len(out_nodes))
+    targets = [enc.encode(T, data.sequences, single, name)
+               for enc, T, name in zip(encoders, Ts, names)]
+    for o, (k, t) in enumerate(zip(out_nodes, targets)):
+        terms = LossExpression([term for term in expression.terms if term.output == o])
+        if terms.terms:
+            _check_loss_fits(func, terms, loss_name, layers[k], t)
+        for term in terms.terms:
+            if term.weights is not None and term.weights.size != t.num_outputs:
+                fail(func, f"the loss weights have {term.weights.size} values but the network "
+                           f"output {names[o]} has {t.num_outputs} channels "
+                           f"(WeightsFormat='C': one weight per channel).")
     validation = None
     if options.ValidationData is not None:
-        Xv, Tv = options.ValidationData
-        vseqs, vsingle = read_inputs(func, input_layer, Xv, in_fmt, name="XValidation")
-        check_sequences(func, vseqs, input_layer.InputSize, input_layer.MinLength,
-                        name="XValidation")
-        validation = (vseqs, encoder.encode(Tv, vseqs, vsingle, name="TValidation"))
-    check_data_lengths(func, graph, seqs, options.SequenceLength, out_seq)
+        Xv, Tv = _validation_arguments(func, options.ValidationData, dlnet, len(Xs))
+        vdata, vsingle = read_network_inputs(func, graph, Xv, in_fmt,
+                                             [n + "Validation" for n in in_names])
+        validation = (vdata, [enc.encode(T, vdata.sequences, vsingle, name + "Validation")
+                              for enc, T, name in zip(encoders, Tv, names)])
+    sizes = infer_sizes(func, graph)
+    any_sequence_output = any(sizes.output_is_sequence[k] for k in out_nodes)
+    check_data_lengths(func, graph, data.sequences, options.SequenceLength, any_sequence_output)
     if validation is not None:
-        check_data_lengths(func, graph, validation[0])
+        check_data_lengths(func, graph, validation[0].sequences)
     metrics = metric_list(func, options.Metrics)
-    _check_metrics(func, metrics, task, targets, options.ObjectiveMetricName)
+    _check_metrics(func, metrics, tasks, targets, options.ObjectiveMetricName,
+                   dlnet.OutputNames)
     schedule = check_schedule(func, options.LearnRateSchedule, options.LearnRateDropFactor,
                               options.LearnRateDropPeriod)
-    normalizing = getattr(input_layer, "Normalization", "none") != "none" and (
-        options.ResetInputNormalization or bool(input_layer._missing_statistics()))
-    if normalizing:
-        input_layer._compute_statistics(seqs)
-    fused = _fusable(expression, targets.kind, layers[out_node])
+    normalizing = False
+    for layer, arrays in zip(data.layers, data.arrays):
+        if getattr(layer, "Normalization", "none") != "none" and (
+                options.ResetInputNormalization or bool(layer._missing_statistics())):
+            layer._compute_statistics(arrays)
+            normalizing = True
+    several = len(out_nodes) > 1
+    fused = not several and _fusable(expression, targets[0].kind, layers[out_nodes[0]])
     loss_graph = LossGraph(Graph(layers, dlnet._connections, func=func),
-                           TrainnetLoss(expression, fused), fused)
+                           TrainnetLoss(expression, fused, several), fused,
+                           out_nodes if several else None)
     params = ParameterVector(loss_graph.graph.layers, dt)
-    return TrainingSetup(layers=layers, plan=None, seqs=seqs, targets=targets, params=params,
+    if not several:
+        targets = targets[0]
+        if validation is not None:
+            validation = (validation[0], validation[1][0])
+    return TrainingSetup(layers=layers, plan=None, data=data, targets=targets, params=params,
                          net=loss_graph, normalizing=normalizing, validation=validation,
-                         schedule=schedule, metrics=metrics, num_outputs=K,
-                         input_layer=input_layer, dlnet=dlnet, classes=encoder.classes)
+                         schedule=schedule, metrics=metrics,
+                         num_outputs=([t.num_outputs for t in targets] if several
+                                      else targets.num_outputs),
+                         dlnet=dlnet)
+
+
+def _validation_arguments(func, value, dlnet, num_inputs):
+    """trainnet's ValidationData as (inputs, targets): a pair, (X1..XM, T1..TN) or a datastore."""
+    M, N = num_inputs, len(dlnet.OutputNames)
+    if isinstance(value, Datastore):
+        return datastore_data(func, value, dlnet._graph,
+                              [k for k, layer in enumerate(dlnet._graph.layers) if layer.is_input],
+                              N, name="ValidationData")
+    if len(value) != M + N:
+        fail(func, f"`ValidationData` must hold the network's {M} input(s) and then its {N} "
+                   f"target(s): {M + N} items. Received: {len(value)}.")
+    return list(value[:M]), list(value[M:])
 
 
 def trainnet(X: Any, T: Any, net: DLNetwork | Sequence[Layer], lossFcn: Any = None,
              options: TrainingOptions | None = None, *, dtype: str = "float32",
              seed: int | None = None, nargout: int = 1) -> DLNetwork | tuple:
     """Train a network, as MATLAB's ``trainnet`` (R2023b).
+
+    Also ``trainnet(ds, net, lossFcn, options)`` with a datastore (MATLAB's
+    form for networks with several inputs or outputs): each read returns the
+    inputs in the order of ``net.InputNames``, then the targets in the order
+    of ``net.OutputNames`` (:func:`combine` of :func:`arrayDatastore`).
 
     Parameters
     ----------
@@ -495,7 +591,8 @@ def trainnet(X: Any, T: Any, net: DLNetwork | Sequence[Layer], lossFcn: Any = No
         "crossentropy", "index-crossentropy", "binary-crossentropy",
         "mse"/"mean-squared-error"/"l2loss", "mae"/"mean-absolute-error"/
         "l1loss", "huber" (see :mod:`lstmkit.losses` for their normalization),
-        or a function ``f(Y, T)`` built from :func:`crossentropy`,
+        or a function ``f(Y, T)`` (``f(Y1, ..., Yn, T1, ..., Tn)`` for a
+        network with n outputs) built from :func:`crossentropy`,
         :func:`l2loss`, :func:`l1loss`, :func:`huber`, :func:`mse` with
         constant factors, e.g. ``lambda Y, T: crossentropy(Y, T, w,
         WeightsFormat="C")`` for class weights.
@@ -534,19 +631,37 @@ def trainnet(X: Any, T: Any, net: DLNetwork | Sequence[Layer], lossFcn: Any = No
     """
     func = "trainnet"
     nargout = check_nargout(func, nargout, 2)
-    if isinstance(T, DLNetwork) or (isinstance(T, (list, tuple)) and T and
-                                    all(isinstance(t, Layer) for t in T)):
-        fail(func, "trainnet(data, net, lossFcn, options) takes a datastore, which lstmkit does "
-                   "not have; pass predictors and targets: trainnet(X, T, net, lossFcn, "
-                   "options).", TypeError)
+    from_store = isinstance(X, Datastore)
+    if from_store:                      # trainnet(ds, net, lossFcn, options)
+        if options is not None:
+            fail(func, "with a datastore, trainnet takes (ds, net, lossFcn, options); received "
+                       "one argument more.", TypeError)
+        X, T, net, lossFcn, options = X, None, T, net, lossFcn
+        form = "trainnet(ds, net, lossFcn, options)"
+    else:
+        form = "trainnet(X, T, net, lossFcn, options)"
+        if isinstance(T, DLNetwork) or (isinstance(T, (list, tuple)) and T and
+                                        all(isinstance(t, Layer) for t in T)):
+            fail(func, f"the second argument is a network, so the first must be a datastore "
+                       f"(trainnet(ds, net, lossFcn, options), with combine(arrayDatastore(X), "
+                       f"arrayDatastore(T)) for instance), or give the targets: {form}. "
+                       f"Received: {_show(X)} as the first argument.", TypeError)
     if lossFcn is None:
-        fail(func, "`lossFcn` is missing: trainnet(X, T, net, lossFcn, options).", TypeError)
+        fail(func, f"`lossFcn` is missing: {form}.", TypeError)
     if options is None:
-        fail(func, "`options` is missing: trainnet(X, T, net, lossFcn, options) with options "
-                   "from trainingOptions(...).", TypeError)
+        fail(func, f"`options` is missing: {form} with options from trainingOptions(...).",
+             TypeError)
     seed = check_seed(func, seed)
     with seeded(seed):
-        setup = prepare_trainnet(func, X, T, net, lossFcn, options, dtype)
+        if from_store:
+            dlnet = _as_dlnetwork(func, net)
+            check_runnable(func, dlnet, several=True)
+            inputs = [k for k, layer in enumerate(dlnet._graph.layers) if layer.is_input]
+            Xs, Ts = datastore_data(func, X, dlnet._graph, inputs, len(dlnet.OutputNames))
+            net = dlnet
+        else:
+            Xs, Ts = [X], [T]
+        setup = prepare_trainnet(func, Xs, Ts, net, lossFcn, options, dtype)
         run = TrainnetRun(setup, options)
         trained = run.run()
     return select_outputs((trained, run.info), nargout)
