@@ -1,30 +1,55 @@
-"""importONNXNetwork: an ONNX sequence model as an lstmkit network.
+"""importONNXNetwork and importNetworkFromONNX: an ONNX sequence model as an lstmkit network.
 
-The importer follows the graph from its sequence input to its output and
-turns each operator on that path into a layer:
+The importer reads the graph operator by operator (ONNX graphs are in
+topological order), keeping track of what each tensor is (network data and
+its layout, indices, shapes, sequence-length masks), and turns the operators
+on network data into layers and connections, so a model that branches and
+merges imports as a graph:
 
 ==============================================  =====================================
 ONNX                                            lstmkit
 ==============================================  =====================================
-``Sub`` / ``Div`` / ``Mul`` by constants        sequenceInputLayer normalization
+``Sub`` / ``Div`` / ``Mul`` by constants        input layer normalization
+(on the input)
 ``LSTM`` (forward or bidirectional)             lstmLayer / bilstmLayer
 ``GRU``                                         gruLayer (ResetGateMode from
                                                 ``linear_before_reset`` and ``Rb``)
 ``Gemm``; ``MatMul`` + ``Add``                  fullyConnectedLayer
 ``Softmax`` (channel axis)                      softmaxLayer
+``Relu``, ``LeakyRelu``, ``Elu``, ``Clip``,     the activation layers; ``x * Sigmoid(x)``
+``Tanh``, ``Sigmoid``                           swishLayer, the erf and tanh GELU
+                                                formulas geluLayer
+``LayerNormalization``, ``BatchNormalization``, the normalization layers
+per-channel ``Mul`` + ``Add``
+``Conv``, ``MaxPool``, ``AveragePool`` (1-D,    convolution1dLayer, maxPooling1dLayer,
+on N-C-T data)                                  averagePooling1dLayer
+``GlobalAveragePool``, ``GlobalMaxPool``,       globalAveragePooling1dLayer,
+``ReduceMean`` / ``ReduceMax`` over time, a     globalMaxPooling1dLayer
+masked ``ReduceSum`` divided by the lengths
+``Add``, ``Mul``, ``Concat`` of two branches    additionLayer, multiplicationLayer,
+                                                concatenationLayer
+``Gather`` of the last time step                OutputMode 'last', or indexing1dLayer;
+                                                ``GatherElements`` by the lengths:
+                                                indexing1dLayer('last')
+``Gather`` from a constant table by indices     wordEmbeddingLayer
+computed from the input
+a constant table sliced to the sequence         positionEmbeddingLayer
+length and expanded over the batch
 ``Dropout``, ``Identity``, ``Squeeze``,         (layout only: no layer)
 ``Unsqueeze``, ``Transpose``, ``Reshape``,
 ``Flatten``, ``Cast``
-``Gather`` of the last time step / direction    OutputMode 'last'
 ==============================================  =====================================
 
-It reads the graphs lstmkit's :func:`exportONNXNetwork` writes, the layout of
-MATLAB's ``exportONNXNetwork`` (one ``LSTM`` node with initial states as
-constants, ``Y_h`` for 'last', ``Y`` + ``Squeeze`` for 'sequence') and what
-``torch.onnx.export`` writes for ``nn.LSTM`` / ``nn.GRU`` + ``nn.Linear``
-models (biases ``b_ih`` and ``b_hh`` summed).  Any other operator on the path
-is an error that names it.  Initial states that are graph inputs become zero
-states (set HiddenState/CellState on the layers to use others).
+It reads the graphs lstmkit's :func:`exportONNXNetwork` writes (the
+operators that use the ``sequence_lengths`` input are masks, which lstmkit
+does not need: it never pads), the layout of MATLAB's ``exportONNXNetwork``
+(one ``LSTM`` node with initial states as constants, ``Y_h`` for 'last',
+``Y`` + ``Squeeze`` for 'sequence') and what ``torch.onnx.export`` writes for
+``nn.LSTM`` / ``nn.GRU`` + ``nn.Linear`` models (biases ``b_ih`` and
+``b_hh`` summed).  Any other operator on network data is an error that names
+it (attention written as ``MatMul`` of two computed tensors among them: not
+read yet).  Initial states that are graph inputs become zero states (set
+HiddenState/CellState on the layers to use others).
 """
 
 from __future__ import annotations
@@ -35,18 +60,24 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from .._validation import _show, check_choice, fail, name_value_function
-from ..dlnetwork import DLNetwork, dlnetwork
+from ..dlnetwork import DLNetwork, LayerGraph, _initialize_layers
 from ..network import SeriesNetwork
-from ..layers.activations import (clippedReluLayer, eluLayer, leakyReluLayer, reluLayer,
-                                  sigmoidLayer, tanhLayer)
+from ..layers.activations import (clippedReluLayer, eluLayer, geluLayer, leakyReluLayer,
+                                  reluLayer, sigmoidLayer, swishLayer, tanhLayer)
+from ..layers.attention import positionEmbeddingLayer
+from ..layers.convolution import (averagePooling1dLayer, convolution1dLayer,
+                                  globalAveragePooling1dLayer, globalMaxPooling1dLayer,
+                                  indexing1dLayer, maxPooling1dLayer)
+from ..layers.embedding import wordEmbeddingLayer
+from ..layers.merge import additionLayer, concatenationLayer, multiplicationLayer
 from ..layers.bilstm import bilstmLayer
 from ..layers.normalization import batchNormalizationLayer, layerNormalizationLayer
 from ..layers.fully_connected import fullyConnectedLayer
 from ..layers.gru import gruLayer
 from ..layers.lstm import lstmLayer
 from ..layers.output import check_classes, classificationLayer, regressionLayer
-from ..layers.sequence_input import sequenceInputLayer
-from ..layers.softmax import softmaxLayer
+from ..layers.sequence_input import featureInputLayer, sequenceInputLayer
+from ..layers.softmax import SoftmaxLayer, softmaxLayer
 from ..prediction import assembleNetwork
 from .onnx_export import gru_rows_to_onnx, lstm_rows_to_onnx, need_onnx
 
@@ -103,15 +134,6 @@ class _Model:
         if node.op_type in ("Unsqueeze", "Squeeze"):
             return self.value(node.input[0])
         return None
-
-    def main_consumer(self, name):
-        """The node that carries the data on (shape queries are not the data path)."""
-        nodes = [n for n in self.consumers.get(name, []) if n.op_type != "Shape"]
-        if len(nodes) > 1:
-            fail(FUNC, f"tensor '{name}' feeds {len(nodes)} operators "
-                       f"({', '.join(n.op_type for n in nodes)}); only a chain of layers "
-                       f"(a SeriesNetwork) can be imported.")
-        return nodes[0] if nodes else None
 
 
 def _f64(a):
@@ -286,8 +308,450 @@ def _elementwise_layer(m, node, op):
     return None
 
 
+class _Tensor:
+    """What an ONNX tensor is to the importer.
+
+    ``kind``: 'data' (a layer's output, or the network input; ``src`` the
+    layer's name, ``layout`` its axes, e.g. 'TNC', 'NTC', 'NCT', 'NC'),
+    'index' (integer indices computed from data, for an embedding), 'shape'
+    (the shape of a data tensor: ``src``), 'pos' (position-embedding rows:
+    ``extra`` the T-by-D table, ``src`` the data whose length slices it),
+    'sum' (a sum of data over time, waiting for its division by the lengths)
+    'mask' (computed from the sequence lengths: what keeps padding out of
+    ONNX Runtime's results, which lstmkit never needs) or 'aux' (constants
+    and other inputs).
+    """
+
+    __slots__ = ("kind", "src", "layout", "extra")
+
+    def __init__(self, kind, src=None, layout=None, extra=None):
+        self.kind, self.src, self.layout, self.extra = kind, src, layout, extra
+
+
+_INPUT = "\0input"        # the input layer's name until its kind and size are known
+_INDEX_OPS = {"Shape", "Range", "Less", "Greater", "GreaterOrEqual", "LessOrEqual", "Equal", "And",
+         "Or", "Not", "Cast", "Unsqueeze", "Squeeze", "Gather", "Slice", "Concat", "Expand",
+         "Where", "Sub", "Add", "Mul", "Div", "ConstantOfShape", "Identity", "Reshape"}
+
+
+class _GraphReader:
+    """Turns an ONNX graph into layers and connections, operator by operator (graph order)."""
+
+    def __init__(self, func, m, onnx):
+        self.func, self.m, self.onnx = func, m, onnx
+        self.layers = {}          # name -> layer, or a factory(OutputMode) of a recurrent layer
+        self.modes = {}           # recurrent layer name -> OutputMode
+        self.connections = []     # (source, destination[/port])
+        self.tensors = {}
+        self.norm = []            # (op, constant) on the raw input
+        self.fused = {}           # output tensor -> (layer factory, data input) of a pattern
+        self.skip = set()         # nodes inside a recognized pattern
+
+    # -- bookkeeping -------------------------------------------------------------------------
+    def fail(self, message):
+        fail(self.func, message)
+
+    def add(self, layer, sources, name):
+        """Add a layer fed by ``sources`` (layer names); returns its unique name."""
+        base = name or "layer"
+        unique, k = base, 0
+        while unique in self.layers or unique == _INPUT:
+            k += 1
+            unique = f"{base}_{k}"
+        self.layers[unique] = layer
+        if len(sources) == 1:
+            self.connections.append((sources[0], unique))
+        else:
+            for p, src in enumerate(sources, 1):
+                self.connections.append((src, f"{unique}/in{p}"))
+        return unique
+
+    def data(self, name, src, layout):
+        self.tensors[name] = _Tensor("data", src, layout)
+
+    def get(self, name):
+        if not name:
+            return _Tensor("aux")
+        if name in self.tensors:
+            return self.tensors[name]
+        if self.m.value(name) is not None or name in self.m.consts:
+            return _Tensor("const")
+        return _Tensor("aux")
+
+    def const(self, name):
+        v = self.m.value(name)
+        return None if v is None else _f64(v)
+
+    # -- patterns of several operators ---------------------------------------------------------
+    def find_patterns(self):
+        """GELU (erf and tanh forms) and swish, as lstmkit's export writes them."""
+        m = self.m
+        prod = m.producer
+
+        def op(name, kind):
+            node = prod.get(name)
+            return node if node is not None and node.op_type == kind else None
+
+        def mul_const(name, value):
+            node = op(name, "Mul")
+            if node is None:
+                return None
+            c = self.const(node.input[1])
+            return node.input[0] if c is not None and c.size == 1 and np.isclose(
+                c.reshape(-1)[0], value, rtol=1e-5) else None
+
+        for node in m.graph.node:
+            if node.op_type == "Mul" and len(node.input) == 2:
+                a, b = node.input
+                sig = op(b, "Sigmoid")
+                if sig is not None and sig.input[0] == a:                 # x * sigmoid(x)
+                    self.fused[node.output[0]] = (lambda n=node: swishLayer(
+                        Name=n.name or ""), a)
+                    self.skip.add(id(sig))
+                    continue
+                x = mul_const(a, 0.5)
+                add = op(b, "Add")
+                if x is None or add is None:
+                    continue
+                one = self.const(add.input[1])
+                if one is None or one.size != 1 or not np.isclose(one.reshape(-1)[0], 1.0):
+                    continue
+                inner = prod.get(add.input[0])
+                if inner is not None and inner.op_type == "Erf" and \
+                        mul_const(inner.input[0], 1 / np.sqrt(2)) == x:
+                    approx, parts = "none", [inner, prod[inner.input[0]]]
+                elif inner is not None and inner.op_type == "Tanh":
+                    u = mul_const(inner.input[0], np.sqrt(2 / np.pi))
+                    uadd = op(u, "Add") if u else None
+                    if uadd is None or uadd.input[0] != x:
+                        continue
+                    cube = mul_const(uadd.input[1], 0.044715)
+                    cnode = op(cube, "Mul") if cube else None
+                    sq = op(cnode.input[1], "Mul") if cnode is not None else None
+                    if cnode is None or cnode.input[0] != x or sq is None or \
+                            list(sq.input) != [x, x]:
+                        continue
+                    approx = "tanh"
+                    parts = [inner, prod[inner.input[0]], uadd, prod[uadd.input[1]], cnode, sq]
+                else:
+                    continue
+                self.fused[node.output[0]] = (lambda n=node, a=approx: geluLayer(
+                    Approximation=a, Name=n.name or ""), x)
+                self.skip.update(id(p) for p in parts + [add, prod[a]])
+
+    # -- the walk ------------------------------------------------------------------------------
+    def read(self, x, lengths_input):
+        m = self.m
+        dims = [d.dim_value for d in x.type.tensor_type.shape.dim]
+        self.input_rank = len(dims)
+        self.input_dims = dims
+        self.data(x.name, _INPUT, "TNC" if len(dims) == 3 else "NC")
+        if lengths_input is not None:
+            self.tensors[lengths_input] = _Tensor("aux")
+        self.find_patterns()
+        for node in m.graph.node:
+            if id(node) in self.skip:
+                continue
+            if node.output and node.output[0] in self.fused:
+                make, src = self.fused[node.output[0]]
+                t = self.get(src)
+                if t.kind != "data":
+                    self.fail(f"the activation pattern ending at node '{node.name}' does not "
+                              f"read network data.")
+                self.data(node.output[0], self.add(make(), [t.src], node.name), t.layout)
+                continue
+            self.node(node)
+        return self.tensors
+
+    def node(self, node):
+        op = node.op_type
+        ins = [self.get(i) for i in node.input]
+        data = [t for t in ins if t.kind == "data"]
+        out = node.output[0] if node.output else None
+        if op == "Constant" or not any(t.kind in ("data", "index", "shape", "pos", "sum", "mask")
+                                       for t in ins):
+            self.tensors[out] = _Tensor("const" if all(t.kind == "const" for t in ins)
+                                        else "aux")
+            return
+        if op == "Shape":
+            self.tensors[out] = _Tensor("shape", ins[0].src)
+            return
+        if not data:
+            self.derived(node, op, ins, out)
+            return
+        x = data[0]
+        if x.src == _INPUT and op in ("Sub", "Div", "Mul", "Add") and len(data) == 1 and \
+                ins[1].kind == "const":
+            self.norm.append((op, _f64(self.const(node.input[1])).reshape(-1)))
+            self.data(out, _INPUT, x.layout)
+            return
+        if op in _LAYOUT_OPS:
+            if op == "Cast" and self.m.attr(node, "to") in (6, 7):      # to INT32 / INT64
+                self.tensors[out] = _Tensor("index", x.src, x.layout)
+                return
+            layout = x.layout
+            if op == "Transpose":
+                perm = list(self.m.attr(node, "perm", []))
+                if layout and len(perm) == len(layout):
+                    layout = "".join(layout[p] for p in perm)
+            elif op in ("Squeeze", "Flatten", "Reshape") and layout == "NC1":
+                layout = "NC"
+            self.data(out, x.src, layout)
+            return
+        self.layer(node, op, ins, data, out)
+
+    def derived(self, node, op, ins, out):
+        """Operators on indices, shapes and position tables (no network data)."""
+        kinds = {t.kind for t in ins}
+        if "index" in kinds:
+            if op == "Gather" and ins[0].kind == "const":          # an embedding table lookup
+                W = self.const(node.input[0])
+                if W is None or W.ndim != 2:
+                    self.fail(f"Gather node '{node.name}' looks up a table that is not a "
+                              f"constant matrix.")
+                src = next(t for t in ins if t.kind == "index")
+                layer = wordEmbeddingLayer(W.shape[1], W.shape[0], Weights=W.T,
+                                           Name=node.name or "")
+                self.data(out, self.add(layer, [src.src], node.name), "TNC")
+                return
+            if op in _INDEX_OPS:
+                src = next(t for t in ins if t.kind == "index")
+                self.tensors[out] = _Tensor("index", src.src, src.layout)
+                return
+        if "pos" in kinds:
+            pos = next(t for t in ins if t.kind == "pos")
+            if op == "Unsqueeze" and ins[0] is pos:
+                self.tensors[out] = pos
+            elif op == "Expand" and ins[0] is pos:   # the embedding of every step and batch
+                W = pos.extra                                   # MaxPosition-by-OutputSize
+                layer = positionEmbeddingLayer(W.shape[1], W.shape[0], Weights=W.T,
+                                               Name=node.name or "")
+                self.data(out, self.add(layer, [pos.src], node.name), "TNC")
+            else:
+                self.fail(f"operator '{op}' (node '{node.name}') on a table sliced by the "
+                          f"sequence length is not a position embedding lstmkit knows.")
+            return
+        if "sum" in kinds:
+            if op == "Div" and ins[0].kind == "sum" and ins[1].kind == "mask":
+                self.data(out, self.add(globalAveragePooling1dLayer(Name=node.name or ""),
+                                        [ins[0].src], node.name), "NC")
+                return
+            self.fail(f"operator '{op}' (node '{node.name}') on a sum over time is not a global "
+                      f"average lstmkit knows.")
+        if "mask" in kinds:
+            self.tensors[out] = _Tensor("mask")
+            return
+        shape = next(t for t in ins if t.kind == "shape")      # sizes computed from the data
+        if op == "Slice" and ins[0].kind == "const" and self.const(node.input[0]) is not None \
+                and self.const(node.input[0]).ndim == 2:
+            self.tensors[out] = _Tensor("pos", shape.src, extra=self.const(node.input[0]))
+            return
+        self.tensors[out] = _Tensor("shape", shape.src)
+
+    def layer(self, node, op, ins, data, out):
+        """An operator on network data: a layer, a merge, or a mask that keeps the data."""
+        m = self.m
+        x = data[0]
+        name = node.name or ""
+        others = [t for t in ins if t is not x]
+        if op in ("Mul", "Add") and len(data) == 1 and others and others[0].kind == "mask":
+            self.data(out, x.src, x.layout)   # the sequence mask: lstmkit keeps padding out itself
+            return
+        if op == "Where" and len(data) == 1 and ins[2] is x and ins[0].kind == "mask":
+            self.data(out, x.src, x.layout)
+            return
+        if any(t.kind in ("shape", "mask", "aux", "index") for t in others) and \
+                op in ("Add", "Sub", "Mul", "Div", "Where", "Pow", "Max", "Min", "Concat",
+                       "MatMul", "Sum", "Mean"):
+            self.fail(f"operator '{op}' (node '{name}') combines network data with a computed "
+                      f"tensor, which is not a layer lstmkit knows.")
+        if op in ("Add", "Mul") and len(data) == 2:
+            if data[0].src == data[1].src and data[0].layout == data[1].layout:
+                self.fail(f"node '{name}' ({op}) combines a tensor with itself, which is not "
+                          f"a layer lstmkit knows.")
+            layer = (additionLayer if op == "Add" else multiplicationLayer)(2, Name=name)
+            self.data(out, self.add(layer, [t.src for t in data], name), data[0].layout)
+            return
+        if op == "Concat":
+            if len(data) != len(ins) or m.attr(node, "axis", 0) not in (-1, len(x.layout) - 1):
+                self.fail(f"Concat node '{name}' does not join network data over the channels.")
+            layer = concatenationLayer(1, len(data), Name=name)
+            self.data(out, self.add(layer, [t.src for t in data], name), x.layout)
+            return
+        if op in ("LSTM", "GRU"):
+            make = _lstm_layer(m, node) if op == "LSTM" else _gru_layer(m, node)
+            if x.layout not in ("TNC", None) and x.src != _INPUT:   # (the input's own layout is
+                # known only here: a batch-first model transposes it to the operator's T-N-C)
+                self.fail(f"{op} node '{name}' reads data laid out as {x.layout}; ONNX recurrent "
+                          f"operators read time-major data.")
+            uses_y = bool([n for n in m.consumers.get(node.output[0], []) if n.op_type != "Shape"]) \
+                or node.output[0] in m.output_names
+            uses_h = len(node.output) > 1 and (node.output[1] in m.consumers or
+                                                node.output[1] in m.output_names)
+            if uses_y and uses_h:
+                self.fail(f"{op} node '{name}' feeds both its sequence Y and its last state Y_h "
+                          f"onward; only one can be the layer's output.")
+            unique = self.add(make, [x.src], name)
+            self.modes[unique] = "last" if uses_h else "sequence"
+            self.data(node.output[0], unique, "TNC")
+            if len(node.output) > 1:
+                self.data(node.output[1], unique, "NC")
+            return
+        if op == "Gather":
+            index = m.value(node.input[1])
+            axis = m.attr(node, "axis", 0)
+            if index is None or np.ndim(index) != 0:
+                self.fail(f"operator 'Gather' (node '{name}') with a non-constant or non-scalar "
+                          f"index is not supported.")
+            time_axis = x.layout.find("T") if x.layout else -1
+            if axis == time_axis and int(index) == -1 and self.modes.get(x.src) == "sequence" \
+                    and len([n for n in m.consumers.get(node.input[0], [])
+                             if n.op_type != "Shape"]) == 1:
+                self.modes[x.src] = "last"        # out[-1] or out[:, -1]: the last time step
+                self.data(out, x.src, "NC")
+            elif axis == time_axis and int(index) in (0, -1):
+                layer = indexing1dLayer("first" if int(index) == 0 else "last", Name=name)
+                self.data(out, self.add(layer, [x.src], name), "NC")
+            elif x.layout == "NC" and axis == 0 and int(index) in (0, -1):
+                self.data(out, x.src, "NC")        # h[-1] of a one-layer Y_h
+            else:
+                self.fail(f"operator 'Gather' (node '{name}', axis {axis}, index {int(index)}) "
+                          f"is not a last-step or direction selection lstmkit knows.")
+            return
+        if op == "GatherElements":                  # each sequence's own last step
+            self.data(out, self.add(indexing1dLayer("last", Name=name), [x.src], name), "1NC")
+            return
+        if op in ("ReduceSum", "ReduceMean", "ReduceMax"):
+            axes = m.attr(node, "axes")
+            if axes is None and len(node.input) > 1:
+                axes = self.const(node.input[1])
+            time_axis = x.layout.find("T") if x.layout else 0
+            if axes is None or [int(a) for a in np.ravel(axes)] != [time_axis]:
+                self.fail(f"{op} node '{name}' does not reduce over time.")
+            if op == "ReduceSum":
+                self.tensors[out] = _Tensor("sum", x.src)
+                return
+            layer = (globalAveragePooling1dLayer if op == "ReduceMean"
+                     else globalMaxPooling1dLayer)(Name=name)
+            self.data(out, self.add(layer, [x.src], name), "NC")
+            return
+        if op in ("GlobalAveragePool", "GlobalMaxPool"):
+            layer = (globalAveragePooling1dLayer if op == "GlobalAveragePool"
+                     else globalMaxPooling1dLayer)(Name=name)
+            self.data(out, self.add(layer, [x.src], name), "NC1")
+            return
+        if op in ("Conv", "MaxPool", "AveragePool"):
+            self.windowed(node, op, x, out)
+            return
+        if op == "Gemm":
+            W, b = self.const(node.input[1]), self.const(node.input[2]) if len(node.input) > 2 \
+                else None
+            if W is None:
+                self.fail(f"Gemm node '{name}' has non-constant weights.")
+            W = W * m.attr(node, "alpha", 1.0)
+            if m.attr(node, "transA", 0):
+                self.fail(f"Gemm node '{name}' transposes its data input (transA=1).")
+            W = W if m.attr(node, "transB", 0) else W.T
+            b = np.zeros(W.shape[0]) if b is None else b.reshape(-1) * m.attr(node, "beta", 1.0)
+            layer = fullyConnectedLayer(W.shape[0], Weights=W, Bias=b, Name=name)
+            self.data(out, self.add(layer, [x.src], name), x.layout)
+            return
+        if op == "MatMul":
+            W = self.const(node.input[1])
+            if W is None:
+                self.fail(f"MatMul node '{name}' multiplies two computed tensors (attention?), "
+                          f"which lstmkit's ONNX import does not read yet.")
+            W = W.T
+            b, end = np.zeros(W.shape[0]), out
+            nxt = [n for n in m.consumers.get(out, []) if n.op_type != "Shape"]
+            if len(nxt) == 1 and nxt[0].op_type == "Add" and self.const(nxt[0].input[1]) \
+                    is not None:
+                b = self.const(nxt[0].input[1]).reshape(-1)
+                end = nxt[0].output[0]
+                self.skip.add(id(nxt[0]))
+            layer = fullyConnectedLayer(W.shape[0], Weights=W, Bias=b, Name=name)
+            self.data(end, self.add(layer, [x.src], name), x.layout)
+            return
+        if op == "Softmax":
+            self.data(out, self.add(softmaxLayer(Name=name), [x.src], name), x.layout)
+            return
+        layer = _elementwise_layer(m, node, op)
+        if layer is not None:
+            self.data(out, self.add(layer, [x.src], name), x.layout)
+            return
+        if op == "Mul" and self.const(node.input[1]) is not None:
+            # a per-channel affine map (lstmkit exports batch normalization so): Mul [+ Add]
+            a = self.const(node.input[1]).reshape(-1)
+            b, end = np.zeros_like(a), out
+            nxt = [n for n in m.consumers.get(out, []) if n.op_type != "Shape"]
+            if len(nxt) == 1 and nxt[0].op_type == "Add" and self.const(nxt[0].input[1]) \
+                    is not None:
+                b = self.const(nxt[0].input[1]).reshape(-1)
+                end = nxt[0].output[0]
+                self.skip.add(id(nxt[0]))
+            eps = 1e-5
+            layer = batchNormalizationLayer(Scale=a, Offset=b, TrainedMean=np.zeros_like(a),
+                                            TrainedVariance=np.full_like(a, 1 - eps),
+                                            Epsilon=eps, Name=name)
+            self.data(end, self.add(layer, [x.src], name), x.layout)
+            return
+        self.fail(f"operator '{op}' (node '{name}') is not supported by lstmkit's ONNX import. "
+                  f"Supported: LSTM, GRU, Gemm, MatMul+Add, Softmax, Relu, LeakyRelu, Elu, Clip, "
+                  f"Tanh, Sigmoid, the GELU and swish patterns, LayerNormalization, "
+                  f"BatchNormalization, per-channel Mul+Add, Conv, MaxPool, AveragePool, global "
+                  f"and time reductions, Add/Mul/Concat of two branches, Gather (last step, "
+                  f"embeddings), normalization (Sub/Div/Mul), and layout operators.")
+
+    def windowed(self, node, op, x, out):
+        """Conv, MaxPool, AveragePool over time on N-by-C-by-T data."""
+        m, name = self.m, node.name or ""
+        if x.layout != "NCT":
+            self.fail(f"{op} node '{name}' reads data laid out as {x.layout}; lstmkit imports "
+                      f"1-D windows over time on N-by-C-by-T data.")
+        kernel = list(m.attr(node, "kernel_shape", []) or [])
+        pads = list(m.attr(node, "pads", [0, 0]) or [0, 0])
+        strides = list(m.attr(node, "strides", [1]) or [1])
+        auto = m.attr(node, "auto_pad", b"NOTSET")
+        auto = auto.decode() if isinstance(auto, bytes) else auto
+        if auto not in ("NOTSET", "VALID") or len(pads) != 2 or len(strides) != 1:
+            self.fail(f"{op} node '{name}' is not a 1-D window with explicit padding.")
+        if op == "Conv":
+            W = self.const(node.input[1])
+            if W is None or W.ndim != 3 or m.attr(node, "group", 1) != 1:
+                self.fail(f"Conv node '{name}' is not a 1-D convolution with constant weights "
+                          f"and one group.")
+            F, C, K = W.shape
+            b = self.const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+            dil = list(m.attr(node, "dilations", [1]) or [1])[0]
+            layer = convolution1dLayer(K, F, Stride=int(strides[0]), DilationFactor=int(dil),
+                                       Padding=[int(pads[0]), int(pads[1])],
+                                       Weights=np.transpose(W, (2, 1, 0)),
+                                       Bias=np.zeros(F) if b is None else b.reshape(-1),
+                                       Name=name)
+        else:
+            if m.attr(node, "ceil_mode", 0) or (op == "MaxPool" and list(
+                    m.attr(node, "dilations", [1]) or [1]) != [1]):
+                self.fail(f"{op} node '{name}' uses ceil_mode or dilations.")
+            if op == "AveragePool" and any(pads) and not m.attr(node, "count_include_pad", 0):
+                self.fail(f"AveragePool node '{name}' excludes the padding from the mean "
+                          f"(count_include_pad=0), which averagePooling1dLayer does not do.")
+            make = maxPooling1dLayer if op == "MaxPool" else averagePooling1dLayer
+            layer = make(int(kernel[0]), Stride=int(strides[0]),
+                         Padding=[int(pads[0]), int(pads[1])], Name=name)
+        self.data(out, self.add(layer, [x.src], name), "NCT")
+
+
+def _input_channels(layer):
+    """The input channels a layer with weights reads (for an input layer without a size)."""
+    for attr in ("InputWeights", "Weights"):      # C is the second axis of both (and of conv)
+        w = getattr(layer, attr, None)
+        if w is not None and np.ndim(w) in (2, 3):
+            return int(np.shape(w)[1])
+    return None
+
+
 def _read_layers(FUNC, filename):
-    """The input layer, the layers and lstmkit's metadata of an ONNX sequence model."""
+    """``(layers, connections, output names, meta)`` of an ONNX sequence model (input first)."""
     onnx = need_onnx(FUNC)
     if not isinstance(filename, str):
         fail(FUNC, f"`filename` must be a file name (str). Received: {_show(filename)}.",
@@ -303,136 +767,51 @@ def _read_layers(FUNC, filename):
         if prop.key == "lstmkit":
             meta = json.loads(prop.value)
     m = _Model(onnx, model)
-    seq_inputs = [i for i in m.inputs if i.type.tensor_type.elem_type == onnx.TensorProto.FLOAT]
-    if len(seq_inputs) < 1:
+    floats = [i for i in m.inputs if i.type.tensor_type.elem_type == onnx.TensorProto.FLOAT]
+    if len(floats) < 1:
         fail(FUNC, f"'{filename}' has no float input to read sequences from.")
-    x = seq_inputs[0]
-    dims = [d.dim_value for d in x.type.tensor_type.shape.dim]
-    layers, pending = [], None   # pending: a recurrent layer waiting for its OutputMode
-    norm = []                    # (op, constant) before the first recurrent layer
-    C = None
-    name = x.name
-    is_seq = True
-    time_axis = 0  # of a sequence after a recurrent layer: 0 time-major, 1 batch-major
-    while True:
-        node = m.main_consumer(name)
-        if node is None:
-            break
-        op = node.op_type
-        if op in _LAYOUT_OPS:  # layout only (a batch-first input's Transpose, Squeeze of Y, ...)
-            if op == "Transpose" and list(m.attr(node, "perm", [])) == [1, 0, 2]:
-                time_axis = 1 - time_axis
-            name = node.output[0]
-            continue
-        if op in ("Sub", "Div", "Mul", "Add") and not layers and pending is None:
-            const = m.value(node.input[1])
-            if const is None:
-                fail(FUNC, f"operator '{op}' (node '{node.name}') on the input does not use a "
-                           f"constant; it is not a normalization lstmkit knows.")
-            norm.append((op, _f64(const).reshape(-1)))
-            name = node.output[0]
-            continue
-        if op in ("LSTM", "GRU"):
-            if pending is not None:
-                layers.append(pending("sequence"))
-            if C is None:
-                C = int(np.asarray(m.value(node.input[1])).shape[2])
-            make = _lstm_layer(m, node) if op == "LSTM" else _gru_layer(m, node)
-            uses_y = bool([n for n in m.consumers.get(node.output[0], []) if n.op_type != "Shape"]) \
-                or node.output[0] in m.output_names
-            uses_h = len(node.output) > 1 and (node.output[1] in m.consumers or
-                                                node.output[1] in m.output_names)
-            if uses_y and uses_h:
-                fail(FUNC, f"{op} node '{node.name}' feeds both its sequence Y and its last state "
-                           f"Y_h onward; only one can be the layer's output.")
-            if uses_h:
-                layers.append(make("last"))
-                is_seq = False
-                name = node.output[1]
-            else:
-                pending, is_seq, time_axis = make, True, 0
-                name = node.output[0]
-            continue
-        if op == "Gather":
-            index = m.value(node.input[1])
-            axis = m.attr(node, "axis", 0)
-            if index is None or np.ndim(index) != 0:
-                fail(FUNC, f"operator 'Gather' (node '{node.name}') with a non-constant or "
-                           f"non-scalar index is not supported.")
-            if pending is not None and axis == time_axis and int(index) == -1:
-                layers.append(pending("last"))      # out[-1] or out[:, -1]: the last time step
-                pending, is_seq = None, False
-            elif not is_seq and axis == 0 and int(index) in (0, -1):
-                pass                                 # h[-1] of a one-layer Y_h
-            else:
-                fail(FUNC, f"operator 'Gather' (node '{node.name}', axis {axis}, index "
-                           f"{int(index)}) is not a last-step or direction selection lstmkit "
-                           f"knows.")
-            name = node.output[0]
-            continue
-        if pending is not None:
-            layers.append(pending("sequence"))
-            pending = None
-        if op == "Gemm":
-            W, b = m.value(node.input[1]), m.value(node.input[2]) if len(node.input) > 2 else None
-            if W is None:
-                fail(FUNC, f"Gemm node '{node.name}' has non-constant weights.")
-            W = _f64(W) * m.attr(node, "alpha", 1.0)
-            if m.attr(node, "transA", 0):
-                fail(FUNC, f"Gemm node '{node.name}' transposes its data input (transA=1).")
-            W = W if m.attr(node, "transB", 0) else W.T
-            b = np.zeros(W.shape[0]) if b is None else _f64(b).reshape(-1) * m.attr(node, "beta",
-                                                                                        1.0)
-            layers.append(fullyConnectedLayer(W.shape[0], Weights=W, Bias=b, Name=node.name or ""))
-            name = node.output[0]
-            continue
-        if op == "MatMul":
-            W = m.value(node.input[1])
-            if W is None:
-                fail(FUNC, f"MatMul node '{node.name}' has non-constant weights.")
-            W = _f64(W).T
-            name = node.output[0]
-            nxt = m.main_consumer(name)
-            b = np.zeros(W.shape[0])
-            if nxt is not None and nxt.op_type == "Add" and m.value(nxt.input[1]) is not None:
-                b = _f64(m.value(nxt.input[1])).reshape(-1)
-                name = nxt.output[0]
-            layers.append(fullyConnectedLayer(W.shape[0], Weights=W, Bias=b, Name=node.name or ""))
-            continue
-        if op == "Softmax":
-            layers.append(softmaxLayer(Name=node.name or ""))
-            name = node.output[0]
-            continue
-        layer = _elementwise_layer(m, node, op)
-        if layer is not None:
-            layers.append(layer)
-            name = node.output[0]
-            continue
-        if op == "Mul" and layers and m.value(node.input[1]) is not None:
-            # a per-channel affine map (lstmkit exports batch normalization so): Mul [+ Add]
-            a = _f64(m.value(node.input[1])).reshape(-1)
-            name = node.output[0]
-            nxt = m.main_consumer(name)
-            b = np.zeros_like(a)
-            if nxt is not None and nxt.op_type == "Add" and m.value(nxt.input[1]) is not None:
-                b = _f64(m.value(nxt.input[1])).reshape(-1)
-                name = nxt.output[0]
-            eps = 1e-5
-            layers.append(batchNormalizationLayer(
-                Scale=a, Offset=b, TrainedMean=np.zeros_like(a),
-                TrainedVariance=np.full_like(a, 1 - eps), Epsilon=eps, Name=node.name or ""))
-            continue
-        fail(FUNC, f"operator '{op}' (node '{node.name}') is not supported by lstmkit's ONNX "
-                   f"import. Supported: LSTM, GRU, Gemm, MatMul+Add, Softmax, Relu, LeakyRelu, "
-                   f"Elu, Clip, Tanh, Sigmoid, LayerNormalization, BatchNormalization, "
-                   f"per-channel Mul+Add, normalization (Sub/Div/Mul), and layout operators.")
-    if pending is not None:
-        layers.append(pending("sequence"))
-    if not layers:
+    reader = _GraphReader(FUNC, m, onnx)
+    for i in m.inputs:                  # sequence lengths: masks; initial states: not data
+        if i is not floats[0]:
+            reader.tensors[i.name] = _Tensor(
+                "mask" if i.type.tensor_type.elem_type in (onnx.TensorProto.INT32,
+                                                           onnx.TensorProto.INT64) else "aux")
+    tensors = reader.read(floats[0], None)
+    outputs = []
+    for o in model.graph.output:
+        t = tensors.get(o.name)
+        if t is None or t.kind != "data" or t.src == _INPUT:
+            fail(FUNC, f"the graph output '{o.name}' is not computed by layers lstmkit can "
+                       f"import.")
+        if t.src not in outputs:
+            outputs.append(t.src)
+    if not reader.layers:
         fail(FUNC, f"'{filename}' has no layers lstmkit can import.")
+    layers = {}
+    for name, layer in reader.layers.items():
+        layer = layer(reader.modes[name]) if name in reader.modes else layer
+        layer.Name = name
+        layers[name] = layer
+    dims = reader.input_dims
+    first = next(layers[b] for a, b in reader.connections if a == _INPUT)
+    C = dims[-1] if dims and dims[-1] > 0 else _input_channels(first)
     if C is None:
-        C = dims[2] if len(dims) == 3 and dims[2] > 0 else layers[0].InputSize
-    return _input_layer(C, norm), layers, meta
+        fail(FUNC, f"the size of the input of '{filename}' is unknown.")
+    input_layer = _input_layer(C, reader.norm, feature=reader.input_rank == 2)
+    taken = set(layers)
+    base, k = input_layer.Name or input_layer.default_name, 0
+    name = base
+    while name in taken:
+        k += 1
+        name = f"{base}_{k}"
+    input_layer.Name = name
+    connections = [(name if a == _INPUT else a, b) for a, b in reader.connections]
+    return [input_layer] + list(layers.values()), connections, outputs, meta
+
+
+def _is_chain(layers, connections):
+    names = [layer.Name for layer in layers]
+    return connections == list(zip(names[:-1], names[1:]))
 
 
 def importONNXNetwork(
@@ -476,22 +855,44 @@ def importONNXNetwork(
     >>> bool(np.allclose(predict(net2, x), predict(net, x)))
     True
     """
-    input_layer, layers, meta = _read_layers(FUNC, filename)
+    layers, connections, outputs, meta = _read_layers(FUNC, filename)
+    if len(outputs) != 1:
+        fail(FUNC, f"the graph has {len(outputs)} outputs; a SeriesNetwork or DAGNetwork has "
+                   f"one: use importNetworkFromONNX for a dlnetwork.")
+    last = next(layer for layer in layers if layer.Name == outputs[0])
     default_type = meta.get("output_layer") or (
-        "classification" if isinstance(layers[-1], type(softmaxLayer())) else "regression")
+        "classification" if isinstance(last, SoftmaxLayer) else "regression")
     out_type = check_choice(FUNC, "OutputLayerType",
                             default_type if OutputLayerType is None else OutputLayerType,
                             ("classification", "regression"))
+    names = {layer.Name for layer in layers}
+
+    def unique(base):
+        name, k = base, 0
+        while name in names:
+            k += 1
+            name = f"{base}_{k}"
+        names.add(name)
+        return name
+
+    end = outputs[0]
     if out_type == "classification":
-        if not isinstance(layers[-1], type(softmaxLayer())):
-            layers.append(softmaxLayer())
+        if not isinstance(last, SoftmaxLayer):
+            sm = softmaxLayer(Name=unique("softmax"))
+            layers.append(sm)
+            connections.append((end, sm.Name))
+            end = sm.Name
         classes = meta.get("classes", "auto") if Classes is None else Classes
         if not (isinstance(classes, str) and classes == "auto"):
             classes = check_classes(FUNC, classes)
-        out = classificationLayer(Classes=classes)
+        out = classificationLayer(Classes=classes, Name=unique("classoutput"))
     else:
-        out = regressionLayer()
-    return assembleNetwork([input_layer] + layers + [out])
+        out = regressionLayer(Name=unique("regressionoutput"))
+    layers.append(out)
+    connections.append((end, out.Name))
+    if _is_chain(layers, connections):
+        return assembleNetwork(layers)
+    return assembleNetwork(LayerGraph(layers, connections, "importONNXNetwork"))
 
 
 def importNetworkFromONNX(filename: str) -> DLNetwork:
@@ -525,28 +926,30 @@ def importNetworkFromONNX(filename: str) -> DLNetwork:
     True
     """
     func = "importNetworkFromONNX"
-    input_layer, layers, _ = _read_layers(func, filename)
-    return dlnetwork([input_layer] + layers)
+    layers, connections, _, _ = _read_layers(func, filename)
+    net = DLNetwork(layers, connections, func)
+    _initialize_layers(func, net._graph)
+    return net
 
 
-def _input_layer(C, norm):
-    """sequenceInputLayer with the normalization the input operators apply."""
+def _input_layer(C, norm, feature=False):
+    """sequenceInputLayer (featureInputLayer) with the normalization the input operators apply."""
     ops = [op for op, _ in norm]
+    make = featureInputLayer if feature else sequenceInputLayer
 
     def full(v):
         return np.broadcast_to(v, (C,)).reshape(C, 1)
 
     if not ops:
-        return sequenceInputLayer(C)
+        return make(C)
     if ops == ["Sub"]:
-        return sequenceInputLayer(C, Normalization="zerocenter", Mean=full(norm[0][1]))
+        return make(C, Normalization="zerocenter", Mean=full(norm[0][1]))
     if ops == ["Sub", "Div"]:
-        return sequenceInputLayer(C, Normalization="zscore", Mean=full(norm[0][1]),
-                                  StandardDeviation=full(norm[1][1]))
+        return make(C, Normalization="zscore", Mean=full(norm[0][1]),
+                    StandardDeviation=full(norm[1][1]))
     if ops == ["Sub", "Div", "Mul", "Sub"] and np.allclose(norm[2][1], 2) and \
             np.allclose(norm[3][1], 1):
         lo = full(norm[0][1])
-        return sequenceInputLayer(C, Normalization="rescale-symmetric", Min=lo,
-                                  Max=lo + full(norm[1][1]))
+        return make(C, Normalization="rescale-symmetric", Min=lo, Max=lo + full(norm[1][1]))
     fail(FUNC, f"the input is transformed by {' -> '.join(ops)}, which is not one of "
                f"sequenceInputLayer's normalizations.")
