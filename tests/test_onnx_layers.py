@@ -99,8 +99,8 @@ def test_feature_network_and_errors(rng, tmp_path):
     back = importNetworkFromONNX(path)
     assert type(back.Layers[0]).__name__ == "FeatureInputLayer"
     np.testing.assert_allclose(minibatchpredict(back, X), minibatchpredict(net, X), atol=1e-5)
-    with pytest.raises(ValueError, match="cannot be exported to ONNX by lstmkit yet"):
-        exportONNXNetwork(dlnetwork([sequenceInputLayer(3), maxPooling1dLayer(2)]),
+    with pytest.raises(ValueError, match="windows made only of padding"):
+        exportONNXNetwork(dlnetwork([sequenceInputLayer(3), maxPooling1dLayer(2, Padding=2)]),
                           str(tmp_path / "x.onnx"))
     with pytest.raises(ValueError, match="OpsetVersion 17 or later"):
         exportONNXNetwork(dlnetwork([sequenceInputLayer(3), layerNormalizationLayer()]),
@@ -219,3 +219,31 @@ def test_windowed_pooling_and_strided_conv_import(rng, tmp_path, op):
     ref = ort.InferenceSession(path).run(None, {"input": x})[0][:, 0]
     np.testing.assert_allclose(minibatchpredict(net, [x[:, 0]], UniformOutput=False)[0], ref,
                                atol=1e-5)
+
+
+@pytest.mark.parametrize("pool", ["max", "average"])
+def test_length_changing_windows_export_and_round_trip(rng, tmp_path, pool):
+    from lstmkit import averagePooling1dLayer, importNetworkFromONNX
+    make = maxPooling1dLayer if pool == "max" else averagePooling1dLayer
+    net = dlnetwork([sequenceInputLayer(3), convolution1dLayer(3, 6, Stride=2, Padding=[1, 2]),
+                     reluLayer(), make(2, Stride=2, Padding=[0, 1]),
+                     convolution1dLayer(2, 4, Padding="causal", DilationFactor=2),
+                     lstmLayer(5), fullyConnectedLayer(3)])
+    X = [rng.standard_normal((T, 3)).astype(np.float32) for T in (11, 4, 9, 6, 3)]
+    path = exportONNXNetwork(net, str(tmp_path / "win.onnx"))
+    T = max(x.shape[0] for x in X)
+    padded = np.zeros((T, len(X), 3), np.float32)
+    for n, x in enumerate(X):
+        padded[:x.shape[0], n] = x
+    out, out_lengths = ort.InferenceSession(path).run(None, {
+        "input": padded, "sequence_lengths": np.array([x.shape[0] for x in X], np.int32)})
+    ours = minibatchpredict(net, X, UniformOutput=False)
+    assert out_lengths.tolist() == [y.shape[0] for y in ours]
+    for n, y in enumerate(ours):
+        np.testing.assert_allclose(out[:y.shape[0], n], y, atol=1e-5)
+    back = importNetworkFromONNX(path)
+    for a, b in zip(minibatchpredict(back, X, UniformOutput=False), ours):
+        np.testing.assert_allclose(a, b, atol=2e-5)
+    with pytest.raises(ValueError, match="pads each sequence by its own length"):
+        exportONNXNetwork(dlnetwork([sequenceInputLayer(3), make(2, Stride=2, Padding="same")]),
+                          str(tmp_path / "same.onnx"))

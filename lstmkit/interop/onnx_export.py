@@ -41,8 +41,9 @@ from ..layers.lstm import LSTMLayer
 from ..layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReLULayer,
                                   ReLULayer, SigmoidLayer, SwishLayer, TanhLayer)
 from ..layers.attention import PositionEmbeddingLayer, SelfAttentionLayer
-from ..layers.convolution import (Convolution1DLayer, FlattenLayer, GlobalAveragePooling1DLayer,
-                                  GlobalMaxPooling1DLayer, Indexing1DLayer)
+from ..layers.convolution import (AveragePooling1DLayer, Convolution1DLayer, FlattenLayer,
+                                  GlobalAveragePooling1DLayer, GlobalMaxPooling1DLayer,
+                                  Indexing1DLayer, MaxPooling1DLayer)
 from ..layers.embedding import WordEmbeddingLayer
 from ..layers.merge import AdditionLayer, ConcatenationLayer, MultiplicationLayer
 from ..layers.normalization import BatchNormalizationLayer, LayerNormalizationLayer
@@ -84,7 +85,7 @@ class _Graph:
         self.onnx = onnx
         self.nodes, self.initializers = [], []
         self.count = 0
-        self.mask = None      # the T-by-N-by-1 mask of real time steps, built once
+        self.masks = {}       # lengths tensor -> T-by-N-by-1 mask of real time steps
 
     def name(self, base):
         self.count += 1
@@ -208,11 +209,11 @@ _ACTIVATION_OPS = {ReLULayer: "Relu", TanhLayer: "Tanh", SigmoidLayer: "Sigmoid"
 def _sequence_mask(graph, x, lengths):
     """A T-by-N-by-1 float mask of the real time steps (1) and the padding (0).
 
-    Built once per graph: every layer that uses it keeps the input's time steps
-    (the export refuses layers that change them), so they share one T.
+    Built once per lengths tensor: the layers between two that change the
+    sequence lengths see the same T and lengths.
     """
-    if graph.mask is not None:
-        return graph.mask
+    if lengths in graph.masks:
+        return graph.masks[lengths]
     shape = graph.node("Shape", [x], "shape")
     T = graph.node("Gather", [shape, graph.const("zero", np.array(0))], "T", axis=0)
     steps = graph.node("Range", [graph.const("start", np.array(0, np.int64)), T,
@@ -221,8 +222,69 @@ def _sequence_mask(graph, x, lengths):
     steps = graph.node("Unsqueeze", [steps, graph.const("axes", np.array([1]))], "steps")
     mask = graph.node("Less", [steps, lengths], "mask")
     mask = graph.node("Cast", [mask], "mask", to=graph.onnx.TensorProto.FLOAT)
-    graph.mask = graph.node("Unsqueeze", [mask, graph.const("axes", np.array([2]))], "mask")
-    return graph.mask
+    graph.masks[lengths] = graph.node("Unsqueeze", [mask, graph.const("axes", np.array([2]))],
+                                      "mask")
+    return graph.masks[lengths]
+
+
+def _window_pads(func, layer):
+    """(left, right) padding of a window layer, the same for every sequence, or an error."""
+    if layer.PaddingMode == "same":
+        if layer.Stride != 1:
+            fail(func, f"layer '{layer.Name}' ({layer.type_name}) pads each sequence by its own "
+                       f"length (Padding='same' with Stride {layer.Stride}), which one ONNX "
+                       f"operator cannot; use explicit padding [left right] to export it.")
+        span = layer._span()
+        return (span - 1) // 2, span - 1 - (span - 1) // 2
+    return layer._pads(0)
+
+
+def window_lengths(graph, layer, lengths, pads):
+    """The sequence lengths after a window layer: (L + left + right - span) // stride + 1."""
+    if not lengths or not layer._changes_length():
+        return lengths
+    extra = int(pads[0] + pads[1] - layer._span())
+    n = graph.node("Add", [lengths, graph.const("pad", np.array(extra, np.int32))], "len")
+    n = graph.node("Div", [n, graph.const("stride", np.array(layer.Stride, np.int32))], "len")
+    return graph.node("Add", [n, graph.const("one", np.array(1, np.int32))], "len")
+
+
+def _window(func, graph, layer, x, lengths):
+    """Conv, MaxPool or AveragePool over time; returns (output, its sequence lengths)."""
+    left, right = _window_pads(func, layer)
+    if isinstance(layer, Convolution1DLayer) and layer.PaddingValue != 0:
+        fail(func, f"layer '{layer.Name}' pads with {layer.PaddingValue!r}; ONNX's Conv pads "
+                   f"with zeros, so only PaddingValue 0 exports.")
+    if isinstance(layer, AveragePooling1DLayer) and layer.PaddingValue != 0 and \
+            (left or right):
+        fail(func, f"layer '{layer.Name}' leaves padding out of its means (PaddingValue "
+                   f"'mean'); ONNX's AveragePool with padding does not, so it does not export.")
+    if isinstance(layer, MaxPooling1DLayer) and max(left, right) >= layer.PoolSize:
+        fail(func, f"layer '{layer.Name}' has windows made only of padding (padding "
+                   f"{[left, right]} for PoolSize {layer.PoolSize}), which ONNX's MaxPool "
+                   f"computes differently; pad less than PoolSize.")
+    if lengths and right > 0:       # steps after a sequence's end are its right padding
+        mask = _sequence_mask(graph, x, lengths)
+        if isinstance(layer, MaxPooling1DLayer):    # ignored by the maximum, as lstmkit's
+            low = graph.node("Mul", [graph.node("Sub", [mask, graph.const(
+                "one", _f32(1.0))], "pool"), graph.const("big", _f32(3e38))], "pool")
+            x = graph.node("Add", [x, low], "pool")
+        else:                                       # zeros, as lstmkit's
+            x = graph.node("Mul", [x, mask], "conv")
+    ncT = graph.node("Transpose", [x], "window", perm=[1, 2, 0])
+    common = dict(strides=[layer.Stride], pads=[int(left), int(right)])
+    if isinstance(layer, Convolution1DLayer):
+        W = np.transpose(np.asarray(layer.Weights), (2, 1, 0))       # F-by-C-by-K
+        y = graph.node("Conv", [ncT, graph.const("W", _f32(W)), graph.const(
+            "b", _f32(np.asarray(layer.Bias).reshape(-1)))], "conv",
+            kernel_shape=[layer.FilterSize], dilations=[layer.DilationFactor], **common)
+    elif isinstance(layer, MaxPooling1DLayer):
+        y = graph.node("MaxPool", [ncT], "pool", kernel_shape=[layer.PoolSize], **common)
+    else:
+        y = graph.node("AveragePool", [ncT], "pool", kernel_shape=[layer.PoolSize],
+                       count_include_pad=1, **common)
+    y = graph.node("Transpose", [y], "window", perm=[2, 0, 1])
+    return y, window_lengths(graph, layer, lengths, (left, right))
 
 
 def _layer_node(func, graph, layer, xs, is_seq, lengths, opset):
@@ -285,21 +347,6 @@ def _layer_node(func, graph, layer, xs, is_seq, lengths, opset):
         return graph.node("LayerNormalization", [x, graph.const("scale", _f32(np.asarray(
             layer.Scale).reshape(-1))), graph.const("offset", _f32(np.asarray(
                 layer.Offset).reshape(-1)))], "layernorm", axis=-1, epsilon=float(layer.Epsilon))
-    if isinstance(layer, Convolution1DLayer) and layer.PaddingValue == 0 and \
-            not layer._changes_length():
-        left, right = layer._pads(0) if layer.PaddingMode != "manual" else layer.PaddingSize
-        if layer.PaddingMode == "same":
-            span = layer._span()
-            left, right = (span - 1) // 2, span - 1 - (span - 1) // 2
-        W = np.transpose(np.asarray(layer.Weights), (2, 1, 0))       # K-by-C-by-F
-        if lengths and right > 0:     # the padding a window reads must be zeros, as lstmkit's
-            x = graph.node("Mul", [x, _sequence_mask(graph, x, lengths)], "conv")
-        ncT = graph.node("Transpose", [x], "conv", perm=[1, 2, 0])
-        y = graph.node("Conv", [ncT, graph.const("W", _f32(W)), graph.const(
-            "b", _f32(np.asarray(layer.Bias).reshape(-1)))], "conv",
-            kernel_shape=[layer.FilterSize], strides=[layer.Stride],
-            dilations=[layer.DilationFactor], pads=[int(left), int(right)])
-        return graph.node("Transpose", [y], "conv", perm=[2, 0, 1])
     if isinstance(layer, GlobalAveragePooling1DLayer) and is_seq:
         if lengths:
             mask = _sequence_mask(graph, x, lengths)
@@ -459,8 +506,8 @@ def exportONNXNetwork(
     Parameters
     ----------
     net : SeriesNetwork or DLNetwork
-        A trained or assembled network; a dlnetwork must be a chain of
-        layers (one input, one output, no branches).
+        A trained or assembled network, branches included; a dlnetwork with
+        one input and one output.
     filename : str
         The ``.onnx`` file to write.
     OpsetVersion : int, default 14
@@ -473,6 +520,10 @@ def exportONNXNetwork(
         lstmkit extension: add the ``sequence_lengths`` input (int32, one
         length per sequence) so that a padded batch gives each sequence the
         result lstmkit gives.  Without it every sequence runs all T steps.
+        When layers change the sequence lengths (strided or unpadded
+        convolution and pooling) and the output is a sequence, the graph also
+        outputs ``output_lengths``: each output sequence's length (the steps
+        after it are padding).
 
     Returns
     -------
@@ -538,25 +589,39 @@ def exportONNXNetwork(
                                                          [n_dim]))
         lengths = "sequence_lengths"
     names, seqs = {0: _normalize(graph, layers[0], "input")}, {0: sequence_input}
+    lens = {0: lengths}      # each node's sequence lengths (window layers change them)
     for k in compute_nodes(g):
         layer = layers[k]
         xs = [names[src] for src in g.sources[k]]
         x, is_seq = xs[0], seqs[g.sources[k][0]]
+        node_lengths = lens[g.sources[k][0]]
+        if len({lens[src] for src in g.sources[k]}) > 1:
+            fail(func, f"layer '{layer.Name}' merges branches whose sequences have different "
+                       f"lengths, which lstmkit does not export.")
         if isinstance(layer, (LSTMLayer, BiLSTMLayer, GRULayer)):
             if not is_seq:
                 fail(func, f"layer '{layer.Name}' reads one vector per observation as a one-step "
                            f"sequence, which the export does not write yet.")
-            y, out_seq = _recurrent(graph, layer, x, lengths, batch, opset)
+            y, out_seq = _recurrent(graph, layer, x, node_lengths, batch, opset)
+        elif isinstance(layer, (Convolution1DLayer, MaxPooling1DLayer, AveragePooling1DLayer)):
+            y, node_lengths = _window(func, graph, layer, x, node_lengths)
+            out_seq = True
         else:
-            y = _layer_node(func, graph, layer, xs, is_seq, lengths, opset)
+            y = _layer_node(func, graph, layer, xs, is_seq, node_lengths, opset)
             out_seq = layer._outputs_sequence(is_seq if len(xs) == 1 else
                                               [seqs[src] for src in g.sources[k]])
-        names[k], seqs[k] = y, out_seq
+        names[k], seqs[k], lens[k] = y, out_seq, node_lengths
     out_node = network_output(g)
     x, is_seq = names[out_node], seqs[out_node]
     graph.nodes.append(onnx.helper.make_node("Identity", [x], ["output"], name="output"))
-    out_shape = ["T", n_dim, K] if is_seq else [n_dim, K]
+    changed = any(layer._changes_length() for layer in layers if hasattr(layer, "_span"))
+    out_shape = ["T_out" if changed else "T", n_dim, K] if is_seq else [n_dim, K]
     outputs = [onnx.helper.make_tensor_value_info("output", onnx.TensorProto.FLOAT, out_shape)]
+    if is_seq and lengths and lens[out_node] != lengths:     # each output sequence's length
+        graph.nodes.append(onnx.helper.make_node("Identity", [lens[out_node]],
+                                                 ["output_lengths"], name="output_lengths"))
+        outputs.append(onnx.helper.make_tensor_value_info("output_lengths",
+                                                          onnx.TensorProto.INT32, [n_dim]))
     g = onnx.helper.make_graph(graph.nodes, name, inputs, outputs, graph.initializers)
     model = onnx.helper.make_model(g, opset_imports=[onnx.helper.make_opsetid("", opset)],
                                    producer_name="lstmkit")

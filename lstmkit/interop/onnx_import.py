@@ -780,6 +780,8 @@ def _read_layers(FUNC, filename):
     outputs = []
     for o in model.graph.output:
         t = tensors.get(o.name)
+        if t is not None and t.kind == "mask":
+            continue                   # output sequence lengths: lstmkit's outputs carry them
         if t is None or t.kind != "data" or t.src == _INPUT:
             fail(FUNC, f"the graph output '{o.name}' is not computed by layers lstmkit can "
                        f"import.")
