@@ -182,9 +182,9 @@ def test_self_attention_export(rng, tmp_path, mask):
     X = [rng.standard_normal((T, 4)).astype(np.float32) for T in (6, 3, 8, 1)]
     path = exportONNXNetwork(net, str(tmp_path / "att.onnx"))
     np.testing.assert_allclose(run_onnx(path, X), minibatchpredict(net, X), atol=1e-5)
-    from lstmkit import importNetworkFromONNX
-    with pytest.raises(ValueError, match="does not read yet"):
-        importNetworkFromONNX(path)
+    back = round_trip(path, net, X, ["SelfAttentionLayer"])
+    att = next(layer for layer in back.Layers if type(layer).__name__ == "SelfAttentionLayer")
+    assert (att.NumHeads, att.AttentionMask) == (2, mask)
 
 
 @pytest.mark.parametrize("op", ["MaxPool", "AveragePool"])
@@ -247,3 +247,31 @@ def test_length_changing_windows_export_and_round_trip(rng, tmp_path, pool):
     with pytest.raises(ValueError, match="pads each sequence by its own length"):
         exportONNXNetwork(dlnetwork([sequenceInputLayer(3), make(2, Stride=2, Padding="same")]),
                           str(tmp_path / "same.onnx"))
+
+
+def test_import_refuses_what_it_cannot_read(rng, tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+    from lstmkit import importNetworkFromONNX
+    nodes = [helper.make_node("Transpose", ["input"], ["xt"], perm=[0, 2, 1]),
+             helper.make_node("MatMul", ["input", "xt"], ["output"])]
+    graph = helper.make_graph(nodes, "mm", [helper.make_tensor_value_info(
+        "input", TensorProto.FLOAT, ["T", "N", 3])], [helper.make_tensor_value_info(
+            "output", TensorProto.FLOAT, ["T", "N", "N"])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "mm.onnx"))
+    with pytest.raises(ValueError, match="multiplies two computed tensors"):
+        importNetworkFromONNX(str(tmp_path / "mm.onnx"))
+    # data combined with a tensor computed from its shape alone is never dropped silently
+    nodes = [helper.make_node("Shape", ["input"], ["s"]),
+             helper.make_node("Cast", ["s"], ["sf"], to=TensorProto.FLOAT),
+             helper.make_node("Add", ["input", "sf"], ["output"])]
+    graph = helper.make_graph(nodes, "shape", [helper.make_tensor_value_info(
+        "input", TensorProto.FLOAT, ["T", "N", 3])], [helper.make_tensor_value_info(
+            "output", TensorProto.FLOAT, ["T", "N", 3])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "shape.onnx"))
+    with pytest.raises(ValueError, match="combines network data with a computed tensor"):
+        importNetworkFromONNX(str(tmp_path / "shape.onnx"))

@@ -35,6 +35,9 @@ masked ``ReduceSum`` divided by the lengths
 computed from the input
 a constant table sliced to the sequence         positionEmbeddingLayer
 length and expanded over the batch
+Q/K/V ``MatMul`` + ``Add``, heads, scaled       selfAttentionLayer (AttentionMask
+``MatMul``, masks, ``Softmax``, output          'causal' from its mask)
+projection (lstmkit's export)
 ``Dropout``, ``Identity``, ``Squeeze``,         (layout only: no layer)
 ``Unsqueeze``, ``Transpose``, ``Reshape``,
 ``Flatten``, ``Cast``
@@ -47,8 +50,8 @@ does not need: it never pads), the layout of MATLAB's ``exportONNXNetwork``
 ``Y`` + ``Squeeze`` for 'sequence') and what ``torch.onnx.export`` writes for
 ``nn.LSTM`` / ``nn.GRU`` + ``nn.Linear`` models (biases ``b_ih`` and
 ``b_hh`` summed).  Any other operator on network data is an error that names
-it (attention written as ``MatMul`` of two computed tensors among them: not
-read yet).  Initial states that are graph inputs become zero states (set
+it (among them attention written in another form: a ``MatMul`` of two
+computed tensors).  Initial states that are graph inputs become zero states (set
 HiddenState/CellState on the layers to use others).
 """
 
@@ -64,7 +67,7 @@ from ..dlnetwork import DLNetwork, LayerGraph, _initialize_layers
 from ..network import SeriesNetwork
 from ..layers.activations import (clippedReluLayer, eluLayer, geluLayer, leakyReluLayer,
                                   reluLayer, sigmoidLayer, swishLayer, tanhLayer)
-from ..layers.attention import positionEmbeddingLayer
+from ..layers.attention import positionEmbeddingLayer, selfAttentionLayer
 from ..layers.convolution import (averagePooling1dLayer, convolution1dLayer,
                                   globalAveragePooling1dLayer, globalMaxPooling1dLayer,
                                   indexing1dLayer, maxPooling1dLayer)
@@ -401,6 +404,8 @@ class _GraphReader:
                 c.reshape(-1)[0], value, rtol=1e-5) else None
 
         for node in m.graph.node:
+            if node.op_type == "Softmax" and node.input:
+                self.find_attention(node, op)
             if node.op_type == "Mul" and len(node.input) == 2:
                 a, b = node.input
                 sig = op(b, "Sigmoid")
@@ -438,6 +443,84 @@ class _GraphReader:
                 self.fused[node.output[0]] = (lambda n=node, a=approx: geluLayer(
                     Approximation=a, Name=n.name or ""), x)
                 self.skip.update(id(p) for p in parts + [add, prod[a]])
+
+    def find_attention(self, softmax, op):
+        """Multi-head self-attention as lstmkit's export writes it, from its Softmax.
+
+        Q, K, V projections (MatMul + Add), heads (Reshape to [0, 0, H, d],
+        Transpose), scaled scores ``Q K'`` with masks (Where), Softmax,
+        weights times V, heads joined, output projection.  Anything else is
+        left to the operator-by-operator walk (which refuses MatMul of two
+        computed tensors).
+        """
+        m, prod = self.m, self.m.producer
+        parts = [softmax]
+
+        def projection(name):
+            add = op(name, "Add")
+            mm = op(add.input[0], "MatMul") if add is not None else None
+            if mm is None:
+                return None
+            W, b = self.const(mm.input[1]), self.const(add.input[1])
+            if W is None or b is None:
+                return None
+            parts.extend([add, mm])
+            return mm.input[0], W.T, b.reshape(-1)
+
+        def heads(name, perm=(1, 2, 0, 3)):
+            tr = op(name, "Transpose")
+            rs = op(tr.input[0], "Reshape") if tr is not None else None
+            if rs is None or list(m.attr(tr, "perm", [])) != list(perm):
+                return None
+            shape = self.const(rs.input[1])
+            if shape is None or shape.size != 4:
+                return None
+            parts.extend([tr, rs])
+            got = projection(rs.input[0])
+            return None if got is None else got + (int(shape.reshape(-1)[2]),)
+
+        if m.attr(softmax, "axis", -1) not in (-1, 3):
+            return
+        scores, causal = softmax.input[0], False
+        while op(scores, "Where") is not None:
+            where = prod[scores]
+            cond = prod.get(where.input[0])
+            causal = causal or (cond is not None and cond.op_type == "Greater")
+            parts.append(where)
+            scores = where.input[2]
+        scale = op(scores, "Mul")
+        qk = op(scale.input[0], "MatMul") if scale is not None else None
+        kt = op(qk.input[1], "Transpose") if qk is not None else None
+        users = m.consumers.get(softmax.output[0], [])
+        if kt is None or len(users) != 1 or users[0].op_type != "MatMul":
+            return
+        parts.extend([scale, qk, kt])
+        av = users[0]
+        q, k, v = heads(qk.input[0]), heads(kt.input[0]), heads(av.input[1])
+        outs = [n for n in m.consumers.get(av.output[0], [])]
+        if None in (q, k, v) or len(outs) != 1 or outs[0].op_type != "Transpose":
+            return
+        joined = m.consumers.get(outs[0].output[0], [])
+        if len(joined) != 1 or joined[0].op_type != "Reshape":
+            return
+        mm = [n for n in m.consumers.get(joined[0].output[0], [])]
+        add = m.consumers.get(mm[0].output[0], []) if len(mm) == 1 and \
+            mm[0].op_type == "MatMul" else []
+        if len(add) != 1 or add[0].op_type != "Add":
+            return
+        o = projection(add[0].output[0])
+        if o is None or not (q[0] == k[0] == v[0]) or not (q[3] == k[3] == v[3]):
+            return
+        parts.extend([av, outs[0], joined[0]])
+        parts.remove(add[0])                 # the block's last node carries its output
+        H = q[3]
+        factory = (lambda: selfAttentionLayer(
+            H, q[1].shape[0], NumValueChannels=v[1].shape[0], OutputSize=o[1].shape[0],
+            AttentionMask="causal" if causal else "none", QueryWeights=q[1], QueryBias=q[2],
+            KeyWeights=k[1], KeyBias=k[2], ValueWeights=v[1], ValueBias=v[2],
+            OutputWeights=o[1], OutputBias=o[2], Name=softmax.name or ""))
+        self.fused[add[0].output[0]] = (factory, q[0])
+        self.skip.update(id(p) for p in parts)
 
     # -- the walk ------------------------------------------------------------------------------
     def read(self, x, lengths_input):
@@ -659,8 +742,9 @@ class _GraphReader:
         if op == "MatMul":
             W = self.const(node.input[1])
             if W is None:
-                self.fail(f"MatMul node '{name}' multiplies two computed tensors (attention?), "
-                          f"which lstmkit's ONNX import does not read yet.")
+                self.fail(f"MatMul node '{name}' multiplies two computed tensors, which lstmkit's "
+                          f"ONNX import reads only as the self-attention block lstmkit's export "
+                          f"writes.")
             W = W.T
             b, end = np.zeros(W.shape[0]), out
             nxt = [n for n in m.consumers.get(out, []) if n.op_type != "Shape"]
