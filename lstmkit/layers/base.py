@@ -95,6 +95,27 @@ def expand_factor(value, shape, blocks, repeats=1):
     return np.broadcast_to(per_row.reshape((shape[0],) + (1,) * (len(shape) - 1)), shape).copy()
 
 
+#: the learnable properties of lstmkit's layers (custom layers add their LearnableProperties)
+LEARNABLE_NAMES = frozenset(
+    ["InputWeights", "RecurrentWeights", "Bias", "Weights", "PeepholeWeights", "InputProjector",
+     "OutputProjector", "Offset", "Scale"] +
+    [f"{p}{kind}" for p in ("Query", "Key", "Value", "Output") for kind in ("Weights", "Bias")])
+
+
+def _learnable_names(cls):
+    """Names of the learnables of a layer class (those that may be, for a class whose set
+    depends on its options)."""
+    names = cls.__dict__.get("_learnable_name_cache")
+    if names is None:
+        declared = cls.learnables
+        if isinstance(declared, tuple):
+            names = frozenset(lb.name for lb in declared)
+        else:                           # a property (recurrent layers, custom layers)
+            names = LEARNABLE_NAMES | frozenset(getattr(cls, "LearnableProperties", ()))
+        cls._learnable_name_cache = names
+    return names
+
+
 class Layer:
     """Base class of all layers.
 
@@ -111,8 +132,24 @@ class Layer:
     is_output = False
     is_input = False
 
+    #: array properties that are not learnables but are checked the same way when set
+    _array_properties = ()
+
     def __init__(self, Name=""):
         self.Name = Name
+
+    def __setattr__(self, name, value):
+        """Learnables (and statistics) are checked whenever they are set, not only by factories.
+
+        A weight set on a trained network's layer (``net.Layers[2].Weights =
+        w``) must be real, finite and of the size the layer has; a float32 or
+        float64 array that passes is kept as it is (not copied: training sets
+        views of its parameter vector this way).
+        """
+        if value is not None and (name in _learnable_names(type(self)) or
+                                  name in self._array_properties):
+            value = checked_property(self, name, value)
+        object.__setattr__(self, name, value)
 
     # -- description ------------------------------------------------------------
     @property
@@ -216,6 +253,34 @@ class Layer:
     def _backward(self, dy, cache, grads, need_dx):
         """Fill ``grads`` (learnable name -> array to write) and return ``dx``."""
         raise NotImplementedError
+
+
+def checked_property(layer, name, value):
+    """A learnable or statistic set on a layer: real, finite, of the size it has (if it has one)."""
+    func = f"{type(layer).__name__}.{name}"
+    current = layer.__dict__.get(name)
+    if isinstance(value, np.ndarray) and value.dtype in (np.float32, np.float64):
+        arr = value
+    else:
+        if np.iscomplexobj(value):
+            fail(func, f"`{name}` of layer '{layer.Name}' must be real. Received a complex "
+                       f"array.", TypeError)
+        try:
+            arr = np.array(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            fail(func, f"`{name}` of layer '{layer.Name}' must be a numeric array. Received: "
+                       f"{_show(value)}.", TypeError)
+    if current is not None and np.shape(current) != arr.shape:
+        if np.size(current) == arr.size and arr.size and \
+                [d for d in np.shape(current) if d != 1] == [d for d in arr.shape if d != 1]:
+            arr = arr.reshape(np.shape(current))       # a 1-D vector for a column, and so on
+        else:
+            fail(func, f"`{name}` of layer '{layer.Name}' must be "
+                       f"{size_text(np.shape(current))}, the size it has. Received: "
+                       f"{size_text(arr.shape)}.")
+    if not np.all(np.isfinite(arr)):
+        fail(func, f"`{name}` of layer '{layer.Name}' must be finite; it contains NaN or Inf.")
+    return arr
 
 
 def checked_array(func, layer, name, value, shape):

@@ -186,6 +186,8 @@ class BatchNormalizationLayer(Layer):
     replaces them after training by the statistics of the whole training data.
     """
 
+    _array_properties = ("TrainedMean", "TrainedVariance")
+
     type_name = "Batch Normalization"
     default_name = "batchnorm"
     factory = "batchNormalizationLayer"

@@ -39,6 +39,8 @@ class SequenceInputLayer(Layer):
     gives finite values.
     """
 
+    _array_properties = ("Mean", "StandardDeviation", "Min", "Max")
+
     type_name = "Sequence Input"
     default_name = "sequenceinput"
     is_input = True
