@@ -36,8 +36,30 @@ def _numeric(func, name, value, what):
     return arr
 
 
-def as_sequences(func, X, name="X"):
-    """Return ``(sequences, single)``: a list of C-by-T arrays and whether X was one observation."""
+def _vector_sequence(func, arr, channels, where):
+    """A 1-D array as a C-by-T sequence: the input size says which MATLAB meant.
+
+    MATLAB's vectors have two dimensions: a C-by-1 column is one time step of C
+    channels, a 1-by-T row T steps of one channel.  numpy's 1-D arrays have no
+    such direction, so the network's InputSize decides; where it cannot (an
+    input size that is neither 1 nor the length), the error says how to reshape.
+    """
+    if channels is None or channels == 1:
+        return arr.reshape(1, -1)
+    if arr.size == channels:
+        return arr.reshape(-1, 1)
+    fail(func, f"{where} is a 1-D array of {arr.size} values, which is neither one time step of "
+               f"the input layer's {channels} channels nor a sequence of one channel; give it as "
+               f"a C-by-T matrix (x.reshape({channels}, -1) if its values run channel by "
+               f"channel).")
+
+
+def as_sequences(func, X, name="X", channels=None):
+    """Return ``(sequences, single)``: a list of C-by-T arrays and whether X was one observation.
+
+    ``channels`` (the input layer's InputSize) reads 1-D arrays (see
+    :func:`_vector_sequence`).
+    """
     if isinstance(X, np.ndarray) and X.dtype == object:
         if X.ndim == 2 and 1 in X.shape or X.ndim == 1:
             items = list(X.reshape(-1))
@@ -50,7 +72,7 @@ def as_sequences(func, X, name="X"):
     elif isinstance(X, np.ndarray) or hasattr(X, "__array__"):
         arr = _numeric(func, name, X, f"`{name}`")
         if arr.ndim == 1:
-            items, single = [arr.reshape(1, -1)], True
+            items, single = [_vector_sequence(func, arr, channels, f"`{name}`")], True
         elif arr.ndim == 2:
             items, single = [arr], True
         elif arr.ndim == 3:
@@ -68,7 +90,7 @@ def as_sequences(func, X, name="X"):
     for i, item in enumerate(items):
         arr = _numeric(func, name, item, f"`{name}[{i}]`")
         if arr.ndim == 1:
-            arr = arr.reshape(1, -1)
+            arr = _vector_sequence(func, arr, channels, f"`{name}[{i}]`")
         if arr.ndim != 2:
             fail(func, f"each sequence must be a C-by-T matrix; `{name}[{i}]` has size "
                        f"{size_text(arr.shape)}.")
@@ -84,7 +106,7 @@ def read_era_inputs(func, input_layer, X, name="X"):
     if not input_layer._outputs_sequence(True):
         from ._formats import features_bc
         return features_bc(func, X, input_layer.InputSize, name=name)
-    return as_sequences(func, X, name=name)
+    return as_sequences(func, X, name=name, channels=input_layer.InputSize)
 
 
 def check_sequences(func, seqs, input_size, min_length=1, name="X", check_finite=True):

@@ -130,8 +130,16 @@ def sequences_tc(func, X, input_size, fmt="auto", name="X", targets=False):
 def _one_sequence(func, x, C, element, where, auto, option="InputDataFormats",
                   expects="the input layer expects"):
     arr = _numeric(func, where, x, f"`{where}`")
-    if arr.ndim == 1:
-        arr = arr.reshape(-1, 1) if element == "TC" else arr.reshape(1, -1)
+    if arr.ndim == 1:              # MATLAB's vectors have a direction; the input size tells it
+        if C == 1:
+            arr = arr.reshape(-1, 1) if element == "TC" else arr.reshape(1, -1)
+        elif arr.size == C:        # one time step of C channels
+            arr = arr.reshape(1, -1) if element == "TC" else arr.reshape(-1, 1)
+        else:
+            fail(func, f"`{where}` is a 1-D array of {arr.size} values, which is neither one "
+                       f"time step of the input layer's {C} channels nor a sequence of one "
+                       f"channel; give it as a T-by-C matrix (x.reshape(-1, {C}) if its values "
+                       f"run time step by time step).")
     if arr.ndim != 2 or len(element) != 2 or set(element) != {"T", "C"}:
         fail(func, f"each sequence must be a T-by-C matrix; `{where}` has size "
                    f"{size_text(arr.shape)}.")

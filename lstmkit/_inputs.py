@@ -147,7 +147,7 @@ def make_input_data(func, graph, arrays, names=None):
     return data
 
 
-def read_network_inputs(func, graph, Xs, fmt="auto", names=None):
+def read_network_inputs(func, graph, Xs, fmt="auto", names=None, dtype=None):
     """Read the data of every input layer of a graph (the trainnet era's layouts), checked.
 
     ``Xs`` holds one data argument per input layer (in the graph's input
@@ -175,6 +175,8 @@ def read_network_inputs(func, graph, Xs, fmt="auto", names=None):
         layer = graph.layers[k]
         seqs, one = read_inputs(func, layer, X, f, name)
         check_sequences(func, seqs, layer.InputSize, layer.MinLength, name=name)
+        if dtype is not None:
+            layer._check_range(func, seqs, dtype, name)
         arrays.append(seqs)
         single = single or (i == 0 and one)
     return make_input_data(func, graph, arrays, names), single

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import threading
 
 import numpy as np
 
@@ -190,9 +191,18 @@ def rng(seed: int | str | RandomSettings | None = None,
     return previous
 
 
+#: per-thread generators of seeded calls (a seeded call in one thread never touches another's)
+_local = threading.local()
+
+
 def global_rng():
-    """The generator that initialization, shuffling and dropout draw from."""
-    return _state["generator"]
+    """The generator that initialization, shuffling and dropout draw from.
+
+    Inside :func:`seeded` (a call with ``seed=``) the call's own generator, in
+    its own thread only; otherwise the global one of :func:`rng`.
+    """
+    stack = getattr(_local, "stack", None)
+    return stack[-1] if stack else _state["generator"]
 
 
 def check_seed(func, seed):
@@ -216,9 +226,11 @@ def seeded(seed):
     if seed is None:
         yield global_rng()
         return
-    saved = _state["generator"]
-    _state["generator"] = _make(_state["type"], seed)
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    stack.append(_make(_state["type"], seed))
     try:
-        yield _state["generator"]
+        yield stack[-1]
     finally:
-        _state["generator"] = saved
+        stack.pop()

@@ -284,6 +284,8 @@ def as_float_array(func, name, value, shape=None, allow_empty=True):
     """
     if value is None:
         return None
+    if np.iscomplexobj(value):
+        fail(func, f"`{name}` must be real. Received a complex array.", TypeError)
     try:
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):

@@ -19,7 +19,7 @@ from ._random import global_rng
 from ._validation import _show, check_bool, check_choice, fail, name_value_function
 from .graph import Graph, split_port
 from .layers.base import Layer, checked_array
-from .network import LayerArray, SeriesNetwork, infer_sizes, name_layers
+from .network import LayerArray, SeriesNetwork, check_memory_budget, infer_sizes, name_layers
 from .table import LiveColumn, Table
 
 
@@ -242,6 +242,7 @@ def _initialize_layers(func, graph):
         fail(func, f"the network has an unconnected input ({name}, input {port + 1}); connect "
                    f"it with connectLayers, or create the network with Initialize=False.")
     sizes = infer_sizes(func, graph)
+    check_memory_budget(func, graph.layers, sizes.input_sizes, 1)
     rng = global_rng()
     for k, layer in enumerate(graph.layers):
         if layer.learnables:

@@ -67,7 +67,7 @@ def _run(func, net, Xs, fmt, mini_batch_size=128, sequence_length="longest", dir
     """
     check_runnable(func, net, several=True)
     names = ["X"] if len(Xs) == 1 else None
-    data, single = read_network_inputs(func, net._graph, Xs, fmt, names)
+    data, single = read_network_inputs(func, net._graph, Xs, fmt, names, net._dtype)
     check_state_columns(func, net._graph.layers, len(data))
     if isinstance(sequence_length, int) or keep_states:
         check_carried_state(func, net._graph.layers,

@@ -18,13 +18,14 @@ leaves any earlier file intact.
 from __future__ import annotations
 
 import json
+import math
 import os
-import tempfile
 from typing import Sequence
 
 import numpy as np
 import scipy.io
 
+from ._files import check_mat_size, write_atomically
 from ._validation import _show, fail, size_text
 from .layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReLULayer, ReLULayer,
                                  SigmoidLayer, SwishLayer, TanhLayer)
@@ -104,13 +105,22 @@ def _decode(value, arrays, filename):
             if name not in arrays:
                 fail("loadNetwork", f"'{filename}' is corrupted: the variable '{name}' is missing.")
             arr = np.asarray(arrays[name])
-            shape = tuple(value["shape"])
-            if arr.size != int(np.prod(shape)):
+            shape = tuple(int(d) for d in value["shape"])
+            if any(d < 0 for d in shape) or arr.size != math.prod(shape):
                 fail("loadNetwork", f"'{filename}' is corrupted: '{name}' has {arr.size} values, "
                                     f"expected {size_text(shape)}.")
             return np.ascontiguousarray(arr.reshape(shape))
         if "__values__" in value:
-            return np.array(value["__values__"], dtype=np.dtype(value["dtype"]))
+            try:
+                dtype = np.dtype(value["dtype"])
+            except TypeError:
+                dtype = None
+            if dtype is None or dtype.kind not in "biufU":
+                fail("loadNetwork", f"'{filename}' is corrupted: values of type "
+                                    f"{_show(value['dtype'])}.")
+            if dtype.kind == "U":     # as wide as the strings are, whatever width is declared
+                return np.array(value["__values__"], dtype=str)
+            return np.array(value["__values__"], dtype=dtype)
         if "__dict__" in value:
             return {k: _decode(v, arrays, filename) for k, v in value["__dict__"].items()}
         if "__function__" in value:
@@ -172,21 +182,8 @@ def saveNetwork(net: SeriesNetwork | DLNetwork, filename: str | os.PathLike) -> 
     contents = {"lstmkit_format": f"{FORMAT} {meta['version']}",
                 "lstmkit_meta": json.dumps(meta)}
     contents.update(arrays)
-    write_atomically(filename, lambda path: scipy.io.savemat(path, contents, do_compression=True))
+    write_atomically(filename, lambda f: scipy.io.savemat(f, contents, do_compression=True))
     return filename
-
-
-def write_atomically(filename, write):
-    """Call ``write(temporary_path)`` then rename it to ``filename``."""
-    folder = os.path.dirname(os.path.abspath(filename))
-    handle, tmp = tempfile.mkstemp(prefix=".lstmkit-", suffix=".part", dir=folder)
-    os.close(handle)
-    try:
-        write(tmp)
-        os.replace(tmp, filename)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def _mat_name(func, filename):
@@ -248,6 +245,7 @@ def loadNetwork(filename: str | os.PathLike, *,
         path = os.fspath(filename)
     if not os.path.isfile(path):
         fail(func, f"file '{path}' does not exist.", FileNotFoundError)
+    check_mat_size(func, path)
     try:
         contents = scipy.io.loadmat(path, squeeze_me=False, chars_as_strings=True)
     except Exception as err:  # scipy raises many kinds for damaged files
@@ -259,7 +257,7 @@ def loadNetwork(filename: str | os.PathLike, *,
     try:
         marker = str(np.asarray(contents["lstmkit_format"]).reshape(-1)[0])
         meta = json.loads(str(np.asarray(contents["lstmkit_meta"]).reshape(-1)[0]))
-    except (ValueError, IndexError) as err:
+    except (ValueError, IndexError, RecursionError) as err:
         fail(func, f"'{path}' is corrupted: its description cannot be read ({err}).")
     if marker.split()[0] != FORMAT or not isinstance(meta, dict) or meta.get("format") != FORMAT:
         fail(func, f"'{path}' is not an lstmkit network file.")
@@ -283,8 +281,14 @@ def loadNetwork(filename: str | os.PathLike, *,
         info = meta.get("training_info")
         info = None if info is None else TrainingInfo(
             **{k: _decode(v, contents, path) for k, v in info.items()})
-        dtype = np.dtype(meta["dtype"])
-    except (KeyError, TypeError, AttributeError) as err:
+        dtype = meta["dtype"]
+        if dtype not in ("float32", "float64"):
+            fail(func, f"'{path}' is corrupted: its precision {_show(dtype)} is not float32 or "
+                       f"float64.")
+        dtype = np.dtype(dtype)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError, RecursionError) as err:
+        if isinstance(err, ValueError) and str(err).startswith(func):
+            raise
         fail(func, f"'{path}' is corrupted: {type(err).__name__}: {err}.")
     connections = None
     if meta.get("network") in ("dlnetwork", "dag"):

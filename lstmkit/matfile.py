@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ._files import check_mat_size
 from ._validation import _show, fail
 
 FUNC = "load"
@@ -159,6 +160,7 @@ def load(filename: str | os.PathLike, *variables: str) -> MatStruct:
     if not os.path.isfile(path):
         fail(FUNC, f"file '{path}' does not exist.", FileNotFoundError)
     matio = _need_matio()
+    check_mat_size(FUNC, path)
     try:
         raw = matio.load_from_mat(path, variable_names=list(variables) or None)
     except Exception as err:  # the reader raises many kinds for files that are not MAT-files

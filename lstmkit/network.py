@@ -1,5 +1,7 @@
 """SeriesNetwork, layer-array checks, and the forward pass shared by training and prediction."""
 
+import os
+
 import numpy as np
 
 from ._inputs import InputData
@@ -238,6 +240,49 @@ class Sizes:
         self.input_is_sequence = [True] * n
         self.output_sizes = [None] * n
         self.output_is_sequence = [True] * n
+
+
+def machine_memory():
+    """Bytes of physical memory (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory_budget(func, layers, input_sizes, copies, memory=None):
+    """Refuse a network whose parameters cannot fit in memory, before allocating any of them.
+
+    ``copies`` float64-sized arrays of every parameter are what the call needs
+    (initialization 1; training holds the parameters, their gradient, the
+    solver's two states and the factors).  Learnables not created yet are
+    counted from the shapes the layers would give them.
+    """
+    memory = machine_memory() if memory is None else memory
+    if memory is None:
+        return
+    total, largest = 0, (0, None)
+    for layer, size in zip(layers, input_sizes):
+        for lb in layer.learnables:
+            value = getattr(layer, lb.name, None)
+            if value is not None:
+                count = int(np.size(value))
+            else:
+                try:
+                    shape = layer._learnable_shape(lb.name, size)[0]
+                except (NotImplementedError, AttributeError, TypeError, ValueError):
+                    continue
+                count = int(np.prod([int(d) for d in shape], dtype=object))
+            total += count
+            if count > largest[0]:
+                largest = (count, layer)
+    need = total * 8 * copies
+    if need > memory:
+        count, layer = largest
+        fail(func, f"the network has {total:,} learnable parameters (the largest layer, "
+                   f"'{layer.Name}' ({layer.type_name}), {count:,}); this needs about "
+                   f"{need / 2**30:,.1f} GiB, more than this machine's {memory / 2**30:,.1f} GiB. "
+                   f"Use fewer hidden units or channels.", MemoryError)
 
 
 def infer_sizes(func, graph, report=None):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Literal, Sequence
 
 import numpy as np
@@ -34,6 +33,7 @@ def _outputs(func, net, X, opts, keep_states=False):
     input_layer = net.Layers[0]
     seqs, single = read_era_inputs(func, input_layer, X)
     check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
+    input_layer._check_range(func, seqs, net._dtype)
     check_state_columns(func, net.Layers, len(seqs))
     if isinstance(opts["SequenceLength"], int):
         check_carried_state(func, net.Layers, "SequenceLength as an integer (chunks)")
@@ -154,7 +154,13 @@ def _labels(net, out, single):
     if net._output_is_sequence:
         labels = [classes[np.argmax(s, axis=0)] for s in out]
         return labels[0] if single else labels
-    return classes[np.argmax(out, axis=1)]
+    labels = classes[np.argmax(out, axis=1)]
+    out_layer = [layer for layer in net.Layers if layer.is_output][0]
+    if getattr(out_layer, "_labels_float", False):     # float labels (1.0, 2.0) stay float
+        labels = labels.astype(np.float64)
+    if getattr(out_layer, "_labels_as_column", False) and not single:
+        labels = labels.reshape(-1, 1)    # N-by-1, as the labels it was trained on (MATLAB's
+    return labels                         # column): YPred == YTest compares element by element
 
 
 def _check_classification(func, net):
@@ -240,8 +246,8 @@ def _updated(func, net, X, opts):
     new_layers = []
     for k, layer in enumerate(net.Layers):
         state = final.get(k)
+        layer = layer.copy()             # MATLAB's networks are values: nothing is shared
         if state is not None:
-            layer = copy.copy(layer)
             for prop, arr in zip(layer.state_properties, state):
                 setattr(layer, prop, np.array(arr.T, dtype=np.float64))
         new_layers.append(layer)
@@ -420,8 +426,8 @@ def resetState(net: SeriesNetwork | DLNetwork) -> SeriesNetwork | DLNetwork:
     _check_network("resetState", net)
     new_layers = []
     for layer in net.Layers:
+        layer = layer.copy()             # MATLAB's networks are values: nothing is shared
         if isinstance(layer, RecurrentLayer):
-            layer = copy.copy(layer)
             layer._restore_initial_states()
         new_layers.append(layer)
     return make_network(new_layers, net._plan, net._dtype, net.TrainingInfo, net._connections)

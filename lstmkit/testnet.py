@@ -131,7 +131,7 @@ def testnet(
         else:       # an output no metric measures: its targets say what it is
             tasks.append("classification" if TargetEncoder._looks_like_labels(Ts[o])
                          else "regression")
-    data, single = read_network_inputs(func, graph, Xs, in_fmt)
+    data, single = read_network_inputs(func, graph, Xs, in_fmt, dtype=net._dtype)
     check_data_lengths(func, graph, data.sequences, opts["SequenceLength"])
     sizes = infer_sizes(func, graph)
     index = any(p[0] == "loss" and p[2] == "index-crossentropy" for p in plan)

@@ -139,8 +139,7 @@ def test_failed_save_keeps_the_previous_file(tmp_path, monkeypatch):
     before = open(path, "rb").read()
 
     def broken(file, *args, **kwargs):
-        with open(file, "wb") as f:
-            f.write(b"partial")
+        file.write(b"partial")
         raise OSError("disk full")
     monkeypatch.setattr(scipy.io, "savemat", broken)
     with pytest.raises(OSError, match="disk full"):

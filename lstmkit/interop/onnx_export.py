@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .._files import write_atomically
 from .._validation import _show, check_bool, check_positive_int, fail, name_value_function
 from ..layers.bilstm import BiLSTMLayer
 from ..layers.dropout import DropoutLayer
@@ -634,5 +635,5 @@ def exportONNXNetwork(
     meta = model.metadata_props.add()
     meta.key, meta.value = "lstmkit", json.dumps(info)
     onnx.checker.check_model(model)
-    onnx.save(model, filename)
+    write_atomically(filename, lambda f: f.write(model.SerializeToString()))
     return filename

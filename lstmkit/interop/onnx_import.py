@@ -58,6 +58,7 @@ HiddenState/CellState on the layers to use others).
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Literal, Sequence
 
 import numpy as np
@@ -182,6 +183,15 @@ def _activations(m, node, count):
     return _GATES[gate], _STATES[state]
 
 
+def _check_recurrent_sizes(node, W, R, D, G, H):
+    """The weights must be what hidden_size says, checked before anything is made from it."""
+    if H < 1 or W.ndim != 3 or R.ndim != 3 or W.shape[:2] != (D, G * H) or \
+            R.shape != (D, G * H, H):
+        fail(FUNC, f"{node.op_type} node '{node.name}' has hidden_size {H} but weights W of size "
+                   f"{W.shape} and R of size {R.shape}; they must be {(D, G * H, 'C')} and "
+                   f"{(D, G * H, H)}.")
+
+
 def _lstm_layer(m, node):
     if m.attr(node, "clip") is not None:
         fail(FUNC, f"LSTM node '{node.name}' uses 'clip', which lstmkit does not support.")
@@ -198,8 +208,12 @@ def _lstm_layer(m, node):
     if W is None or R is None:
         fail(FUNC, f"LSTM node '{node.name}': its weights are not constants.")
     W, R = _f64(W), _f64(R)
+    _check_recurrent_sizes(node, W, R, D, 4, H)
     B = m.value(node.input[3]) if len(node.input) > 3 else None
     B = np.zeros((D, 8 * H)) if B is None else _f64(B)
+    if B.shape != (D, 8 * H):
+        fail(FUNC, f"LSTM node '{node.name}' has biases of size {B.shape}; hidden_size {H} "
+                   f"needs {(D, 8 * H)}.")
     P = m.value(node.input[7]) if len(node.input) > 7 else None
     coupled = bool(m.attr(node, "input_forget", 0))
     order = np.argsort(lstm_rows_to_onnx(H))        # ONNX i, o, f, c -> MATLAB i, f, g, o
@@ -247,10 +261,17 @@ def _gru_layer(m, node):
     if direction != "forward":
         fail(FUNC, f"GRU node '{node.name}' is {direction}; lstmkit's gruLayer is forward only.")
     H = int(m.attr(node, "hidden_size"))
+    W, R = m.value(node.input[1]), m.value(node.input[2])
+    if W is None or R is None:
+        fail(FUNC, f"GRU node '{node.name}': its weights are not constants.")
+    _check_recurrent_sizes(node, _f64(W), _f64(R), 1, 3, H)
     order = np.argsort(gru_rows_to_onnx(H))        # ONNX z, r, h -> MATLAB r, z, h
-    W, R = _f64(m.value(node.input[1]))[0][order], _f64(m.value(node.input[2]))[0][order]
+    W, R = _f64(W)[0][order], _f64(R)[0][order]
     B = m.value(node.input[3]) if len(node.input) > 3 else None
     B = np.zeros(6 * H) if B is None else _f64(B).reshape(-1)
+    if B.size != 6 * H:
+        fail(FUNC, f"GRU node '{node.name}' has {B.size} biases; hidden_size {H} needs "
+                   f"{6 * H}.")
     Wb, Rb = B[:3 * H][order], B[3 * H:][order]
     lbr = bool(m.attr(node, "linear_before_reset", 0))
     if not lbr:
@@ -841,11 +862,13 @@ def _read_layers(FUNC, filename):
         fail(FUNC, f"`filename` must be a file name (str). Received: {_show(filename)}.",
              TypeError)
     try:
-        model = onnx.load(filename)
+        model = onnx.load(filename, load_external_data=False)
     except FileNotFoundError:
         fail(FUNC, f"file '{filename}' does not exist.", FileNotFoundError)
     except Exception as err:  # protobuf raises DecodeError and friends
         fail(FUNC, f"'{filename}' is not a readable ONNX model: {type(err).__name__}: {err}")
+    _load_external_data(FUNC, onnx, model, filename)
+    _check_order(FUNC, model, filename)
     meta = {}
     for prop in model.metadata_props:
         if prop.key == "lstmkit":
@@ -893,6 +916,50 @@ def _read_layers(FUNC, filename):
     input_layer.Name = name
     connections = [(name if a == _INPUT else a, b) for a, b in reader.connections]
     return [input_layer] + list(layers.values()), connections, outputs, meta
+
+
+def _load_external_data(func, onnx, model, filename):
+    """Tensors stored beside the model, read only from files inside its folder.
+
+    A location that is absolute, leaves the folder (``..``) or is a symbolic
+    link is refused before anything is read (CVE-2024-27318 was such a path in
+    onnx's own loader).
+    """
+    folder = os.path.dirname(os.path.abspath(filename))
+    external = [t for t in onnx.external_data_helper._get_all_tensors(model)
+                if onnx.external_data_helper.uses_external_data(t)]
+    if not external:
+        return
+    for tensor in external:
+        info = {e.key: e.value for e in tensor.external_data}
+        location = info.get("location", "")
+        path = os.path.normpath(os.path.join(folder, location))
+        if not location or os.path.isabs(location) or \
+                os.path.commonpath([folder, path]) != folder or \
+                os.path.islink(os.path.join(folder, location)):
+            fail(func, f"'{filename}' stores tensor '{tensor.name}' in {location!r}, outside the "
+                       f"model's folder (or through a link); lstmkit reads external data only "
+                       f"from files inside the folder.")
+        if not os.path.isfile(path):
+            fail(func, f"'{filename}' stores tensor '{tensor.name}' in {location!r}, which does "
+                       f"not exist.", FileNotFoundError)
+    try:
+        onnx.external_data_helper.load_external_data_for_model(model, folder)
+    except Exception as err:
+        fail(func, f"'{filename}': its external data cannot be read: {type(err).__name__}: "
+                   f"{err}")
+
+
+def _check_order(func, model, filename):
+    """Every operator reads tensors computed before it: no cycle, no dangling input."""
+    known = {i.name for i in model.graph.input} | {t.name for t in model.graph.initializer}
+    for node in model.graph.node:
+        for name in node.input:
+            if name and name not in known:
+                fail(func, f"'{filename}' is not a valid ONNX graph: node '{node.name}' "
+                           f"({node.op_type}) reads '{name}', which no earlier node computes "
+                           f"(a cycle, or operators out of order).")
+        known.update(node.output)
 
 
 def _is_chain(layers, connections):

@@ -12,6 +12,7 @@ and ``bias``.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from typing import Any, Mapping, Sequence
@@ -19,6 +20,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import scipy.io
 
+from .._files import check_mat_size
 from .._validation import _show, fail, size_text
 from ..layers.base import Layer
 from ..layers.bilstm import BiLSTMLayer
@@ -169,6 +171,11 @@ def loadPyTorchStateDict(layers: Sequence[Layer], state_dict: Mapping[str, Any])
         Rs = [_expect(func, layer, "RecurrentWeights", d["weight_hh"], (G * H, H))
               for d in directions]
         zero = np.zeros(G * H)
+        for d in directions:
+            for kind in ("bias_ih", "bias_hh"):
+                if kind in d:
+                    _expect(func, layer, f"{kind} (Bias)", d[kind].reshape(-1) if
+                            d[kind].ndim <= 2 and d[kind].size == G * H else d[kind], (G * H,))
         if isinstance(layer, GRULayer):
             if layer.ResetGateMode != "recurrent-bias-after-multiplication":
                 fail(func, f"layer '{layer.Name}' must use ResetGateMode="
@@ -189,7 +196,9 @@ def loadPyTorchStateDict(layers: Sequence[Layer], state_dict: Mapping[str, Any])
         W = _expect(func, layer, "Weights", entries["weight"],
                     (layer.OutputSize, entries["weight"].shape[1]))
         layer.Weights = W
-        layer.Bias = entries.get("bias", np.zeros(layer.OutputSize)).reshape(-1, 1)
+        bias = entries.get("bias", np.zeros(layer.OutputSize))
+        _expect(func, layer, "Bias", bias, (layer.OutputSize,))
+        layer.Bias = bias.reshape(-1, 1)
         layer.InputSize = W.shape[1]
     return layers
 
@@ -303,19 +312,36 @@ def importMATLABLearnables(layers: Sequence[Layer], filename: str | os.PathLike)
     layers = copy_and_name_layers(func, layers)
     if not isinstance(filename, (str, os.PathLike)) or not os.path.isfile(filename):
         fail(func, f"file {_show(filename)} does not exist.", FileNotFoundError)
+    check_mat_size(func, os.fspath(filename))
     try:
         contents = scipy.io.loadmat(filename, squeeze_me=False, struct_as_record=False)
     except Exception as err:  # scipy raises many kinds for damaged files
         fail(func, f"'{filename}' is not a readable MAT-file: {type(err).__name__}: {err}")
     found = 0
+    used = set()
+    known = [f"{layer.Name}_{lb.name}" for layer in layers for lb in layer.learnables]
     for layer in layers:
+        struct = contents.get(layer.Name)
+        record = None
+        if struct is not None and isinstance(struct, np.ndarray) and struct.dtype == object \
+                and struct.size:
+            record = struct.reshape(-1)[0]
+            used.add(layer.Name)
+            names = [lb.name for lb in layer.learnables]
+            for field in getattr(record, "_fieldnames", []) or []:
+                if field not in names:         # a misspelt property would be lost silently
+                    close = difflib.get_close_matches(field, names, n=1)
+                    fail(func, f"'{filename}' gives {layer.Name}.{field}, which is not a "
+                               f"learnable of layer '{layer.Name}' ({layer.type_name}: "
+                               f"{', '.join(names) or 'none'})"
+                               + (f"; did you mean {close[0]!r}?" if close else "."))
         for lb in layer.learnables:
             value = None
-            struct = contents.get(layer.Name)
-            if struct is not None and isinstance(struct, np.ndarray) and struct.dtype == object:
-                record = struct.reshape(-1)[0]
+            if record is not None:
                 value = getattr(record, lb.name, None)
             flat = contents.get(f"{layer.Name}_{lb.name}")
+            if flat is not None:
+                used.add(f"{layer.Name}_{lb.name}")
             if value is None and flat is not None:
                 value = flat
             if value is None:
@@ -339,6 +365,13 @@ def importMATLABLearnables(layers: Sequence[Layer], filename: str | os.PathLike)
             if lb.name in ("InputWeights", "Weights"):
                 layer.InputSize = value.shape[1]
             found += 1
+    unknown = [k for k in contents if not k.startswith("__") and k not in used]
+    if unknown and found:
+        close = difflib.get_close_matches(unknown[0], known + [layer.Name for layer in layers],
+                                          n=1)
+        fail(func, f"'{filename}' holds {', '.join(repr(k) for k in unknown[:5])}, which match "
+                   f"no layer's learnable (structs named after layers, or variables named "
+                   f"<layer>_<Property>)" + (f"; did you mean {close[0]!r}?" if close else "."))
     if not found:
         fail(func, f"'{filename}' holds no learnables named after these layers "
                    f"({', '.join(layer.Name for layer in layers)}); expected structs or "

@@ -70,10 +70,15 @@ class SequenceInputLayer(Layer):
         if self.Normalization == "none":
             return
         data = np.concatenate([np.asarray(s, dtype=np.float64) for s in sequences], axis=1)
+        # computed on each channel scaled by its largest magnitude, so that values near the
+        # float64 limit (whose squares or sums overflow) still give their true statistics
+        scale = np.max(np.abs(data), axis=1, keepdims=True)
+        scale[scale == 0] = 1.0
+        scaled = data / scale
         if "Mean" in self._statistics_needed():
-            self.Mean = data.mean(axis=1, keepdims=True)
+            self.Mean = scaled.mean(axis=1, keepdims=True) * scale
         if "StandardDeviation" in self._statistics_needed():
-            self.StandardDeviation = data.std(axis=1, keepdims=True)
+            self.StandardDeviation = scaled.std(axis=1, keepdims=True) * scale
         if "Min" in self._statistics_needed():
             self.Min = data.min(axis=1, keepdims=True)
             self.Max = data.max(axis=1, keepdims=True)
@@ -92,6 +97,25 @@ class SequenceInputLayer(Layer):
             if mode == "rescale-symmetric":
                 y = 2.0 * y - 1.0
         return np.ascontiguousarray(y, dtype=dtype)
+
+    def _check_range(self, func, sequences, dtype, name="X"):
+        """The data, normalized, must fit ``dtype``: float64 values beyond float32's range
+        (about 3.4e38) would become Inf in single precision and give NaN results."""
+        if np.dtype(dtype) != np.float32 or not sequences or self._missing_statistics():
+            return
+        limit = float(np.finfo(np.float32).max)
+        lo = np.min([np.min(s, axis=1) for s in sequences], axis=0).astype(np.float64)
+        hi = np.max([np.max(s, axis=1) for s in sequences], axis=0).astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            ends = self._normalize(np.stack([lo, hi]), np.float64)   # affine per channel
+        bad = ~(np.abs(ends) <= limit)
+        if np.any(bad):
+            channel = int(np.flatnonzero(bad.any(axis=0))[0])
+            fail(func, f"`{name}` has values beyond single precision in channel {channel + 1} "
+                       f"(from {lo[channel]:g} to {hi[channel]:g}"
+                       + (", after normalization" if self.Normalization != "none" else "")
+                       + "); networks run in float32, whose largest value is about 3.4e38. "
+                         "Rescale the data, or use Normalization='zscore'.")
 
     def _pack(self, batch, sequences, dtype):
         """Pack C-by-T sequences and normalize them: the network's input rows, of ``dtype``.
@@ -189,6 +213,10 @@ def _input_layer(cls, func, size_name, inputSize, Name, Normalization, Normaliza
         setattr(layer, stat, check_column(func, stat, value, C))
     if layer.StandardDeviation is not None and np.any(layer.StandardDeviation < 0):
         fail(func, "`StandardDeviation` must be non-negative.")
+    if layer.Min is not None and layer.Max is not None and np.any(layer.Min > layer.Max):
+        bad = int(np.flatnonzero(layer.Min > layer.Max)[0])
+        fail(func, f"`Min` must not exceed `Max`; channel {bad + 1} has Min "
+                   f"{float(layer.Min[bad, 0]):g} and Max {float(layer.Max[bad, 0]):g}.")
     if SplitComplexInputs:
         fail(func, f"`SplitComplexInputs`=true is not supported by lstmkit. "
                    f"Received: SplitComplexInputs={_show(SplitComplexInputs)}.")

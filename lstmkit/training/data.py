@@ -59,6 +59,10 @@ def make_targets(func, Y, seqs, single, plan, out_layer, name="Y"):
         else:
             labels = as_labels(func, Y, n, name)
             everything = labels
+            if name == "Y":     # classify answers in the form of the training labels
+                shape = np.shape(Y) if isinstance(Y, np.ndarray) else ()
+                out_layer._labels_as_column = len(shape) == 2 and shape[1] == 1 and n > 1
+                out_layer._labels_float = isinstance(Y, np.ndarray) and Y.dtype.kind == "f"
         if out_layer.Classes is None:
             out_layer.Classes = np.unique(everything)
         classes = out_layer.Classes

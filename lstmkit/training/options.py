@@ -9,6 +9,7 @@ from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
+from .._files import check_writable_folder
 from .._validation import (_show, changed_options, check_bool, check_choice, check_positive_int,
                            check_real, fail, name_value_function)
 from .schedules import SCHEDULES, check_schedule
@@ -389,6 +390,7 @@ def _check_option(func, name, value):
         if not os.path.isdir(folder):
             fail(func, f"the folder of `ProgressPlotFile` must exist. Received: "
                        f"ProgressPlotFile={os.fspath(value)!r}; {folder!r} does not exist.")
+        check_writable_folder(func, "ProgressPlotFile", folder)
         return os.fspath(value)
     if name == "OutputFcn":
         funcs = value if isinstance(value, (list, tuple)) else [value]
@@ -403,6 +405,8 @@ def _check_option(func, name, value):
         if value and not os.path.isdir(value):
             fail(func, f"`CheckpointPath` must be an existing folder. Received: "
                        f"CheckpointPath={value!r}, which does not exist.")
+        if value:
+            check_writable_folder(func, "CheckpointPath", value)
         return value
     if name == "CheckpointFrequency":
         return check_positive_int(func, name, value)

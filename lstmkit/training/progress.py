@@ -155,8 +155,8 @@ class ProgressPlot:
             self._handle.update(image)
 
     def _write(self):
-        from ..io import write_atomically
-        write_atomically(self.path, lambda tmp: self.fig.savefig(tmp, dpi=90, format="png"))
+        from .._files import write_atomically
+        write_atomically(self.path, lambda f: self.fig.savefig(f, dpi=90, format="png"))
 
     def _draw(self, h, reason, elapsed):
         metric_name = "Accuracy (%)" if self.task == "classification" else "RMSE"

@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from .._data import check_sequences, read_era_inputs
+from .._files import check_writable_folder
 from .._inputs import InputData
 from .._random import check_seed, global_rng, seeded
 from .._typing import Sequences, Targets
@@ -24,6 +25,7 @@ from ..graph import Graph
 from ..layers.normalization import BatchNormalizationLayer
 from ..layers.softmax import SoftmaxLayer
 from ..network import (SeriesNetwork, check_carried_state, check_data_lengths, check_layers,
+                       check_memory_budget,
                        compute_nodes, layers_and_connections, make_network, network_output,
                        predict_batches,
                        truncate_states)
@@ -33,6 +35,10 @@ from .info import TrainingInfo
 from .options import TrainingOptions
 from .schedules import ScheduleRunner, check_schedule
 from .verbose import VerboseTable
+
+#: float64-sized copies of the parameters training holds (values, gradient, two solver states,
+#: learn-rate and L2 factors, the initial values), for the memory check before anything is made
+TRAINING_COPIES = 7
 
 _SOLVER_CODES = {"sgdm": solver_kernels.SGDM, "adam": solver_kernels.ADAM,
                  "rmsprop": solver_kernels.RMSPROP}
@@ -291,6 +297,10 @@ def prepare_training(func, X, Y, layers, options, dtype):
         options.ResetInputNormalization or bool(input_layer._missing_statistics()))
     if normalizing:
         input_layer._compute_statistics(seqs)
+    input_layer._check_range(func, seqs, dt)
+    if validation is not None:
+        input_layer._check_range(func, validation[0], dt, "XValidation")
+    check_memory_budget(func, layers, plan.input_sizes, TRAINING_COPIES)
     rng = global_rng()
     for layer, size in zip(layers[1:], plan.input_sizes[1:]):
         layer._initialize(size, rng)
@@ -361,6 +371,12 @@ class _TrainingRun:
         self.output_fcns = ([] if options.OutputFcn is None else
                             list(options.OutputFcn) if isinstance(options.OutputFcn, (list, tuple))
                             else [options.OutputFcn])
+        # the folders written during training, checked again now: before any training work
+        if options.CheckpointPath:
+            check_writable_folder(self.func, "CheckpointPath", options.CheckpointPath)
+        if options.Plots == "training-progress" and options.ProgressPlotFile:
+            check_writable_folder(self.func, "ProgressPlotFile", os.path.dirname(
+                os.path.abspath(options.ProgressPlotFile)))
         self.table = self._make_table() if options.Verbose else None
         self.plot = None
         if options.Plots == "training-progress":
@@ -501,10 +517,10 @@ class _TrainingRun:
         h["val_metric"].append(values[0] if values else np.nan)
         objective = loss if self.objective == "loss" else \
             values[self.metric_names.index(self.objective)]
-        if self.best is None or np.isnan(self.best[0]) and not np.isnan(objective):
-            better = True      # a NaN objective is never the best once a number has been seen
-        elif np.isnan(objective):
-            better = False
+        if np.isnan(objective):
+            better = False     # a NaN validation is never the best network
+        elif self.best is None:
+            better = True
         else:
             better = objective > self.best[0] if self.maximize else objective < self.best[0]
         if better:
@@ -550,7 +566,7 @@ class _TrainingRun:
     def _call_output_fcns(self, state):
         stop = False
         for fcn in self.output_fcns:
-            if fcn(self._info(state)):
+            if _stop_value(self.func, fcn(self._info(state))):
                 stop = True
         return stop
 
@@ -639,6 +655,26 @@ class _TrainingRun:
             "BaseLearnRate": np.array(h["rate"]), "FinalValidationLoss": float(final_loss),
             f"FinalValidation{m}": float(final_metric),
             "OutputNetworkIteration": int(final_iteration), "StopReason": self.stop_reason})
+
+
+def _stop_value(func, value):
+    """What an OutputFcn returned, as MATLAB reads it: true stops; false (or nothing) goes on.
+
+    MATLAB requires a logical scalar; a string such as "no", NaN or an array is an
+    error here rather than a truth value Python would guess (a non-empty string
+    is true).
+    """
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, (float, np.floating)) and value in (0.0, 1.0):
+        return bool(value)
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "biuf" and \
+            value.reshape(-1)[0] in (0, 1):
+        return bool(value.reshape(-1)[0])
+    fail(func, f"an OutputFcn must return true (stop training) or false (go on), or nothing. "
+               f"Received: {_show(value)}.", TypeError)
 
 
 def target_rows(chunks):

@@ -33,13 +33,13 @@ from ..layers.base import Layer
 from ..layers.softmax import SoftmaxLayer
 from ..losses import CLASSIFICATION_KINDS, LossExpression, make_loss
 from ..metrics import FunctionMetric, metric_list
-from ..network import SeriesNetwork, check_data_lengths, infer_sizes
+from ..network import SeriesNetwork, check_data_lengths, check_memory_budget, infer_sizes
 from ..table import Table
 from .data import Targets
 from .options import TrainingOptions
 from .schedules import check_schedule
-from .trainer import (LossGraph, OutputFcnInfo, ParameterVector, TrainingSetup, _TrainingRun,
-                      check_dtype, check_training_layers)
+from .trainer import (TRAINING_COPIES, LossGraph, OutputFcnInfo, ParameterVector,
+                      TrainingSetup, _TrainingRun, check_dtype, check_training_layers)
 from .verbose import hms
 
 
@@ -484,6 +484,7 @@ def prepare_trainnet(func, Xs, Ts, net, lossFcn, options, dtype):
     out_nodes = output_nodes(dlnet)
     expression, loss_name = make_loss(func, lossFcn, len(out_nodes))
     check_training_layers(func, layers, options)
+    check_memory_budget(func, layers, infer_sizes(func, graph).input_sizes, TRAINING_COPIES)
     in_fmt = options.InputDataFormats
     if not isinstance(in_fmt, (list, tuple)):
         in_fmt = check_format(func, "InputDataFormats", in_fmt)
@@ -529,6 +530,11 @@ def prepare_trainnet(func, Xs, Ts, net, lossFcn, options, dtype):
                 options.ResetInputNormalization or bool(layer._missing_statistics())):
             layer._compute_statistics(arrays)
             normalizing = True
+    for layer, arrays, name in zip(data.layers, data.arrays, in_names):
+        layer._check_range(func, arrays, dt, name)
+    if validation is not None:
+        for layer, arrays, name in zip(validation[0].layers, validation[0].arrays, in_names):
+            layer._check_range(func, arrays, dt, name + "Validation")
     several = len(out_nodes) > 1
     fused = not several and _fusable(expression, targets[0].kind, layers[out_nodes[0]])
     loss_graph = LossGraph(Graph(layers, dlnet._connections, func=func),
