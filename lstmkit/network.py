@@ -285,6 +285,28 @@ def check_memory_budget(func, layers, input_sizes, copies, memory=None):
                    f"Use fewer hidden units or channels.", MemoryError)
 
 
+def check_learnable_shapes(func, layer, input_size):
+    """Learnables that are set must have the sizes the layer's input gives them.
+
+    Factories check the weights given to them, but weights also arrive from
+    files (loadNetwork, importers) and from layers edited by hand; a weight of
+    the right number of elements in the wrong shape would otherwise reach the
+    kernels.
+    """
+    for lb in layer.learnables:
+        value = getattr(layer, lb.name, None)
+        if value is None:
+            continue
+        try:
+            shape = tuple(int(d) for d in layer._learnable_shape(lb.name, input_size)[0])
+        except (NotImplementedError, AttributeError, TypeError, ValueError, KeyError):
+            continue
+        if tuple(np.shape(value)) != shape:
+            fail(func, f"layer '{layer.Name}' ({layer.type_name}) has {lb.name} of size "
+                       f"{'-by-'.join(map(str, np.shape(value)))}; its input of size "
+                       f"{input_size} needs {'-by-'.join(map(str, shape))}.")
+
+
 def infer_sizes(func, graph, report=None):
     """Channels and sequence-ness of every node's input and output, checking each layer.
 
@@ -311,6 +333,7 @@ def infer_sizes(func, graph, report=None):
         if known:
             try:
                 layer._check_input(func, size, is_seq)
+                check_learnable_shapes(func, layer, size)
             except ValueError as err:
                 if report is None:
                     raise

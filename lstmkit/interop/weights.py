@@ -41,11 +41,16 @@ def _numpy(func, key, value):
         value = value.cpu()
     if hasattr(value, "numpy"):
         value = value.numpy()
+    if np.iscomplexobj(value):
+        fail(func, f"state_dict entry '{key}' is complex; weights must be real.", TypeError)
     try:
-        return np.array(value, dtype=np.float64)
+        arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
         fail(func, f"state_dict entry '{key}' is not numeric. Received: {_show(value)}.",
              TypeError)
+    if not np.all(np.isfinite(arr)):
+        fail(func, f"state_dict entry '{key}' contains NaN or Inf.")
+    return arr
 
 
 def _group_state_dict(func, state_dict):

@@ -43,6 +43,13 @@ class RecurrentLayer(Layer):
         value = getattr(self, name)
         return np.zeros((self._state_size(), 1)) if value is None else value
 
+    def __setattr__(self, name, value):
+        """A state set on a made layer is checked as the State table checks it (H-by-N, finite)."""
+        if value is not None and name in self.state_properties and \
+                "_initial_states" in self.__dict__:
+            value = self._checked_state(name, value)
+        super().__setattr__(name, value)
+
     def _checked_state(self, name, value):
         arr = checked_array("State", self, name, value, None)
         size = self._state_size()
