@@ -99,4 +99,16 @@ __all__ = [
     "positionEmbeddingLayer", "layerGraph", "replaceLayer", "plot", "CustomLayer",
     "CustomClassificationLayer", "CustomRegressionLayer", "setLearnRateFactor", "setL2Factor",
     "getLearnRateFactor", "getL2Factor", "lstmProjectedLayer", "gruProjectedLayer",
+    # the classes behind the factories and functions (isinstance checks, type hints)
+    "AdditionLayer", "AveragePooling1DLayer", "BatchNormalizationLayer", "BiLSTMLayer",
+    "ClassificationOutputLayer", "ClippedReLULayer", "ConcatenationLayer", "ConfusionMatrixChart",
+    "Convolution1DLayer", "DAGNetwork", "DLNetwork", "DropoutLayer", "ELULayer",
+    "FeatureInputLayer", "FlattenLayer", "FullyConnectedLayer", "GELULayer", "GRULayer",
+    "GRUProjectedLayer", "GlobalAveragePooling1DLayer", "GlobalMaxPooling1DLayer",
+    "Indexing1DLayer", "LSTMLayer", "LSTMProjectedLayer", "LayerGraph", "LayerNormalizationLayer",
+    "LeakyReLULayer", "MatStruct", "MaxPooling1DLayer", "MultiplicationLayer",
+    "PositionEmbeddingLayer", "ReLULayer", "RegressionOutputLayer", "SelfAttentionLayer",
+    "SequenceInputLayer", "SeriesNetwork", "SigmoidLayer", "SoftmaxLayer", "SwishLayer",
+    "TanhLayer", "TrainingInfo", "TrainingOptions", "TrainnetInfo", "WordEmbeddingLayer",
+    "WordEncoding",
 ]

@@ -87,6 +87,18 @@ def make_targets(func, Y, seqs, single, plan, out_layer, name="Y"):
     return Targets("response-sequence" if plan.output_is_sequence else "response", values, R)
 
 
+def check_target_range(func, targets, dtype, name="Y"):
+    """Numeric targets must fit the training precision (float32 overflows beyond about 3.4e38)."""
+    if targets is None or np.dtype(dtype) != np.float32 or targets.kind not in (
+            "response", "response-sequence"):
+        return
+    values = targets.values if isinstance(targets.values, list) else [targets.values]
+    big = max((float(np.max(np.abs(v))) for v in values if np.size(v)), default=0.0)
+    if not big <= float(np.finfo(np.float32).max):
+        fail(func, f"`{name}` has values beyond single precision (up to {big:g}); networks "
+                   f"train in float32, whose largest value is about 3.4e38. Rescale the targets.")
+
+
 def prepare_minibatch(indices, data, targets, sequence_length, direction, dtype,
                       num_total=None):
     """Pack one mini-batch into the chunks that are its training iterations.

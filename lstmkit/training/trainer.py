@@ -30,7 +30,7 @@ from ..network import (SeriesNetwork, check_carried_state, check_data_lengths, c
                        predict_batches,
                        truncate_states)
 from ..metrics import AccuracyMetric, RMSEMetric
-from .data import make_targets, prepare_minibatch
+from .data import check_target_range, make_targets, prepare_minibatch
 from .info import TrainingInfo
 from .options import TrainingOptions
 from .schedules import ScheduleRunner, check_schedule
@@ -298,8 +298,10 @@ def prepare_training(func, X, Y, layers, options, dtype):
     if normalizing:
         input_layer._compute_statistics(seqs)
     input_layer._check_range(func, seqs, dt)
+    check_target_range(func, targets, dt)
     if validation is not None:
         input_layer._check_range(func, validation[0], dt, "XValidation")
+        check_target_range(func, validation[1], dt, "YValidation")
     check_memory_budget(func, layers, plan.input_sizes, TRAINING_COPIES)
     rng = global_rng()
     for layer, size in zip(layers[1:], plan.input_sizes[1:]):

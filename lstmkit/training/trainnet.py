@@ -35,7 +35,7 @@ from ..losses import CLASSIFICATION_KINDS, LossExpression, make_loss
 from ..metrics import FunctionMetric, metric_list
 from ..network import SeriesNetwork, check_data_lengths, check_memory_budget, infer_sizes
 from ..table import Table
-from .data import Targets
+from .data import Targets, check_target_range
 from .options import TrainingOptions
 from .schedules import check_schedule
 from .trainer import (TRAINING_COPIES, LossGraph, OutputFcnInfo, ParameterVector,
@@ -532,6 +532,8 @@ def prepare_trainnet(func, Xs, Ts, net, lossFcn, options, dtype):
             normalizing = True
     for layer, arrays, name in zip(data.layers, data.arrays, in_names):
         layer._check_range(func, arrays, dt, name)
+    for t, name in zip(targets, names):
+        check_target_range(func, t, dt, name)
     if validation is not None:
         for layer, arrays, name in zip(validation[0].layers, validation[0].arrays, in_names):
             layer._check_range(func, arrays, dt, name + "Validation")
