@@ -125,3 +125,38 @@ def test_trainnet_era_data(dl_net, quick, func, case, X, expected):
 
 def dl_net_classes():
     return np.array([str(k) for k in range(1, 10)])
+
+
+# -- a large class of inputs: random arrays of any dtype, shape and values ------------------------
+from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+ARRAYS = hnp.arrays(
+    dtype=st.sampled_from([np.float64, np.float32, np.int64, np.int8, np.bool_, np.complex128,
+                           np.uint16, np.float16]),
+    shape=hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=13),
+    elements=None)
+
+
+@given(X=ARRAYS)
+def test_any_array_gives_a_clear_error_or_finite_scores(series_net, X):
+    before = X.copy()
+    try:
+        scores = predict(series_net, X)
+    except (ValueError, TypeError) as err:
+        assert str(err).startswith("predict:"), err
+    else:
+        assert np.all(np.isfinite(np.asarray(scores, dtype=float)))
+    assert np.array_equal(X, before, equal_nan=True)
+
+
+@given(X=ARRAYS)
+def test_any_array_in_the_trainnet_era(dl_net, X):
+    before = X.copy()
+    try:
+        scores = minibatchpredict(dl_net, X)
+    except (ValueError, TypeError) as err:
+        assert str(err).startswith("minibatchpredict:"), err
+    else:
+        assert np.all(np.isfinite(np.asarray(scores, dtype=float)))
+    assert np.array_equal(X, before, equal_nan=True)
