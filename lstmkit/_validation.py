@@ -276,11 +276,13 @@ def check_name(func, value):
     return value
 
 
-def as_float_array(func, name, value, shape=None, allow_empty=True):
+def as_float_array(func, name, value, shape=None, allow_empty=True, single=True):
     """A finite real array (a copy, float64) of an optional exact shape.
 
     ``shape`` may contain None for "any size".  Returns None for an empty
     value (MATLAB's ``[]``) when ``allow_empty``.
+    ``single``: values must also fit single precision (weights; not input
+    statistics, which are applied in float64).
     """
     if value is None:
         return None
@@ -301,4 +303,8 @@ def as_float_array(func, name, value, shape=None, allow_empty=True):
                        f"{size_text(arr.shape)}.")
     if not np.all(np.isfinite(arr)):
         fail(func, f"`{name}` must contain only finite values; it contains NaN or Inf.")
+    if single and arr.size and float(np.max(np.abs(arr))) > float(np.finfo(np.float32).max):
+        fail(func, f"`{name}` has values beyond single precision (up to "
+                   f"{float(np.max(np.abs(arr))):g}); networks run in float32, whose largest "
+                   f"value is about 3.4e38.")
     return arr

@@ -71,9 +71,9 @@ def check_factor(func, name, value, blocks):
     return check_real(func, name, value, low=0.0)
 
 
-def check_column(func, name, value, size):
+def check_column(func, name, value, size, single=True):
     """A size-by-1 column vector (a 1-D array of that length is accepted); None if empty."""
-    arr = as_float_array(func, name, value)
+    arr = as_float_array(func, name, value, single=single)
     if arr is None:
         return None
     if arr.size != size or not (arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1)):
@@ -148,7 +148,7 @@ class Layer:
         """
         if value is not None and (name in _learnable_names(type(self)) or
                                   name in self._array_properties):
-            value = checked_property(self, name, value)
+            value = checked_property(self, name, value, name not in self._array_properties)
         object.__setattr__(self, name, value)
 
     # -- description ------------------------------------------------------------
@@ -255,7 +255,7 @@ class Layer:
         raise NotImplementedError
 
 
-def checked_property(layer, name, value):
+def checked_property(layer, name, value, single=True):
     """A learnable or statistic set on a layer: real, finite, of the size it has (if it has one)."""
     func = f"{type(layer).__name__}.{name}"
     current = layer.__dict__.get(name)
@@ -280,7 +280,14 @@ def checked_property(layer, name, value):
                        f"{size_text(arr.shape)}.")
     if not np.all(np.isfinite(arr)):
         fail(func, f"`{name}` of layer '{layer.Name}' must be finite; it contains NaN or Inf.")
+    if single and arr.size and float(np.max(np.abs(arr))) > _SINGLE_MAX:
+        fail(func, f"`{name}` of layer '{layer.Name}' has values beyond single precision (up to "
+                   f"{float(np.max(np.abs(arr))):g}); networks run in float32, whose largest "
+                   f"value is about 3.4e38.")
     return arr
+
+
+_SINGLE_MAX = float(np.finfo(np.float32).max)
 
 
 def checked_array(func, layer, name, value, shape):

@@ -210,7 +210,7 @@ def _input_layer(cls, func, size_name, inputSize, Name, Normalization, Normaliza
                         ("Max", Max)):
         if value is not None and np.size(value) == 1:
             value = np.full((C, 1), float(np.ravel(value)[0]))
-        setattr(layer, stat, check_column(func, stat, value, C))
+        setattr(layer, stat, check_column(func, stat, value, C, single=False))
     if layer.StandardDeviation is not None and np.any(layer.StandardDeviation < 0):
         fail(func, "`StandardDeviation` must be non-negative.")
     if layer.Min is not None and layer.Max is not None and np.any(layer.Min > layer.Max):

@@ -49,12 +49,15 @@ _THRESHOLD_CODES = {"l2norm": solver_kernels.THRESHOLD_L2NORM,
 
 def check_dtype(func, dtype):
     """'float32'/'single' or 'float64'/'double' (also numpy dtypes)."""
-    aliases = {"single": "float32", "double": "float64"}
-    try:
-        dt = np.dtype(aliases.get(dtype, dtype) if isinstance(dtype, str) else dtype)
-    except TypeError:
-        dt = None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+    names = {"single": np.float32, "float32": np.float32, "double": np.float64,
+             "float64": np.float64}
+    dt = None
+    if isinstance(dtype, str):
+        dt = names.get(dtype.lower())
+    elif dtype in (np.float32, np.float64) or isinstance(dtype, np.dtype):
+        dt = dtype              # (numpy reads None and many other values as float64: not here)
+    dt = np.dtype(dt) if dt is not None else None
+    if dt is None or dt.type not in (np.float32, np.float64):
         fail(func, f"`dtype` must be 'float32' (MATLAB's single, the default) or 'float64'. "
                    f"Received: dtype={_show(dtype)}.")
     return dt

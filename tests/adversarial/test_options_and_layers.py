@@ -167,3 +167,37 @@ def test_assemble_network_refuses_bad_weights(weights, bias, fragment):
             np.shape(weights)[0], Weights=weights, Bias=bias), regressionLayer()])
     msg_func = "fullyConnectedLayer" if fragment in ("finite", "real") else "assembleNetwork"
     clear_error(call, msg_func, fragment)
+
+
+@pytest.mark.parametrize("dtype", ["foo", "float16", "int32", None, 5, True, np.int64, "f4x"])
+def test_precision_must_be_single_or_double(dtype):
+    clear_error(lambda: assembleNetwork([sequenceInputLayer(2), fullyConnectedLayer(
+        1, Weights=[[1.0, 2.0]], Bias=[0.0]), regressionLayer()], dtype=dtype),
+        "assembleNetwork", "dtype")
+
+
+@pytest.mark.parametrize("door", ["factory", "property"])
+def test_weights_beyond_single_precision(door):
+    if door == "factory":
+        clear_error(lambda: fullyConnectedLayer(1, Weights=[[1e39, 2.0]], Bias=[0.0]),
+                    "fullyConnectedLayer", "single precision")
+    else:
+        layer = fullyConnectedLayer(1, Weights=[[1.0, 2.0]], Bias=[0.0])
+        clear_error(lambda: setattr(layer, "Weights", np.array([[1e39, 2.0]])),
+                    "FullyConnectedLayer.Weights", "single precision")
+
+
+def test_zscore_statistics_of_huge_values_are_not_zeroed(jv):
+    from lstmkit import predict, trainNetwork
+    from helpers import classifier_layers
+    X, Y = jv
+    big = [x * 1e200 for x in X]
+    layers = classifier_layers()
+    layers[0] = sequenceInputLayer(12, Normalization="zscore")
+    opts = trainingOptions("adam", MaxEpochs=1, MiniBatchSize=10, Verbose=False)
+    net = trainNetwork(big, Y, layers, opts, seed=0)
+    std = net.Layers[0].StandardDeviation
+    assert np.all(np.isfinite(std)) and np.all(std > 1e190)
+    ref = trainNetwork(X, Y, layers, opts, seed=0)
+    np.testing.assert_allclose(std / 1e200, ref.Layers[0].StandardDeviation, rtol=1e-10)
+    np.testing.assert_allclose(predict(net, big), predict(ref, X), rtol=1e-4, atol=1e-5)
