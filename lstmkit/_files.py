@@ -15,6 +15,7 @@ those the user's umask gives a new file.
 from __future__ import annotations
 
 import glob
+import math
 import os
 import tempfile
 import time
@@ -105,8 +106,10 @@ def check_mat_size(func, path, limit=None):
     size, a compressed one (MATLAB's default since v7) is decompressed in
     bounded chunks and only counted, so a small file that inflates to
     gigabytes (a "zip bomb") is refused with a clear error instead of
-    exhausting memory.  ``limit`` defaults to half the machine's memory.
-    v7.3 (HDF5) files and files that are not MAT v5 are left to their readers.
+    exhausting memory.  A v7.3 file (HDF5) declares each dataset's shape and
+    type, which are summed (with h5py, when it is installed: mat-io, which reads
+    these files, needs it).  ``limit`` defaults to half the machine's memory.
+    Files of other kinds are left to their readers.
     """
     import struct
     import zlib
@@ -115,9 +118,13 @@ def check_mat_size(func, path, limit=None):
         size = os.path.getsize(path)
         with open(path, "rb") as f:
             header = f.read(128)
-            if len(header) < 128 or header[:6] == b"\x89HDF\r\n" or \
-                    header[124:128] not in (b"\x00\x01IM", b"\x01\x00MI"):
-                return                       # not MAT v5 (v4, v7.3): its reader decides
+            if len(header) >= 520 or size >= 520:
+                f.seek(512)
+                if f.read(8) == b"\x89HDF\r\n\x1a\n":     # v7.3: HDF5 after a 512-byte header
+                    _check_hdf5_size(func, path, size, limit)
+                    return
+            if len(header) < 128 or header[124:128] not in (b"\x00\x01IM", b"\x01\x00MI"):
+                return                       # not MAT v5 (v4, damaged): its reader decides
             endian = "<" if header[126:128] == b"IM" else ">"
             total, offset = 0, 128
             while offset + 8 <= size:
@@ -151,3 +158,26 @@ def check_mat_size(func, path, limit=None):
                 offset += 8 + nbytes + (-nbytes % 8 if dtype != 15 else 0)
     except (OSError, struct.error, zlib.error):
         return                                # the reader reports damage in its own words
+
+
+def _check_hdf5_size(func, path, size, limit):
+    """The declared size of every dataset of an HDF5 (MAT v7.3) file, summed before reading."""
+    try:
+        import h5py
+    except ImportError:
+        return
+    total = 0
+
+    def visit(name, item):
+        nonlocal total
+        if isinstance(item, h5py.Dataset):
+            total += int(item.dtype.itemsize) * math.prod(int(d) for d in (item.shape or ()))
+    try:
+        with h5py.File(path, "r") as f:
+            f.visititems(visit)
+    except (OSError, ValueError, RuntimeError):
+        return                                # the reader reports damage in its own words
+    if total > limit:
+        fail(func, f"'{path}' declares more than {limit / 2**30:.1f} GiB of data ({size:,} bytes "
+                   f"on disk); lstmkit does not read it (a damaged or hostile file?).",
+             MemoryError)

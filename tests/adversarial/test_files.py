@@ -339,3 +339,17 @@ def test_a_folder_made_unwritable_after_the_options_fails_before_training(jv, tm
     folder.rmdir()
     clear_error(lambda: trainNetwork(X, Y, classifier_layers(), opts), "trainNetwork",
                 "CheckpointPath", exc=(OSError, ValueError))
+
+
+def test_a_v73_mat_file_declaring_more_than_memory_is_refused(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    from lstmkit._files import check_mat_size
+    path = str(tmp_path / "big.mat")
+    with h5py.File(path, "w", userblock_size=512) as f:   # MATLAB's 512-byte user block
+        f.create_dataset("X", shape=(10 ** 6, 10 ** 5), dtype="f8", compression="gzip",
+                         chunks=(1000, 1000))           # 800 GB declared, nothing written
+    with open(path, "r+b") as f:
+        f.write(b"MATLAB 7.3 MAT-file".ljust(512, b" "))
+    assert os.path.getsize(path) < 1_000_000
+    clear_error(lambda: check_mat_size("load", path, limit=1 << 30), "load", "declares more",
+                exc=MemoryError)
