@@ -337,6 +337,12 @@ def arrayDatastore(
         if data.dtype.kind not in "biufUSbO":
             fail(func, f"`A` must hold numbers, strings or logical values. Received an array of "
                        f"{data.dtype}.", TypeError)
+        if data.dtype.kind == "O":         # a cell array: arrays, numbers and strings only
+            bad = next((v for v in data.reshape(-1) if not isinstance(
+                v, (np.ndarray, str, numbers.Number, list, tuple))), data)
+            if bad is not data or data.size == 0:
+                fail(func, f"`A` must hold numbers, strings or logical values (or arrays of "
+                           f"them). Received: {_show(A)}.", TypeError)
         if data.ndim == 0:
             data = data.reshape(1)
         if dim > max(data.ndim, 2):
