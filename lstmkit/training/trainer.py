@@ -596,7 +596,10 @@ class _TrainingRun:
         h = self.history
         if self.val_chunks is not None and self.iteration > 0 and (
                 not h["val_iteration"] or h["val_iteration"][-1] != self.iteration):
-            self._validate(self.epoch)       # stopped early: validate the last network too
+            try:
+                self._validate(self.epoch)   # stopped early: validate the last network too
+            except KeyboardInterrupt:        # a second Ctrl-C: finish without it
+                self.stop_reason = "Stopped manually"
         output = self.options.OutputNetwork
         use_best = self.best is not None and (
             output in ("best-validation-loss", "best-validation") or
@@ -614,9 +617,12 @@ class _TrainingRun:
             if pending is not None:  # MATLAB always prints the last iteration
                 self._print_row(pending)
             self.table.finish(self.stop_reason)
-        if self.plot:
-            self.plot.finish(h, self.stop_reason, time.perf_counter() - self.start)
-        self._call_output_fcns("done")
+        try:
+            if self.plot:
+                self.plot.finish(h, self.stop_reason, time.perf_counter() - self.start)
+            self._call_output_fcns("done")
+        except KeyboardInterrupt:            # Ctrl-C while finishing: the network is kept
+            self.stop_reason = "Stopped manually"
         if self.options.BatchNormalizationStatistics == "population":
             self._population_statistics()
         self.params.detach()

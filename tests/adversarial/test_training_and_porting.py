@@ -195,3 +195,58 @@ def test_regression_targets_beyond_float32(regression_net):
 def test_caller_data_is_never_modified_by_training(jv, quick):
     X, Y = jv
     unchanged(lambda: trainNetwork(X, Y, classifier_layers(), quick, seed=0), X, Y)
+
+
+# -- Ctrl-C at every stage of a run -------------------------------------------------------------
+@pytest.mark.parametrize("stage", ["start", "iteration 3", "validation", "checkpoint write",
+                                   "done"])
+def test_ctrl_c_keeps_the_last_good_network_and_files(jv, tmp_path, monkeypatch, stage):
+    import os
+    import lstmkit._files as files
+    import lstmkit.training.trainer as trainer
+    from lstmkit import loadNetwork
+    X, Y = jv
+    calls = {"n": 0}
+
+    def outputfcn(info):
+        if stage == "start" and info.State == "start":
+            raise KeyboardInterrupt
+        if stage == "iteration 3" and info.Iteration == 3 and info.State == "iteration":
+            raise KeyboardInterrupt
+        if stage == "done" and info.State == "done":
+            raise KeyboardInterrupt
+        return False
+    if stage == "validation":
+        original = trainer.evaluate
+
+        def interrupted(*a, **k):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise KeyboardInterrupt
+            return original(*a, **k)
+        monkeypatch.setattr(trainer, "evaluate", interrupted)
+    if stage == "checkpoint write":
+        original_write = files.write_atomically
+
+        def interrupted_write(filename, write):
+            calls["n"] += 1
+            if calls["n"] == 2:                      # the second checkpoint, half written
+                def half(f):
+                    f.write(b"half")
+                    raise KeyboardInterrupt
+                return original_write(filename, half)
+            return original_write(filename, write)
+        monkeypatch.setattr("lstmkit.io.write_atomically", interrupted_write)
+    opts = trainingOptions("adam", MaxEpochs=3, MiniBatchSize=10, Verbose=False,
+                           OutputFcn=outputfcn, ValidationData=(X[:6], Y[:6]),
+                           ValidationFrequency=2, CheckpointPath=str(tmp_path),
+                           CheckpointFrequency=1, CheckpointFrequencyUnit="iteration")
+    net = trainNetwork(X, Y, classifier_layers(), opts, seed=0)
+    assert net.TrainingInfo.StopReason == "Stopped manually"
+    assert all(np.all(np.isfinite(getattr(layer, name))) for layer in net.Layers
+               for name in ("InputWeights", "Weights") if getattr(layer, name, None) is not None)
+    names = os.listdir(tmp_path)
+    assert not [n for n in names if n.endswith(".part")], names
+    for n in names:                                   # every checkpoint left is whole
+        loadNetwork(os.path.join(tmp_path, n))
+    assert np.asarray(classify(net, X)).shape[0] == len(X)
