@@ -353,3 +353,55 @@ def test_a_v73_mat_file_declaring_more_than_memory_is_refused(tmp_path):
     assert os.path.getsize(path) < 1_000_000
     clear_error(lambda: check_mat_size("load", path, limit=1 << 30), "load", "declares more",
                 exc=MemoryError)
+
+
+@pytest.mark.parametrize("writer", ["exportONNXNetwork", "checkpoint"])
+def test_kill_9_in_the_middle_of_an_export_or_a_checkpoint(series_net, jv, tmp_path, writer):
+    """The process dies half-way through its second write: what was on disk stays whole."""
+    path = str(tmp_path / "net.onnx")
+    if writer == "exportONNXNetwork":
+        exportONNXNetwork(series_net, path)
+        before = open(path, "rb").read()
+    saved = str(tmp_path / "net.mat")
+    saveNetwork(series_net, saved)
+    script = textwrap.dedent(f"""
+        import os
+        import lstmkit._files as files
+        import lstmkit.io, lstmkit.interop.onnx_export as export
+        from lstmkit import *
+        real, count = files.write_atomically, [0]
+        def dying(filename, write):
+            count[0] += 1
+            if count[0] < 2:
+                return real(filename, write)
+            def half(f):
+                f.write(b"half of it")
+                f.flush()
+                os.kill(os.getpid(), {int(signal.SIGKILL)})
+            return real(filename, half)
+        lstmkit.io.write_atomically = dying
+        export.write_atomically = dying
+        net = loadNetwork({saved!r})
+        if {writer!r} == "exportONNXNetwork":
+            exportONNXNetwork(net, {path!r})
+            exportONNXNetwork(net, {path!r})
+        else:
+            X, Y = japaneseVowelsTrainData()
+            trainNetwork(X[::9], Y[::9], net.Layers, trainingOptions(
+                "adam", MaxEpochs=1, MiniBatchSize=10, Verbose=False,
+                CheckpointPath={str(tmp_path)!r}, CheckpointFrequency=1,
+                CheckpointFrequencyUnit="iteration"))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], check=False)
+    assert done.returncode == -signal.SIGKILL
+    names = sorted(os.listdir(tmp_path))
+    whole = [n for n in names if not n.endswith(".part")]
+    assert len([n for n in names if n.endswith(".part")]) == 1, names
+    if writer == "exportONNXNetwork":
+        assert open(path, "rb").read() == before
+        from lstmkit import importONNXNetwork
+        importONNXNetwork(path)
+    else:
+        checkpoints = [n for n in whole if n.startswith("net_checkpoint__")]
+        assert len(checkpoints) == 1                 # the first, whole; the second never named
+        loadNetwork(os.path.join(tmp_path, checkpoints[0]))
