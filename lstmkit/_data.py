@@ -277,3 +277,23 @@ def as_response_sequences(func, Y, seqs, single, name="Y"):
         fail(func, f"the response sequences in `{name}` have different numbers of responses "
                    f"({sorted({a.shape[0] for a in out})}).")
     return out
+
+
+def categorical_parts(T):
+    """``(labels, categories, problem)`` of a pandas-like categorical (``.categories``, ``.codes``).
+
+    Labels are the categories of the codes; a string category kept as an object
+    (as pandas does) becomes a str.  Not a categorical: ``(None, None, None)``;
+    missing (undefined) labels: ``problem`` says so.
+    """
+    cat = getattr(T, "cat", None)
+    source = cat if cat is not None and hasattr(cat, "categories") else T
+    if hasattr(source, "categories") and hasattr(source, "codes"):
+        categories = np.asarray(source.categories)
+        if categories.dtype.kind == "O" and all(isinstance(c, str) for c in categories):
+            categories = categories.astype(str)      # pandas keeps strings as objects
+        codes = np.asarray(source.codes)
+        if np.any(codes < 0):
+            return None, None, "missing (undefined) labels"
+        return categories[codes], categories, None
+    return None, None, None

@@ -17,8 +17,10 @@ from __future__ import annotations
 import glob
 import math
 import os
+import struct
 import tempfile
 import time
+import zlib
 
 from ._validation import fail
 
@@ -92,7 +94,8 @@ def check_writable_folder(func, option, folder):
              else OSError)
 
 
-def _memory():
+def machine_memory():
+    """Bytes of physical memory (None where the system does not say)."""
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
@@ -111,14 +114,12 @@ def check_mat_size(func, path, limit=None):
     these files, needs it).  ``limit`` defaults to half the machine's memory.
     Files of other kinds are left to their readers.
     """
-    import struct
-    import zlib
-    limit = limit if limit is not None else (_memory() or 2 ** 40) // 2
+    limit = limit if limit is not None else (machine_memory() or 2 ** 40) // 2
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as f:
             header = f.read(128)
-            if len(header) >= 520 or size >= 520:
+            if size >= 520:
                 f.seek(512)
                 if f.read(8) == b"\x89HDF\r\n\x1a\n":     # v7.3: HDF5 after a 512-byte header
                     _check_hdf5_size(func, path, size, limit)

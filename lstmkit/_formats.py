@@ -44,6 +44,13 @@ def check_format(func, name, fmt, allowed=None):
     return text
 
 
+def check_input_formats(func, fmt):
+    """InputDataFormats: one format (checked), or a list of one per network input (each checked)."""
+    if isinstance(fmt, (list, tuple)):
+        return [check_format(func, "InputDataFormats", f) for f in fmt]
+    return check_format(func, "InputDataFormats", fmt)
+
+
 def _layout_hint(shape, C, default):
     """A format naming the dimension of size C as the channels, for error messages."""
     dims = [d for d, n in enumerate(shape) if n == C]

@@ -156,18 +156,19 @@ def read_network_inputs(func, graph, Xs, fmt="auto", names=None, dtype=None):
     the first input was one observation given alone (a T-by-C array).
     """
     from ._data import check_sequences
-    from ._formats import check_format, read_inputs
+    from ._formats import check_input_formats, read_inputs
     nodes = [k for k, layer in enumerate(graph.layers) if layer.is_input]
     names = names or (["X"] if len(nodes) == 1 else [f"X{i + 1}" for i in range(len(nodes))])
     if len(Xs) != len(nodes):
         fail(func, f"the network has {len(nodes)} inputs "
                    f"({', '.join(repr(graph.layers[k].Name) for k in nodes)}) but "
                    f"{len(Xs)} were given.")
-    if isinstance(fmt, (list, tuple)):
+    fmt = check_input_formats(func, fmt)
+    if isinstance(fmt, list):
         if len(fmt) != len(nodes):
             fail(func, f"`InputDataFormats` must be one format, or one per input "
                        f"({len(nodes)}). Received: {len(fmt)} formats.")
-        fmts = [check_format(func, "InputDataFormats", f) for f in fmt]
+        fmts = fmt
     else:
         fmts = [fmt] * len(nodes)
     arrays, single = [], False

@@ -303,8 +303,18 @@ def as_float_array(func, name, value, shape=None, allow_empty=True, single=True)
                        f"{size_text(arr.shape)}.")
     if not np.all(np.isfinite(arr)):
         fail(func, f"`{name}` must contain only finite values; it contains NaN or Inf.")
-    if single and arr.size and float(np.max(np.abs(arr))) > float(np.finfo(np.float32).max):
-        fail(func, f"`{name}` has values beyond single precision (up to "
-                   f"{float(np.max(np.abs(arr))):g}); networks run in float32, whose largest "
-                   f"value is about 3.4e38.")
+    if single:
+        check_single_range(func, f"`{name}`", arr)
     return arr
+
+
+#: the largest float32 value: networks run in single precision, as MATLAB's
+SINGLE_MAX = float(np.finfo(np.float32).max)
+
+
+def check_single_range(func, what, arr, verb="run", advice=""):
+    """Values (already finite) must fit single precision; ``what`` names them in the error."""
+    big = float(np.max(np.abs(arr))) if np.size(arr) else 0.0
+    if not big <= SINGLE_MAX:
+        fail(func, f"{what} has values beyond single precision (up to {big:g}); networks {verb} "
+                   f"in float32, whose largest value is about 3.4e38.{advice}")

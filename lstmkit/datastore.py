@@ -30,6 +30,7 @@ from typing import Any, Callable, Literal
 
 import numpy as np
 
+from ._data import categorical_parts
 from ._random import global_rng
 from ._validation import _show, check_bool, check_choice, check_positive_int, fail
 from ._validation import name_value_function
@@ -257,21 +258,6 @@ class TransformedDatastore(Datastore):
         return "  TransformedDatastore with properties:\n\n    Transforms: {1×1 cell}"
 
 
-def _categorical(data):
-    """``(values, categories)`` of pandas-like categorical data, else ``(data, None)``."""
-    source = getattr(data, "cat", None)
-    source = source if source is not None and hasattr(source, "categories") else data
-    if hasattr(source, "categories") and hasattr(source, "codes"):
-        codes = np.asarray(source.codes)
-        if np.any(codes < 0):
-            fail("arrayDatastore", "the categorical data has missing (undefined) values.")
-        categories = np.asarray(source.categories)
-        if categories.dtype.kind == "O" and all(isinstance(c, str) for c in categories):
-            categories = categories.astype(str)      # pandas keeps strings as objects
-        return categories[codes], categories
-    return data, None
-
-
 @name_value_function()
 def arrayDatastore(
     A: Any,
@@ -320,7 +306,10 @@ def arrayDatastore(
     dim = check_positive_int(func, "IterationDimension", IterationDimension)
     size = check_positive_int(func, "ReadSize", ReadSize)
     out_type = check_choice(func, "OutputType", OutputType, ("cell", "same"))
-    values, categories = _categorical(A)
+    labels, categories, problem = categorical_parts(A)
+    if problem:
+        fail(func, "the categorical data has missing (undefined) values.")
+    values = A if labels is None else labels
     if isinstance(values, (list, tuple)):
         data = list(values)
         if dim != 1:

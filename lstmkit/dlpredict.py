@@ -21,7 +21,7 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from ._formats import check_format
+from ._formats import check_format, check_input_formats
 from ._inputs import read_network_inputs
 from ._predict_options import check_predict_options
 from ._validation import _show, check_bool, check_nargout, fail, name_value_function, select_outputs
@@ -244,8 +244,7 @@ def _single_pass(func, net, X, more_inputs, fmt, nargout, training, **batching):
     Xs = _inputs(func, net, X, more_inputs)
     nodes = output_nodes(net)
     nargout = check_nargout(func, nargout, len(nodes) + 1)
-    in_fmt = fmt if isinstance(fmt, (list, tuple)) else \
-        check_format(func, "InputDataFormats", fmt)
+    in_fmt = check_input_formats(func, fmt)
     outs, single, final = _run(func, net, Xs, in_fmt, keep_states=True, training=training,
                                out_nodes=nodes, **batching)
     sizes = infer_sizes(func, net._graph)

@@ -1,9 +1,8 @@
 """SeriesNetwork, layer-array checks, and the forward pass shared by training and prediction."""
 
-import os
-
 import numpy as np
 
+from ._files import machine_memory
 from ._inputs import InputData
 from ._validation import _show, fail
 from .graph import Graph
@@ -240,14 +239,6 @@ class Sizes:
         self.input_is_sequence = [True] * n
         self.output_sizes = [None] * n
         self.output_is_sequence = [True] * n
-
-
-def machine_memory():
-    """Bytes of physical memory (None where the system does not say)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def check_memory_budget(func, layers, input_sizes, copies, memory=None):

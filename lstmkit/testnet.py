@@ -6,7 +6,7 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from ._formats import check_format
+from ._formats import check_format, check_input_formats
 from ._inputs import read_network_inputs
 from ._predict_options import check_predict_options
 from ._validation import _show, fail, name_value_function
@@ -89,8 +89,7 @@ def testnet(
     func = "testnet"
     check_runnable(func, net, several=True)
     opts = check_predict_options(func, dict(locals()))
-    in_fmt = InputDataFormats if isinstance(InputDataFormats, (list, tuple)) else \
-        check_format(func, "InputDataFormats", InputDataFormats)
+    in_fmt = check_input_formats(func, InputDataFormats)
     tgt_fmt = check_format(func, "TargetDataFormats", TargetDataFormats)
     graph = net._graph
     out_nodes = output_nodes(net)

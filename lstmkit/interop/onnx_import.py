@@ -544,14 +544,12 @@ class _GraphReader:
         self.skip.update(id(p) for p in parts)
 
     # -- the walk ------------------------------------------------------------------------------
-    def read(self, x, lengths_input):
+    def read(self, x):
         m = self.m
         dims = [d.dim_value for d in x.type.tensor_type.shape.dim]
         self.input_rank = len(dims)
         self.input_dims = dims
         self.data(x.name, _INPUT, "TNC" if len(dims) == 3 else "NC")
-        if lengths_input is not None:
-            self.tensors[lengths_input] = _Tensor("aux")
         self.find_patterns()
         for node in m.graph.node:
             if id(node) in self.skip:
@@ -767,13 +765,7 @@ class _GraphReader:
                           f"ONNX import reads only as the self-attention block lstmkit's export "
                           f"writes.")
             W = W.T
-            b, end = np.zeros(W.shape[0]), out
-            nxt = [n for n in m.consumers.get(out, []) if n.op_type != "Shape"]
-            if len(nxt) == 1 and nxt[0].op_type == "Add" and self.const(nxt[0].input[1]) \
-                    is not None:
-                b = self.const(nxt[0].input[1]).reshape(-1)
-                end = nxt[0].output[0]
-                self.skip.add(id(nxt[0]))
+            b, end = self.following_bias(out, np.zeros(W.shape[0]))
             layer = fullyConnectedLayer(W.shape[0], Weights=W, Bias=b, Name=name)
             self.data(end, self.add(layer, [x.src], name), x.layout)
             return
@@ -787,13 +779,7 @@ class _GraphReader:
         if op == "Mul" and self.const(node.input[1]) is not None:
             # a per-channel affine map (lstmkit exports batch normalization so): Mul [+ Add]
             a = self.const(node.input[1]).reshape(-1)
-            b, end = np.zeros_like(a), out
-            nxt = [n for n in m.consumers.get(out, []) if n.op_type != "Shape"]
-            if len(nxt) == 1 and nxt[0].op_type == "Add" and self.const(nxt[0].input[1]) \
-                    is not None:
-                b = self.const(nxt[0].input[1]).reshape(-1)
-                end = nxt[0].output[0]
-                self.skip.add(id(nxt[0]))
+            b, end = self.following_bias(out, np.zeros_like(a))
             eps = 1e-5
             layer = batchNormalizationLayer(Scale=a, Offset=b, TrainedMean=np.zeros_like(a),
                                             TrainedVariance=np.full_like(a, 1 - eps),
@@ -806,6 +792,18 @@ class _GraphReader:
                   f"BatchNormalization, per-channel Mul+Add, Conv, MaxPool, AveragePool, global "
                   f"and time reductions, Add/Mul/Concat of two branches, Gather (last step, "
                   f"embeddings), normalization (Sub/Div/Mul), and layout operators.")
+
+    def following_bias(self, out, default):
+        """A constant ``Add`` that alone reads ``out`` (a bias): ``(bias, its output)``.
+
+        The Add joins the layer being made (MatMul + Add, Mul + Add) and is
+        skipped by the walk; without one: ``(default, out)``.
+        """
+        nxt = [n for n in self.m.consumers.get(out, []) if n.op_type != "Shape"]
+        if len(nxt) == 1 and nxt[0].op_type == "Add" and self.const(nxt[0].input[1]) is not None:
+            self.skip.add(id(nxt[0]))
+            return self.const(nxt[0].input[1]).reshape(-1), nxt[0].output[0]
+        return default, out
 
     def windowed(self, node, op, x, out):
         """Conv, MaxPool, AveragePool over time on N-by-C-by-T data."""
@@ -883,7 +881,7 @@ def _read_layers(FUNC, filename):
             reader.tensors[i.name] = _Tensor(
                 "mask" if i.type.tensor_type.elem_type in (onnx.TensorProto.INT32,
                                                            onnx.TensorProto.INT64) else "aux")
-    tensors = reader.read(floats[0], None)
+    tensors = reader.read(floats[0])
     outputs = []
     for o in model.graph.output:
         t = tensors.get(o.name)

@@ -179,8 +179,7 @@ def loadPyTorchStateDict(layers: Sequence[Layer], state_dict: Mapping[str, Any])
         for d in directions:
             for kind in ("bias_ih", "bias_hh"):
                 if kind in d:
-                    _expect(func, layer, f"{kind} (Bias)", d[kind].reshape(-1) if
-                            d[kind].ndim <= 2 and d[kind].size == G * H else d[kind], (G * H,))
+                    _expect(func, layer, f"{kind} (Bias)", d[kind], (G * H,))
         if isinstance(layer, GRULayer):
             if layer.ResetGateMode != "recurrent-bias-after-multiplication":
                 fail(func, f"layer '{layer.Name}' must use ResetGateMode="

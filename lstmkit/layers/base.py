@@ -14,7 +14,8 @@ import copy
 
 import numpy as np
 
-from .._validation import _show, as_float_array, check_real, fail, size_text
+from .._validation import (_show, as_float_array, check_real, check_single_range, fail,
+                           size_text)
 from . import initializers
 
 
@@ -280,14 +281,9 @@ def checked_property(layer, name, value, single=True):
                        f"{size_text(arr.shape)}.")
     if not np.all(np.isfinite(arr)):
         fail(func, f"`{name}` of layer '{layer.Name}' must be finite; it contains NaN or Inf.")
-    if single and arr.size and float(np.max(np.abs(arr))) > _SINGLE_MAX:
-        fail(func, f"`{name}` of layer '{layer.Name}' has values beyond single precision (up to "
-                   f"{float(np.max(np.abs(arr))):g}); networks run in float32, whose largest "
-                   f"value is about 3.4e38.")
+    if single:
+        check_single_range(func, f"`{name}` of layer '{layer.Name}'", arr)
     return arr
-
-
-_SINGLE_MAX = float(np.finfo(np.float32).max)
 
 
 def checked_array(func, layer, name, value, shape):

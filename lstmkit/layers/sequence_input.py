@@ -7,8 +7,8 @@ from typing import Any, Literal
 import numpy as np
 
 from .._typing import ArrayLike
-from .._validation import (_show, check_choice, check_name, check_positive_int, fail,
-                           name_value_function)
+from .._validation import (SINGLE_MAX, _show, check_choice, check_name, check_positive_int,
+                           fail, name_value_function)
 from .base import Layer, check_column
 
 NORMALIZATIONS = ("none", "zerocenter", "zscore", "rescale-symmetric", "rescale-zero-one")
@@ -103,7 +103,7 @@ class SequenceInputLayer(Layer):
         (about 3.4e38) would become Inf in single precision and give NaN results."""
         if np.dtype(dtype) != np.float32 or not sequences or self._missing_statistics():
             return
-        limit = float(np.finfo(np.float32).max)
+        limit = SINGLE_MAX
         lo = np.min([np.min(s, axis=1) for s in sequences], axis=0).astype(np.float64)
         hi = np.max([np.max(s, axis=1) for s in sequences], axis=0).astype(np.float64)
         with np.errstate(over="ignore", invalid="ignore"):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._data import as_label_sequences, as_labels, as_response_sequences, as_responses
-from .._validation import fail
+from .._validation import check_single_range, fail
 from ..network import chunk_bounds
 
 
@@ -93,10 +93,9 @@ def check_target_range(func, targets, dtype, name="Y"):
             "response", "response-sequence"):
         return
     values = targets.values if isinstance(targets.values, list) else [targets.values]
-    big = max((float(np.max(np.abs(v))) for v in values if np.size(v)), default=0.0)
-    if not big <= float(np.finfo(np.float32).max):
-        fail(func, f"`{name}` has values beyond single precision (up to {big:g}); networks "
-                   f"train in float32, whose largest value is about 3.4e38. Rescale the targets.")
+    largest = [np.max(np.abs(v)) for v in values if np.size(v)]
+    check_single_range(func, f"`{name}`", np.array(largest), verb="train",
+                       advice=" Rescale the targets.")
 
 
 def prepare_minibatch(indices, data, targets, sequence_length, direction, dtype,

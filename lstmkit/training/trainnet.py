@@ -19,8 +19,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._data import _label_array, _ndim, as_responses
-from .._formats import check_format, sequences_tc
+from .._data import _label_array, _ndim, as_responses, categorical_parts
+from .._formats import check_format, check_input_formats, sequences_tc
 from .._inputs import read_network_inputs
 from .._random import check_seed, seeded
 from .._validation import _show, check_nargout, fail, select_outputs
@@ -83,21 +83,6 @@ def _fusable(expression, targets_kind, output_layer):
 
 
 # -- targets ---------------------------------------------------------------------------------
-def _categories(T):
-    """``(labels, categories)`` of a pandas-like categorical (``.categories``, ``.codes``)."""
-    cat = getattr(T, "cat", None)
-    source = cat if cat is not None and hasattr(cat, "categories") else T
-    if hasattr(source, "categories") and hasattr(source, "codes"):
-        categories = np.asarray(source.categories)
-        if categories.dtype.kind == "O" and all(isinstance(c, str) for c in categories):
-            categories = categories.astype(str)      # pandas keeps strings as objects
-        codes = np.asarray(source.codes)
-        if np.any(codes < 0):
-            return None, None, "missing (undefined) labels"
-        return categories[codes], categories, None
-    return None, None, None
-
-
 class TargetEncoder:
     """Turns trainnet's targets into training targets, with the classes fixed by the first call."""
 
@@ -136,7 +121,7 @@ class TargetEncoder:
         return pos.astype(np.int64)
 
     def _label_values(self, T, name):
-        labels, categories, problem = _categories(T)
+        labels, categories, problem = categorical_parts(T)
         if problem:
             fail(self.func, f"`{name}` has {problem}.")
         if categories is not None:
@@ -454,9 +439,8 @@ def output_tasks(expression, Ts):
     return tasks
 
 
-def make_encoders(func, expression, loss_name, graph, out_nodes, fmt, Ts):
-    """One TargetEncoder per network output."""
-    sizes = infer_sizes(func, graph)
+def make_encoders(func, expression, loss_name, sizes, out_nodes, fmt, Ts):
+    """One TargetEncoder per network output (``sizes``: the graph's :func:`infer_sizes`)."""
     tasks = output_tasks(expression, Ts)
     return [TargetEncoder(func, task, loss_name == "index-crossentropy",
                           int(sizes.output_sizes[k]), bool(sizes.output_is_sequence[k]), fmt)
@@ -484,17 +468,16 @@ def prepare_trainnet(func, Xs, Ts, net, lossFcn, options, dtype):
     out_nodes = output_nodes(dlnet)
     expression, loss_name = make_loss(func, lossFcn, len(out_nodes))
     check_training_layers(func, layers, options)
-    check_memory_budget(func, layers, infer_sizes(func, graph).input_sizes, TRAINING_COPIES)
-    in_fmt = options.InputDataFormats
-    if not isinstance(in_fmt, (list, tuple)):
-        in_fmt = check_format(func, "InputDataFormats", in_fmt)
+    sizes = infer_sizes(func, graph)
+    check_memory_budget(func, layers, sizes.input_sizes, TRAINING_COPIES)
+    in_fmt = check_input_formats(func, options.InputDataFormats)
     tgt_fmt = check_format(func, "TargetDataFormats", options.TargetDataFormats)
     in_names = _target_names(len(Xs), "X")
     data, single = read_network_inputs(func, graph, Xs, in_fmt, in_names)
     if len(Ts) != len(out_nodes):
         fail(func, f"the network has {len(out_nodes)} outputs ({dlnet.OutputNames}) but "
                    f"{len(Ts)} targets were given.")
-    encoders, tasks = make_encoders(func, expression, loss_name, graph, out_nodes, tgt_fmt, Ts)
+    encoders, tasks = make_encoders(func, expression, loss_name, sizes, out_nodes, tgt_fmt, Ts)
     names = _target_names(len(out_nodes))
     targets = [enc.encode(T, data.sequences, single, name)
                for enc, T, name in zip(encoders, Ts, names)]
@@ -514,7 +497,6 @@ def prepare_trainnet(func, Xs, Ts, net, lossFcn, options, dtype):
                                              [n + "Validation" for n in in_names])
         validation = (vdata, [enc.encode(T, vdata.sequences, vsingle, name + "Validation")
                               for enc, T, name in zip(encoders, Tv, names)])
-    sizes = infer_sizes(func, graph)
     any_sequence_output = any(sizes.output_is_sequence[k] for k in out_nodes)
     check_data_lengths(func, graph, data.sequences, options.SequenceLength, any_sequence_output)
     if validation is not None:
