@@ -161,6 +161,9 @@ def _label_array(func, name, value):
         if all(isinstance(v, str) for v in arr):
             arr = arr.astype(str)
         elif all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in arr):
+            if any(not -2 ** 63 <= v < 2 ** 63 for v in arr):
+                fail(func, f"`{name}` holds an integer label outside the 64-bit range. Received: "
+                           f"{_show(next(v for v in arr if not -2 ** 63 <= v < 2 ** 63))}.")
             arr = arr.astype(np.int64)
         else:
             fail(func, f"`{name}` must hold labels that are all str or all int. "

@@ -44,11 +44,12 @@ def _remove_stale(folder, prefix):
             pass
 
 
-def write_atomically(filename, write):
+def write_atomically(filename, write, func=None):
     """Write ``filename`` through ``write(fileobj)`` (a binary file object), atomically.
 
     On failure (an exception from ``write``, a full disk) the previous file is
-    untouched and the temporary file removed; an OSError names ``filename``.
+    untouched and the temporary file removed; an OSError names ``filename``
+    (and the public function ``func``, when given), never the temporary file.
     """
     filename = os.fspath(filename)
     folder = os.path.dirname(os.path.abspath(filename))
@@ -70,9 +71,10 @@ def write_atomically(filename, write):
         tmp = None
     except OSError as err:
         reason = err.strerror or str(err)
+        message = f"{func + ': ' if func else ''}cannot write '{filename}': {reason}"
         if err.errno is None:
-            raise type(err)(f"cannot write '{filename}': {reason}") from None
-        raise type(err)(err.errno, f"cannot write '{filename}': {reason}") from None
+            raise type(err)(message) from None
+        raise type(err)(err.errno, message) from None
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)

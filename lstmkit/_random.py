@@ -21,7 +21,7 @@ import threading
 
 import numpy as np
 
-from ._validation import _show, fail
+from ._validation import checked_call, _show, fail
 
 _GENERATORS = ("twister", "philox")
 _DEFAULT_TYPE = "twister"
@@ -128,6 +128,7 @@ def _restore(settings):
     _state.update(type=kind, seed=seed, generator=generator)
 
 
+@checked_call
 def rng(seed: int | str | RandomSettings | None = None,
         generator: str | None = None) -> RandomSettings:
     """Control lstmkit's random number generator, as MATLAB's ``rng``.

@@ -184,6 +184,49 @@ def name_value_function(unavailable=None, shown=None, leading=None, variadic=Fal
     return decorate
 
 
+def checked_call(func):
+    """Decorator: a call that does not fit a public function's signature is a clear error.
+
+    Python's own binding errors ("f() got an unexpected keyword argument")
+    become ``TypeError("f: ...")`` naming the argument, the closest valid name
+    (case-insensitively, as MATLAB users type ``MiniBatchsize``) and the valid
+    ones.  Nothing is checked on a call that binds: the wrapper only looks at
+    the arguments when the call has already failed to bind, so it costs
+    nothing on the normal path.
+    """
+    sig = inspect.signature(func)
+    fname = func.__name__
+    names = [p.name for p in sig.parameters.values()
+             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except TypeError:
+            try:
+                sig.bind(*args, **kwargs)
+            except TypeError as binding:        # the body never ran
+                problem = str(binding)
+            else:
+                raise
+        for key in kwargs:
+            if key not in sig.parameters:
+                lookup = {n.lower(): n for n in names}
+                close = difflib.get_close_matches(key.lower(), list(lookup), n=1, cutoff=0.6)
+                hint = f" Did you mean '{lookup[close[0]]}'?" if close else ""
+                valid = ", ".join(names) if names else "none"
+                fail(fname, f"'{key}' is not a valid argument.{hint} Valid arguments: {valid}.",
+                     TypeError)
+        positional = [p.name for p in sig.parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
+        if "too many positional" in problem:
+            fail(fname, f"takes at most {len(positional)} positional arguments "
+                        f"({', '.join(positional) or 'none'}); received {len(args)}.", TypeError)
+        fail(fname, f"{problem[0].lower()}{problem[1:]}.".replace("..", "."), TypeError)
+
+    return wrapper
+
+
 def changed_options(factory, opts, names):
     """The options among ``names`` whose value in ``opts`` is not the factory's declared default."""
     params = inspect.signature(factory).parameters
@@ -233,6 +276,8 @@ def check_positive_int(func, name, value):
     if isinstance(value, (bool, np.bool_)):
         fail(func, f"`{name}` must be a positive integer. Received: {name}={_show(value)}.")
     if isinstance(value, numbers.Real) and float(value).is_integer() and value >= 1:
+        if value >= 2 ** 63:
+            fail(func, f"`{name}` must be below 2^63. Received: {name}={_show(value)}.")
         return int(value)
     if isinstance(value, np.ndarray) and value.size == 1:
         return check_positive_int(func, name, value.reshape(()).item())
@@ -276,6 +321,14 @@ def check_name(func, value):
     return value
 
 
+def array_or_none(value):
+    """``np.asarray(value)``, or None where numpy cannot make an array of it (ragged lists)."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError):
+        return None
+
+
 def as_float_array(func, name, value, shape=None, allow_empty=True, single=True):
     """A finite real array (a copy, float64) of an optional exact shape.
 
@@ -286,11 +339,13 @@ def as_float_array(func, name, value, shape=None, allow_empty=True, single=True)
     """
     if value is None:
         return None
-    if np.iscomplexobj(value):
-        fail(func, f"`{name}` must be real. Received a complex array.", TypeError)
     try:
+        if np.iscomplexobj(value):
+            fail(func, f"`{name}` must be real. Received a complex array.", TypeError)
         arr = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError) as exc:
+        if str(exc).startswith(f"{func}:"):
+            raise
         fail(func, f"`{name}` must be a numeric array. Received: {name}={_show(value)}.",
              TypeError)
     if arr.size == 0 and allow_empty:

@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._validation import _show, check_choice, fail
+from ._validation import checked_call, _show, check_choice, fail
 from .dlnetwork import DLNetwork, LayerGraph, dlnetwork
 from .graph import Graph
 from .layers.base import Layer
@@ -57,6 +57,7 @@ class NetworkAnalysis:
     __str__ = __repr__
 
 
+@checked_call
 def analyzeNetwork(layers: Sequence[Layer] | SeriesNetwork | DLNetwork, *, Print: bool = True,
                    TargetUsage: str = "auto") -> NetworkAnalysis:
     """Check a layer array or network and show its activations and learnables.
@@ -105,6 +106,9 @@ def analyzeNetwork(layers: Sequence[Layer] | SeriesNetwork | DLNetwork, *, Print
     issues = []
     members = layers.Layers if isinstance(layers, (LayerGraph, SeriesNetwork)) else \
         [layers] if isinstance(layers, Layer) else layers
+    for i, member in enumerate(members if isinstance(layers, (list, tuple)) else ()):
+        if not isinstance(member, Layer):
+            fail(func, f"`layers[{i}]` must be a layer. Received: {_show(member)}.", TypeError)
     has_output = not isinstance(layers, DLNetwork) and any(layer.is_output for layer in members)
     if isinstance(layers, DLNetwork) or usage == "dlnetwork" or (usage == "auto" and
                                                                  not has_output):
@@ -148,6 +152,7 @@ def analyzeNetwork(layers: Sequence[Layer] | SeriesNetwork | DLNetwork, *, Print
     return result
 
 
+@checked_call
 def plot(net: Any, *, ax: Any = None) -> Any:
     """Draw a network's layers and connections, as MATLAB's ``plot(lgraph)`` (needs matplotlib).
 

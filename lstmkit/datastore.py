@@ -32,7 +32,7 @@ import numpy as np
 
 from ._data import categorical_parts
 from ._random import global_rng
-from ._validation import _show, check_bool, check_choice, check_positive_int, fail
+from ._validation import checked_call, _show, check_bool, check_choice, check_positive_int, fail
 from ._validation import name_value_function
 
 
@@ -348,6 +348,7 @@ def _check_store(func, ds, name="ds"):
     return ds
 
 
+@checked_call
 def combine(*datastores: Datastore) -> CombinedDatastore:
     """Read datastores side by side, as MATLAB's ``combine``.
 
@@ -420,6 +421,7 @@ def transform(ds: Datastore, fcn: Callable, *name_value: Any,
     return TransformedDatastore(ds, fcn)
 
 
+@checked_call
 def read(ds: Datastore) -> Any:
     """The next ReadSize observations of a datastore, as MATLAB's ``read(ds)``.
 
@@ -447,6 +449,7 @@ def read(ds: Datastore) -> Any:
     return _check_store("read", ds).read()
 
 
+@checked_call
 def readall(ds: Datastore) -> list:
     """Every observation of a datastore, as MATLAB's ``readall(ds)``.
 
@@ -470,6 +473,7 @@ def readall(ds: Datastore) -> list:
     return _check_store("readall", ds).readall()
 
 
+@checked_call
 def hasdata(ds: Datastore) -> bool:
     """Whether a datastore has observations left to read, as MATLAB's ``hasdata(ds)``.
 
@@ -494,6 +498,7 @@ def hasdata(ds: Datastore) -> bool:
     return _check_store("hasdata", ds).hasdata()
 
 
+@checked_call
 def reset(ds: Datastore) -> None:
     """Read a datastore from its start again, as MATLAB's ``reset(ds)``.
 
@@ -521,6 +526,7 @@ def reset(ds: Datastore) -> None:
     _check_store("reset", ds).reset()
 
 
+@checked_call
 def preview(ds: Datastore) -> list:
     """The first observations of a datastore (up to 8), as MATLAB's ``preview(ds)``.
 
@@ -543,6 +549,7 @@ def preview(ds: Datastore) -> list:
     return _check_store("preview", ds).preview()
 
 
+@checked_call
 def shuffle(ds: Datastore) -> Datastore:
     """A datastore with the observations in random order, as MATLAB's ``shuffle(ds)``.
 

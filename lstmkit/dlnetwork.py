@@ -16,7 +16,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from ._random import global_rng
-from ._validation import _show, check_bool, check_choice, fail, name_value_function
+from ._validation import checked_call, _show, check_bool, check_choice, fail, name_value_function
 from .graph import Graph, split_port
 from .layers.base import Layer, checked_array
 from .network import LayerArray, SeriesNetwork, check_memory_budget, infer_sizes, name_layers
@@ -313,6 +313,7 @@ def _check_network(func, net):
              TypeError)
 
 
+@checked_call
 def addLayers(net: DLNetwork, layers: Sequence[Layer] | Layer) -> DLNetwork:
     """Add layers to a network, as MATLAB's ``addLayers``.
 
@@ -358,6 +359,14 @@ def addLayers(net: DLNetwork, layers: Sequence[Layer] | Layer) -> DLNetwork:
     return net._copy(list(net._layers) + new, connections, func)
 
 
+def _check_layer_names(func, pairs):
+    for arg, value in pairs:
+        if not isinstance(value, str):
+            fail(func, f"`{arg}` must be a layer name (str). Received: {_show(value)}.",
+                 TypeError)
+
+
+@checked_call
 def connectLayers(net: DLNetwork, s: str, d: str) -> DLNetwork:
     """Connect the output of layer ``s`` to the input ``d`` (``"layer"`` or ``"layer/in2"``).
 
@@ -385,13 +394,11 @@ def connectLayers(net: DLNetwork, s: str, d: str) -> DLNetwork:
     """
     func = "connectLayers"
     _check_network(func, net)
-    for arg, value in (("s", s), ("d", d)):
-        if not isinstance(value, str):
-            fail(func, f"`{arg}` must be a layer name (str). Received: {_show(value)}.",
-                 TypeError)
+    _check_layer_names(func, (("s", s), ("d", d)))
     return net._copy(connections=list(net._connections) + [(s, d)], func=func)
 
 
+@checked_call
 def disconnectLayers(net: DLNetwork, s: str, d: str) -> DLNetwork:
     """Remove the connection from ``s`` to ``d``, as MATLAB's ``disconnectLayers``.
 
@@ -415,6 +422,7 @@ def disconnectLayers(net: DLNetwork, s: str, d: str) -> DLNetwork:
     """
     func = "disconnectLayers"
     _check_network(func, net)
+    _check_layer_names(func, (("s", s), ("d", d)))
     name, port = net._endpoint(d)
 
     def matches(a, b):
@@ -426,6 +434,7 @@ def disconnectLayers(net: DLNetwork, s: str, d: str) -> DLNetwork:
     return net._copy(connections=kept, func=func)
 
 
+@checked_call
 def removeLayers(net: DLNetwork, layerNames: str | Sequence[str]) -> DLNetwork:
     """Remove layers and their connections, as MATLAB's ``removeLayers``.
 
@@ -449,7 +458,13 @@ def removeLayers(net: DLNetwork, layerNames: str | Sequence[str]) -> DLNetwork:
     """
     func = "removeLayers"
     _check_network(func, net)
-    names = [layerNames] if isinstance(layerNames, str) else list(layerNames)
+    if isinstance(layerNames, np.ndarray) and layerNames.ndim == 1:
+        layerNames = layerNames.tolist()
+    names = [layerNames] if isinstance(layerNames, str) else layerNames
+    if not isinstance(names, (list, tuple)) or not names:
+        fail(func, f"`layerNames` must be a layer name or a non-empty list of names (str). "
+                   f"Received: {_show(layerNames)}.", TypeError)
+    _check_layer_names(func, ((f"layerNames[{i}]", n) for i, n in enumerate(names)))
     present = {layer.Name for layer in net._layers}
     for name in names:
         if not isinstance(name, str) or name not in present:
@@ -462,6 +477,7 @@ def removeLayers(net: DLNetwork, layerNames: str | Sequence[str]) -> DLNetwork:
     return net._copy(layers, connections, func)
 
 
+@checked_call
 def initialize(net: DLNetwork) -> DLNetwork:
     """Initialize the learnables that are not set, as MATLAB's ``initialize``.
 
@@ -519,6 +535,7 @@ class LayerGraph(_GraphOfLayers):
                 f"    OutputNames: {_cell_names(self.OutputNames)}")
 
 
+@checked_call
 def layerGraph(layers: Sequence[Layer] | Layer | SeriesNetwork | None = None) -> LayerGraph:
     """A graph of layers, as MATLAB's ``layerGraph`` (connected in order).
 

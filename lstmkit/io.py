@@ -26,7 +26,7 @@ import numpy as np
 import scipy.io
 
 from ._files import check_mat_size, write_atomically
-from ._validation import _show, fail, size_text
+from ._validation import checked_call, _show, fail, size_text
 from .layers.activations import (ClippedReLULayer, ELULayer, GELULayer, LeakyReLULayer, ReLULayer,
                                  SigmoidLayer, SwishLayer, TanhLayer)
 from .layers.attention import PositionEmbeddingLayer, SelfAttentionLayer
@@ -131,6 +131,7 @@ def _decode(value, arrays, filename):
     return value
 
 
+@checked_call
 def saveNetwork(net: SeriesNetwork | DLNetwork, filename: str | os.PathLike) -> str:
     """Save a network to a MAT-file (layers, weights, classes, statistics, training info).
 
@@ -182,7 +183,8 @@ def saveNetwork(net: SeriesNetwork | DLNetwork, filename: str | os.PathLike) -> 
     contents = {"lstmkit_format": f"{FORMAT} {meta['version']}",
                 "lstmkit_meta": json.dumps(meta)}
     contents.update(arrays)
-    write_atomically(filename, lambda f: scipy.io.savemat(f, contents, do_compression=True))
+    write_atomically(filename, lambda f: scipy.io.savemat(f, contents, do_compression=True),
+                     func="saveNetwork")
     return filename
 
 
@@ -193,6 +195,7 @@ def _mat_name(func, filename):
     return filename if filename.lower().endswith(".mat") else filename + ".mat"
 
 
+@checked_call
 def loadNetwork(filename: str | os.PathLike, *,
                 CustomLayers: Sequence[type] = ()) -> SeriesNetwork | DLNetwork:
     """Load a network saved by :func:`saveNetwork` (or a training checkpoint).

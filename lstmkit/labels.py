@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._validation import _show, check_nargout, fail, select_outputs, size_text
+from ._validation import checked_call, _show, check_nargout, fail, select_outputs, size_text
 
 FUNC = "scores2label"
 
@@ -72,6 +72,7 @@ def _one(scores, names, dim, where):
     return names[index], np.take_along_axis(arr, np.expand_dims(index, axis), axis).squeeze(axis)
 
 
+@checked_call
 def scores2label(scores: Any, classNames: Sequence, dim: int | None = None, *,
                  nargout: int = 1) -> Any:
     """Labels of the highest scores, as MATLAB's ``scores2label`` (R2024a).

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ._files import check_mat_size
-from ._validation import _show, fail
+from ._validation import checked_call, _show, fail
 
 FUNC = "load"
 
@@ -99,6 +99,7 @@ def _need_matio():
     return matio
 
 
+@checked_call
 def load(filename: str | os.PathLike, *variables: str) -> MatStruct:
     """Load variables from a MAT-file, as MATLAB's ``S = load(filename)``.
 

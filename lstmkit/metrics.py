@@ -597,6 +597,8 @@ def metric_list(func, value, name="Metrics"):
         return []
     if isinstance(value, (str, Metric)) or callable(value):
         items = [value]
+    elif isinstance(value, np.ndarray) and value.ndim == 0:
+        items = [value.item()]
     elif isinstance(value, (list, tuple, np.ndarray)):
         items = list(value)
     else:

@@ -9,7 +9,7 @@ import numpy as np
 from ._data import check_sequences, read_era_inputs
 from ._predict_options import check_predict_options
 from ._typing import Sequences
-from ._validation import _show, check_nargout, fail, name_value_function, select_outputs
+from ._validation import checked_call, _show, check_nargout, fail, name_value_function, select_outputs
 from .dlnetwork import DLNetwork
 from .dlpredict import predict_dlnetwork, reset_dlnetwork
 from .layers.base import Layer
@@ -391,6 +391,7 @@ def classifyAndUpdateState(
                           nargout)
 
 
+@checked_call
 def resetState(net: SeriesNetwork | DLNetwork) -> SeriesNetwork | DLNetwork:
     """Reset the states of the recurrent layers, as MATLAB's ``resetState``.
 
@@ -433,6 +434,7 @@ def resetState(net: SeriesNetwork | DLNetwork) -> SeriesNetwork | DLNetwork:
     return make_network(new_layers, net._plan, net._dtype, net.TrainingInfo, net._connections)
 
 
+@checked_call
 def assembleNetwork(layers: Sequence[Layer], *, dtype: str = "float32") -> SeriesNetwork:
     """Assemble a network from layers whose weights are all given, as MATLAB's ``assembleNetwork``.
 

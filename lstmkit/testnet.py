@@ -117,7 +117,11 @@ def testnet(
                            f"measure each output with a metric object and its NetworkOutput.")
             plan.append(("loss",) + make_loss(func, item))
         else:
-            plan.append(("metric", metric_list(func, item, name="metrics")[0]))
+            found = metric_list(func, item, name="metrics") if item is not None else []
+            if len(found) != 1:
+                fail(func, f"each item of `metrics` must be a metric name, a metric object or "
+                           f"a function f(Y, T). Received: {_show(item)}.", TypeError)
+            plan.append(("metric", found[0]))
     metric_objs = [p[1] for p in plan if p[0] == "metric"]
     tasks = []
     for o, name in enumerate(net.OutputNames):

@@ -8,17 +8,20 @@ it does not tokenize.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections import Counter
 from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from ._validation import _show, check_choice, fail, name_value_function
+from ._files import machine_memory
+from ._validation import checked_call, _show, check_choice, fail, name_value_function
 
 
 def _documents(func, documents, name="documents"):
-    if isinstance(documents, str) or not isinstance(documents, (list, tuple, np.ndarray)):
+    if isinstance(documents, str) or not isinstance(documents, (list, tuple, np.ndarray)) or (
+            isinstance(documents, np.ndarray) and documents.ndim == 0):
         fail(func, f"`{name}` must be a list of documents, each a list of tokens (str), e.g. "
                    f"[text.lower().split() for text in texts]. Received: {_show(documents)}.",
              TypeError)
@@ -86,7 +89,7 @@ def wordEncoding(documents: Sequence[Sequence[str]], *name_value: Any,
     docs = _documents(func, documents)
     order = check_choice(func, "Order", Order, ("frequency", "first-occurrence"))
     if not (isinstance(MaxNumWords, numbers.Real) and not isinstance(MaxNumWords, bool) and
-            MaxNumWords >= 1 and (np.isinf(MaxNumWords) or float(MaxNumWords).is_integer())):
+            MaxNumWords >= 1 and (math.isinf(MaxNumWords) or float(MaxNumWords).is_integer())):
         fail(func, f"`MaxNumWords` must be a positive integer or Inf. Received: "
                    f"{_show(MaxNumWords)}.")
     first = {}
@@ -97,7 +100,7 @@ def wordEncoding(documents: Sequence[Sequence[str]], *name_value: Any,
     if order == "frequency":
         counts = Counter(t for doc in docs for t in doc)
         words.sort(key=lambda w: (-counts[w], first[w]))
-    if not np.isinf(MaxNumWords):
+    if not math.isinf(MaxNumWords):
         words = words[:int(MaxNumWords)]
     return WordEncoding(words)
 
@@ -108,6 +111,7 @@ def _check_encoding(func, enc):
                    f"{_show(enc)}.", TypeError)
 
 
+@checked_call
 def word2ind(enc: WordEncoding, words: Sequence[str]) -> np.ndarray:
     """Indices of words (NaN for words outside the vocabulary), as MATLAB's ``word2ind``.
 
@@ -128,10 +132,16 @@ def word2ind(enc: WordEncoding, words: Sequence[str]) -> np.ndarray:
     [2.0, 1.0, nan]
     """
     _check_encoding("word2ind", enc)
-    items = [words] if isinstance(words, str) else list(words)
+    if isinstance(words, np.ndarray) and words.ndim == 1:
+        words = words.tolist()
+    items = [words] if isinstance(words, str) else words
+    if not isinstance(items, (list, tuple)) or not all(isinstance(w, str) for w in items):
+        fail("word2ind", f"`words` must be a word (str) or a list of words. Received: "
+                         f"{_show(words)}.", TypeError)
     return np.array([enc._index.get(str(w), np.nan) for w in items], dtype=np.float64)
 
 
+@checked_call
 def ind2word(enc: WordEncoding, idx: Sequence[int]) -> np.ndarray:
     """Words of indices, as MATLAB's ``ind2word``.
 
@@ -152,7 +162,10 @@ def ind2word(enc: WordEncoding, idx: Sequence[int]) -> np.ndarray:
     ['b', 'a']
     """
     _check_encoding("ind2word", enc)
-    arr = np.atleast_1d(np.asarray(idx))
+    try:
+        arr = np.atleast_1d(np.asarray(idx))
+    except (ValueError, TypeError):
+        arr = np.array([None], dtype=object)        # ragged: refused below
     if arr.dtype.kind not in "iuf" or np.any(arr != np.round(arr)) or np.any(arr < 1) or \
             np.any(arr > enc.NumWords):
         fail("ind2word", f"`idx` must hold integers from 1 to {enc.NumWords}. Received: "
@@ -215,7 +228,7 @@ def doc2sequence(enc: WordEncoding, documents: Sequence[Sequence[str]], *name_va
         if unknown == "discard":
             idx = [i for i in idx if not (isinstance(i, float) and np.isnan(i))]
         seqs.append(np.array(idx, dtype=np.float64))
-    if direction == "none":
+    if direction == "none" or not seqs:
         return [s.reshape(1, -1) for s in seqs]
     if isinstance(Length, str):
         choice = check_choice(func, "Length", Length, ("longest", "shortest"))
@@ -225,6 +238,9 @@ def doc2sequence(enc: WordEncoding, documents: Sequence[Sequence[str]], *name_va
     else:
         fail(func, f"`Length` must be 'longest', 'shortest' or a positive integer. Received: "
                    f"{_show(Length)}.")
+    if L * len(seqs) * 8 > (machine_memory() or 2 ** 40) // 2:
+        fail(func, f"`Length` {L} for {len(seqs)} documents needs "
+                   f"{L * len(seqs) * 8 / 2**30:,.1f} GiB, more than half this machine's memory.")
     out = []
     for s in seqs:
         s = s[-L:] if direction == "left" else s[:L]

@@ -13,6 +13,8 @@ import os
 
 import numpy as np
 
+from .._validation import checked_call
+
 _HERE = os.path.dirname(__file__)
 
 
@@ -26,6 +28,7 @@ def _load(split):
     return X, labels.astype(str)
 
 
+@checked_call
 def japaneseVowelsTrainData() -> tuple[list[np.ndarray], np.ndarray]:
     """Japanese Vowels training data, as MATLAB's ``japaneseVowelsTrainData``.
 
@@ -47,6 +50,7 @@ def japaneseVowelsTrainData() -> tuple[list[np.ndarray], np.ndarray]:
     return _load("train")
 
 
+@checked_call
 def japaneseVowelsTestData() -> tuple[list[np.ndarray], np.ndarray]:
     """Japanese Vowels test data, as MATLAB's ``japaneseVowelsTestData``.
 

@@ -635,5 +635,5 @@ def exportONNXNetwork(
     meta = model.metadata_props.add()
     meta.key, meta.value = "lstmkit", json.dumps(info)
     onnx.checker.check_model(model)
-    write_atomically(filename, lambda f: f.write(model.SerializeToString()))
+    write_atomically(filename, lambda f: f.write(model.SerializeToString()), func=func)
     return filename

@@ -63,7 +63,7 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from .._validation import _show, check_choice, fail, name_value_function
+from .._validation import checked_call, _show, check_choice, fail, name_value_function
 from ..dlnetwork import DLNetwork, LayerGraph, _initialize_layers
 from ..network import SeriesNetwork
 from ..layers.activations import (clippedReluLayer, eluLayer, geluLayer, leakyReluLayer,
@@ -965,6 +965,7 @@ def _is_chain(layers, connections):
     return connections == list(zip(names[:-1], names[1:]))
 
 
+@checked_call
 def importONNXNetwork(
     filename: str,
     *name_value: Any,
@@ -1046,6 +1047,7 @@ def importONNXNetwork(
     return assembleNetwork(LayerGraph(layers, connections, "importONNXNetwork"))
 
 
+@checked_call
 def importNetworkFromONNX(filename: str) -> DLNetwork:
     """Import an ONNX sequence model as a dlnetwork, as MATLAB's ``importNetworkFromONNX``.
 

@@ -21,7 +21,7 @@ import numpy as np
 import scipy.io
 
 from .._files import check_mat_size
-from .._validation import _show, fail, size_text
+from .._validation import checked_call, _show, fail, size_text
 from ..layers.base import Layer
 from ..layers.bilstm import BiLSTMLayer
 from ..layers.fully_connected import FullyConnectedLayer
@@ -91,6 +91,7 @@ def _expect(func, layer, name, value, shape):
     return value
 
 
+@checked_call
 def loadPyTorchStateDict(layers: Sequence[Layer], state_dict: Mapping[str, Any]) -> list[Layer]:
     """Copy PyTorch weights into lstmkit layers, in order.
 
@@ -207,6 +208,7 @@ def loadPyTorchStateDict(layers: Sequence[Layer], state_dict: Mapping[str, Any])
     return layers
 
 
+@checked_call
 def pyTorchStateDict(net: SeriesNetwork) -> dict[str, np.ndarray]:
     """lstmkit weights as a PyTorch-style state_dict of numpy arrays.
 
@@ -276,6 +278,7 @@ def pyTorchStateDict(net: SeriesNetwork) -> dict[str, np.ndarray]:
     return out
 
 
+@checked_call
 def importMATLABLearnables(layers: Sequence[Layer], filename: str | os.PathLike) -> list[Layer]:
     """Set layer weights from a MAT-file a MATLAB user saved.
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._random import global_rng
 from .._typing import ArrayLike, Initializer
-from .._validation import (as_float_array, check_choice, check_name, check_positive_int,
+from .._validation import (as_float_array, check_bool, check_choice, check_name, check_positive_int,
                            check_real, fail, name_value_function, size_text)
 from ..kernels.attention import attention_backward, attention_bases, attention_forward
 from ..kernels.dense import fc_backward, fc_forward
@@ -264,7 +264,7 @@ def selfAttentionLayer(
     layer.AttentionMask = check_choice(func, "AttentionMask", AttentionMask, ("none", "causal"))
     layer.DropoutProbability = check_real(func, "DropoutProbability", DropoutProbability,
                                           low=0.0, high=1.0, high_open=True)
-    if HasPaddingMaskInput:
+    if check_bool(func, "HasPaddingMaskInput", HasPaddingMaskInput):
         fail(func, "HasPaddingMaskInput=true is not needed in lstmkit (it never pads: each "
                    "sequence attends only to its own time steps); leave it false.")
     layer.HasPaddingMaskInput = False
@@ -279,6 +279,9 @@ def selfAttentionLayer(
              "OutputBias": OutputBias}
     for prop, value in given.items():
         arr = None if value is None else as_float_array(func, prop, value)
+        if arr is not None and (arr.ndim not in (1, 2) if prop.endswith("Bias") else arr.ndim != 2):
+            fail(func, f"`{prop}` must be a {'vector' if prop.endswith('Bias') else 'matrix'}. "
+                       f"Received: {prop} of size {size_text(arr.shape)}.")
         if arr is not None and prop.endswith("Bias"):
             arr = arr.reshape(-1, 1)
         setattr(layer, prop, arr)

@@ -14,7 +14,7 @@ import copy
 
 import numpy as np
 
-from .._validation import (_show, as_float_array, check_real, check_single_range, fail,
+from .._validation import (_show, array_or_none, as_float_array, check_real, check_single_range, fail,
                            size_text)
 from . import initializers
 
@@ -61,12 +61,13 @@ def set_factors(func, layer, opts):
 
 def check_factor(func, name, value, blocks):
     """A learn-rate or L2 factor: a non-negative scalar, or one per gate block."""
-    if blocks > 1 and np.ndim(value) == 1 and np.size(value) == blocks:
+    given = array_or_none(value)
+    if blocks > 1 and given is not None and given.ndim == 1 and given.size == blocks:
         arr = as_float_array(func, name, value, shape=(blocks,))
         if np.any(arr < 0):
             fail(func, f"`{name}` must be non-negative. Received: {name}={arr.tolist()}.")
         return arr
-    if np.ndim(value) != 0:
+    if given is None or given.ndim != 0:
         want = f"a scalar or a {blocks}-element vector (one per gate)" if blocks > 1 else "a scalar"
         fail(func, f"`{name}` must be {want}. Received: {name}={_show(value)}.")
     return check_real(func, name, value, low=0.0)

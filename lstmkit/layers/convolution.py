@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .._typing import ArrayLike, Initializer
-from .._validation import (_show, as_float_array, check_choice, check_name, check_positive_int,
+from .._validation import (_show, array_or_none, as_float_array, check_choice, check_name, check_positive_int,
                            check_real, fail, name_value_function, size_text)
 from ..kernels import convolution as kernels
 from ..kernels._threads import kernel_threads
@@ -35,7 +35,7 @@ def check_padding(func, value):
     if isinstance(value, str):
         mode = check_choice(func, "Padding", value, ("same", "causal"))
         return mode, (0, 0)
-    arr = np.asarray(value) if not isinstance(value, (bool, np.bool_)) else None
+    arr = array_or_none(value) if not isinstance(value, (bool, np.bool_)) else None
     if arr is not None and arr.dtype.kind in "iuf" and arr.ndim <= 1 and arr.size in (1, 2) \
             and np.all(arr >= 0) and np.all(arr == np.round(arr)):
         pads = arr.reshape(-1).astype(int)

@@ -42,7 +42,7 @@ import numbers
 
 import numpy as np
 
-from .._validation import _show, check_name, check_real, fail
+from .._validation import checked_call, _show, check_name, check_real, fail
 from .base import Layer, Learnable
 from .output import ClassificationOutputLayer, RegressionOutputLayer
 
@@ -245,6 +245,7 @@ def _set_factor(func, which, layer, name, factor):
     return out
 
 
+@checked_call
 def setLearnRateFactor(layer: CustomLayer, parameterName: str, factor: float) -> CustomLayer:
     """Set a custom layer learnable's learn-rate factor, as MATLAB's ``setLearnRateFactor``.
 
@@ -276,6 +277,7 @@ def setLearnRateFactor(layer: CustomLayer, parameterName: str, factor: float) ->
     return _set_factor("setLearnRateFactor", 0, layer, parameterName, factor)
 
 
+@checked_call
 def setL2Factor(layer: CustomLayer, parameterName: str, factor: float) -> CustomLayer:
     """Set a custom layer learnable's L2 factor, as MATLAB's ``setL2Factor``.
 
@@ -307,6 +309,7 @@ def setL2Factor(layer: CustomLayer, parameterName: str, factor: float) -> Custom
     return _set_factor("setL2Factor", 1, layer, parameterName, factor)
 
 
+@checked_call
 def getLearnRateFactor(layer: CustomLayer, parameterName: str) -> float:
     """A custom layer learnable's learn-rate factor, as MATLAB's ``getLearnRateFactor``.
 
@@ -331,6 +334,7 @@ def getLearnRateFactor(layer: CustomLayer, parameterName: str) -> float:
     return float(getattr(layer, _factor_names(parameterName)[0]))
 
 
+@checked_call
 def getL2Factor(layer: CustomLayer, parameterName: str) -> float:
     """A custom layer learnable's L2 factor, as MATLAB's ``getL2Factor``.
 

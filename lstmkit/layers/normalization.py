@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .._typing import ArrayLike, Initializer
-from .._validation import (check_choice, check_name, check_real, fail, name_value_function,
+from .._validation import (as_float_array, check_choice, check_name, check_real, fail, name_value_function,
                            size_text)
 from ..kernels.normalization import (batch_norm_apply, batch_norm_backward, channel_statistics,
                                      group_norm_backward, group_norm_forward, row_norm_backward,
@@ -160,10 +160,11 @@ def _channel_vectors(func, layer, values):
     for prop, value in values.items():
         arr = None
         if value is not None:
-            arr = np.asarray(value, dtype=np.float64) if np.ndim(value) else None
-            if arr is None or arr.ndim > 2 or (arr.ndim == 2 and 1 not in arr.shape):
+            arr = as_float_array(func, prop, value, allow_empty=False)
+            if arr.ndim == 0 or arr.ndim > 2 or (arr.ndim == 2 and 1 not in arr.shape) or \
+                    arr.size == 0:
                 fail(func, f"`{prop}` must be a NumChannels-by-1 vector. Received: "
-                           f"{prop} of size {np.shape(value)}.")
+                           f"{prop} of size {size_text(arr.shape)}.")
             arr = check_column(func, prop, arr, arr.size)
             sizes.add(arr.shape[0])
         setattr(layer, prop, arr)

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._typing import ArrayLike
-from .._validation import _show, as_float_array, check_name, fail, name_value_function
+from .._validation import _show, array_or_none, as_float_array, check_name, fail, name_value_function
 from ..kernels.loss import half_mse, softmax_cross_entropy
 from .base import Layer
 
@@ -155,8 +155,8 @@ def classificationLayer(
 
 def check_classes(func, classes):
     """Class names: a non-empty 1-D sequence of distinct str or int values."""
-    arr = np.asarray(classes)
-    if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "UiuSO":
+    arr = array_or_none(classes)
+    if arr is None or arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "UiuSO":
         fail(func, f"`Classes` must be 'auto' or a 1-D list of class names (str or int). "
                    f"Received: Classes={_show(classes)}.")
     if arr.dtype.kind == "O":
@@ -199,7 +199,9 @@ def regressionLayer(
     names = ResponseNames
     if isinstance(names, str):
         names = [names]
-    if not all(isinstance(n, str) for n in names):
+    if isinstance(names, np.ndarray) and names.ndim == 1:
+        names = names.tolist()
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
         fail(func, f"`ResponseNames` must be a list of str. Received: {_show(names)}.", TypeError)
     layer.ResponseNames = list(names)
     return layer

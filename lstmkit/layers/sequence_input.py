@@ -7,8 +7,8 @@ from typing import Any, Literal
 import numpy as np
 
 from .._typing import ArrayLike
-from .._validation import (SINGLE_MAX, _show, check_choice, check_name, check_positive_int,
-                           fail, name_value_function)
+from .._validation import (SINGLE_MAX, _show, array_or_none, check_choice, check_name, check_positive_int,
+                           as_float_array, check_bool, fail, name_value_function)
 from .base import Layer, check_column
 
 NORMALIZATIONS = ("none", "zerocenter", "zscore", "rescale-symmetric", "rescale-zero-one")
@@ -184,7 +184,8 @@ def sequenceInputLayer(
     "Sequence input with 12 dimensions and 'zscore' normalization"
     """
     func = "sequenceInputLayer"
-    if np.ndim(inputSize) == 1 and np.size(inputSize) > 1:
+    given = array_or_none(inputSize)
+    if given is not None and given.ndim == 1 and given.size > 1:
         fail(func, f"image-sequence input (InputSize={list(np.ravel(inputSize))}) is not supported "
                    f"by lstmkit; flatten each frame into a C-by-T vector sequence.")
     layer = _input_layer(SequenceInputLayer, func, "inputSize", inputSize, Name, Normalization,
@@ -208,8 +209,9 @@ def _input_layer(cls, func, size_name, inputSize, Name, Normalization, Normaliza
         func, "NormalizationDimension", NormalizationDimension, ("auto", "channel"))
     for stat, value in (("Mean", Mean), ("StandardDeviation", StandardDeviation), ("Min", Min),
                         ("Max", Max)):
-        if value is not None and np.size(value) == 1:
-            value = np.full((C, 1), float(np.ravel(value)[0]))
+        value = as_float_array(func, stat, value, single=False)
+        if value is not None and value.size == 1:
+            value = np.full((C, 1), value.item())
         setattr(layer, stat, check_column(func, stat, value, C, single=False))
     if layer.StandardDeviation is not None and np.any(layer.StandardDeviation < 0):
         fail(func, "`StandardDeviation` must be non-negative.")
@@ -217,7 +219,7 @@ def _input_layer(cls, func, size_name, inputSize, Name, Normalization, Normaliza
         bad = int(np.flatnonzero(layer.Min > layer.Max)[0])
         fail(func, f"`Min` must not exceed `Max`; channel {bad + 1} has Min "
                    f"{float(layer.Min[bad, 0]):g} and Max {float(layer.Max[bad, 0]):g}.")
-    if SplitComplexInputs:
+    if check_bool(func, "SplitComplexInputs", SplitComplexInputs):
         fail(func, f"`SplitComplexInputs`=true is not supported by lstmkit. "
                    f"Received: SplitComplexInputs={_show(SplitComplexInputs)}.")
     return layer

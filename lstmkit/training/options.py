@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 import os
 from typing import Any, Callable, Literal, Sequence
@@ -364,7 +365,7 @@ def _check_option(func, name, value):
     if name == "ValidationFrequency":
         return check_positive_int(func, name, value)
     if name == "ValidationPatience":
-        if isinstance(value, numbers.Real) and np.isinf(value) and value > 0:
+        if isinstance(value, numbers.Real) and math.isinf(value) and value > 0:
             return np.inf
         return check_positive_int(func, name, value)
     if name == "OutputNetwork":

@@ -19,6 +19,7 @@ import datetime
 import io
 import os
 import time
+import warnings
 
 import numpy as np
 
@@ -85,8 +86,10 @@ class ProgressPlot:
         Where the figure goes (default: :func:`choose_mode`).
     """
 
-    def __init__(self, task, validation, path, mode=None, metric_label=None):
+    def __init__(self, task, validation, path, mode=None, metric_label=None, func="trainNetwork"):
         self.task, self.validation = task, validation
+        self.func = func
+        self._write_failed = False
         self.metric_label = metric_label
         self.mode = mode or choose_mode()
         self.path = None
@@ -132,9 +135,9 @@ class ProgressPlot:
         """Final drawing with the stop reason; writes the file when there is no display."""
         self._draw(history, reason, elapsed)
         if self.mode == "file":
-            self._write()
-            self.written = True
-            print(f"Training progress plot written to {self.path}")
+            self.written = self._write()
+            if self.written:
+                print(f"Training progress plot written to {self.path}")
         else:
             self._show()
             if self.mode == "window":
@@ -155,8 +158,19 @@ class ProgressPlot:
             self._handle.update(image)
 
     def _write(self):
+        """Write the file; a failure (a full disk) is a warning, once: training goes on."""
         from .._files import write_atomically
-        write_atomically(self.path, lambda f: self.fig.savefig(f, dpi=90, format="png"))
+        try:
+            write_atomically(self.path, lambda f: self.fig.savefig(f, dpi=90, format="png"),
+                             func=self.func)
+        except OSError as err:
+            if not self._write_failed:
+                warnings.warn(f"{err.strerror or err}; the training progress plot is not saved (training goes "
+                              f"on, and the file's previous contents, if any, are kept).",
+                              RuntimeWarning, stacklevel=2)
+            self._write_failed = True
+            return False
+        return True
 
     def _draw(self, h, reason, elapsed):
         metric_name = "Accuracy (%)" if self.task == "classification" else "RMSE"

@@ -16,7 +16,7 @@ from .._files import check_writable_folder
 from .._inputs import InputData
 from .._random import check_seed, global_rng, seeded
 from .._typing import Sequences, Targets
-from .._validation import _show, check_nargout, fail, select_outputs
+from .._validation import checked_call, _show, check_nargout, fail, select_outputs
 from ..kernels import solvers as solver_kernels
 from ..layers.base import Layer, expand_factor
 from ..layers.custom import check_trainable
@@ -389,7 +389,8 @@ class _TrainingRun:
             first = self.metrics[0] if self.metrics else None
             self.plot = ProgressPlot(self._plot_task(first), setup.validation is not None,
                                      options.ProgressPlotFile,
-                                     metric_label=None if first is None else first.Name)
+                                     metric_label=None if first is None else first.Name,
+                                     func=self.func)
         self.val_chunks = None
         self.val_totals = None
         if setup.validation is not None:
@@ -586,7 +587,16 @@ class _TrainingRun:
         stamp = datetime.datetime.now().strftime("%Y_%m_%d__%H_%M_%S")
         name = os.path.join(self.options.CheckpointPath,
                             f"net_checkpoint__{self.iteration}__{stamp}.mat")
-        saveNetwork(self._network(), name)
+        try:
+            saveNetwork(self._network(), name)
+        except OSError as err:           # a full disk: training goes on, earlier files are kept
+            if not getattr(self, "_checkpoint_failed", False):
+                reason = (err.strerror or str(err)).replace("saveNetwork: ", "", 1)
+                warnings.warn(f"{self.func}: {reason}; this "
+                              f"checkpoint is not saved (training goes on; earlier checkpoints "
+                              f"are kept, and later ones are tried again).", RuntimeWarning,
+                              stacklevel=2)
+            self._checkpoint_failed = True
 
     def _network(self, info=None):
         """The network as it is now (its layers hold views of the parameters until detached)."""
@@ -709,6 +719,7 @@ def _with_last(items):
     yield previous + (True,)
 
 
+@checked_call
 def trainNetwork(X: Sequences, Y: Targets, layers: Sequence[Layer] | SeriesNetwork,
                  options: TrainingOptions, *, dtype: str = "float32",
                  seed: int | None = None, nargout: int = 1) -> SeriesNetwork | tuple:

@@ -23,7 +23,7 @@ from .._data import _label_array, _ndim, as_responses, categorical_parts
 from .._formats import check_format, check_input_formats, sequences_tc
 from .._inputs import read_network_inputs
 from .._random import check_seed, seeded
-from .._validation import _show, check_nargout, fail, select_outputs
+from .._validation import checked_call, _show, check_nargout, fail, select_outputs
 from ..datastore import Datastore, datastore_data
 from ..dlnetwork import (DLNetwork, _as_layer_list, check_runnable, dlnetwork, initialize,
                          output_nodes)
@@ -139,7 +139,10 @@ class TargetEncoder:
                            f"use 'crossentropy' for classification.", TypeError)
             return self._numeric(T, seqs, single, name, K)
         if not self.output_is_sequence:
-            arr = None if self._looks_like_labels(T) else np.asarray(T)
+            try:
+                arr = None if self._looks_like_labels(T) else np.asarray(T)
+            except (ValueError, TypeError):     # ragged nested lists: read as labels below
+                arr = None
             if arr is not None and arr.ndim == 2 and arr.dtype.kind == "f" and \
                     arr.shape[1] == K and not self.index_targets:
                 return self._numeric(T, seqs, single, name, K)      # one-hot or probabilities
@@ -550,6 +553,7 @@ def _validation_arguments(func, value, dlnet, num_inputs):
     return list(value[:M]), list(value[M:])
 
 
+@checked_call
 def trainnet(X: Any, T: Any, net: DLNetwork | Sequence[Layer], lossFcn: Any = None,
              options: TrainingOptions | None = None, *, dtype: str = "float32",
              seed: int | None = None, nargout: int = 1) -> DLNetwork | tuple:

@@ -1,5 +1,6 @@
 """Crafted, damaged and hostile files, and writes that fail or are killed."""
 
+import importlib.util
 import json
 import os
 import signal
@@ -282,15 +283,15 @@ def test_failed_export_keeps_the_previous_file(series_net, tmp_path, monkeypatch
     path = exportONNXNetwork(series_net, str(tmp_path / "net.onnx"))
     before = open(path, "rb").read()
 
-    def broken(filename, write):
+    def broken(filename, write, func=None):
         from lstmkit._files import write_atomically
 
         def partial(f):
             f.write(b"partial")
             raise OSError(28, "No space left on device")
-        return write_atomically(filename, partial)
+        return write_atomically(filename, partial, func)
     monkeypatch.setattr(export, "write_atomically", broken)
-    with pytest.raises(OSError, match="cannot write .*net.onnx.*No space left"):
+    with pytest.raises(OSError, match="exportONNXNetwork: cannot write .*net.onnx.*No space left"):
         exportONNXNetwork(series_net, path)
     assert open(path, "rb").read() == before
     assert os.listdir(tmp_path) == ["net.onnx"]
@@ -370,15 +371,15 @@ def test_kill_9_in_the_middle_of_an_export_or_a_checkpoint(series_net, jv, tmp_p
         import lstmkit.io, lstmkit.interop.onnx_export as export
         from lstmkit import *
         real, count = files.write_atomically, [0]
-        def dying(filename, write):
+        def dying(filename, write, func=None):
             count[0] += 1
             if count[0] < 2:
-                return real(filename, write)
+                return real(filename, write, func)
             def half(f):
                 f.write(b"half of it")
                 f.flush()
                 os.kill(os.getpid(), {int(signal.SIGKILL)})
-            return real(filename, half)
+            return real(filename, half, func)
         lstmkit.io.write_atomically = dying
         export.write_atomically = dying
         net = loadNetwork({saved!r})
@@ -405,3 +406,86 @@ def test_kill_9_in_the_middle_of_an_export_or_a_checkpoint(series_net, jv, tmp_p
         checkpoints = [n for n in whole if n.startswith("net_checkpoint__")]
         assert len(checkpoints) == 1                 # the first, whole; the second never named
         loadNetwork(os.path.join(tmp_path, checkpoints[0]))
+
+
+@pytest.fixture(scope="module")
+def full_disk(tmp_path_factory, series_net):
+    """Every kind of write lstmkit makes, in a process whose files cannot grow past 2 kB.
+
+    RLIMIT_FSIZE makes write() fail as a full disk does (EFBIG instead of ENOSPC,
+    through the same path): the earlier files must stay whole, no temporary may
+    be left, errors name the function and the user's path, and a training run
+    whose checkpoint or plot cannot be written still returns its network.
+    """
+    if not hasattr(signal, "SIGXFSZ"):
+        pytest.skip("needs POSIX file-size limits")
+    folder = tmp_path_factory.mktemp("full")
+    saveNetwork(series_net, str(folder / "net.mat"))
+    exportONNXNetwork(series_net, str(folder / "net.onnx"))
+    before = {n: (folder / n).read_bytes() for n in os.listdir(folder)}
+    script = textwrap.dedent(f"""
+        import json, resource, signal, warnings
+        from lstmkit import *
+        d = {str(folder)!r}
+        X, Y = japaneseVowelsTrainData()
+        X, Y = X[::9], Y[::9]
+        net = loadNetwork(d + "/net.mat")
+        def options(**kw):
+            return trainingOptions("adam", MaxEpochs=2, MiniBatchSize=10, Verbose=False, **kw)
+        trainNetwork(X, Y, net.Layers, options())                  # compiled before the limit
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2000, resource.RLIM_INFINITY))
+        out = {{}}
+        calls = {{
+            "saveNetwork": lambda: saveNetwork(net, d + "/net.mat"),
+            "exportONNXNetwork": lambda: exportONNXNetwork(net, d + "/net.onnx"),
+            "checkpoint": lambda: trainNetwork(X, Y, net.Layers, options(CheckpointPath=d)),
+            "progress plot": lambda: trainNetwork(X, Y, net.Layers, options(
+                Plots="training-progress", ProgressPlotFile=d + "/plot.png")),
+        }}
+        for name, call in calls.items():
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    result = type(call()).__name__
+                except Exception as e:
+                    result = type(e).__name__ + ": " + (getattr(e, "strerror", None) or str(e))
+            out[name] = [result, [str(w.message) for w in caught
+                                  if issubclass(w.category, RuntimeWarning)]]
+        print(json.dumps(out))
+    """)
+    if importlib.util.find_spec("matplotlib") is None:
+        pytest.skip("the progress plot needs matplotlib")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False, env={**os.environ, "MPLBACKEND": "Agg"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    return folder, before, outcome
+
+
+@pytest.mark.parametrize("writer, func", [("saveNetwork", "saveNetwork"),
+                                          ("exportONNXNetwork", "exportONNXNetwork")])
+def test_a_full_disk_is_a_clear_error_and_keeps_the_previous_file(full_disk, writer, func):
+    folder, before, outcome = full_disk
+    result, _ = outcome[writer]
+    suffix = ".mat" if writer == "saveNetwork" else ".onnx"
+    assert result.startswith("OSError: "), result
+    assert result.startswith(f"OSError: {func}: cannot write '{folder}/net{suffix}'"), result
+    assert ".part" not in result and "lstmkit-" not in result
+    assert (folder / f"net{suffix}").read_bytes() == before[f"net{suffix}"]
+
+
+@pytest.mark.parametrize("writer", ["checkpoint", "progress plot"])
+def test_a_full_disk_during_training_warns_and_returns_the_network(full_disk, writer):
+    folder, _, outcome = full_disk
+    result, warned = outcome[writer]
+    assert result == "SeriesNetwork", result
+    assert len(warned) == 1, warned                       # once per run, not at every write
+    assert warned[0].startswith("trainNetwork: cannot write '"), warned
+    assert "training goes on" in warned[0] and ".part" not in warned[0]
+
+
+def test_a_full_disk_leaves_no_temporary_and_no_partial_file(full_disk):
+    folder, before, _ = full_disk
+    assert sorted(os.listdir(folder)) == sorted(before)          # no .part, no checkpoint stub
+    assert all((folder / n).read_bytes() == b for n, b in before.items())

@@ -228,14 +228,14 @@ def test_ctrl_c_keeps_the_last_good_network_and_files(jv, tmp_path, monkeypatch,
     if stage == "checkpoint write":
         original_write = files.write_atomically
 
-        def interrupted_write(filename, write):
+        def interrupted_write(filename, write, func=None):
             calls["n"] += 1
             if calls["n"] == 2:                      # the second checkpoint, half written
                 def half(f):
                     f.write(b"half")
                     raise KeyboardInterrupt
-                return original_write(filename, half)
-            return original_write(filename, write)
+                return original_write(filename, half, func)
+            return original_write(filename, write, func)
         monkeypatch.setattr("lstmkit.io.write_atomically", interrupted_write)
     opts = trainingOptions("adam", MaxEpochs=3, MiniBatchSize=10, Verbose=False,
                            OutputFcn=outputfcn, ValidationData=(X[:6], Y[:6]),
