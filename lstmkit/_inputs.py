@@ -175,9 +175,9 @@ def read_network_inputs(func, graph, Xs, fmt="auto", names=None, dtype=None):
     for i, (k, X, f, name) in enumerate(zip(nodes, Xs, fmts, names)):
         layer = graph.layers[k]
         seqs, one = read_inputs(func, layer, X, f, name)
-        check_sequences(func, seqs, layer.InputSize, layer.MinLength, name=name)
+        span = check_sequences(func, seqs, layer.InputSize, layer.MinLength, name=name)
         if dtype is not None:
-            layer._check_range(func, seqs, dtype, name)
+            layer._check_range(func, seqs, dtype, name, span=span)
         arrays.append(seqs)
         single = single or (i == 0 and one)
     return make_input_data(func, graph, arrays, names), single

@@ -32,8 +32,8 @@ def _outputs(func, net, X, opts, keep_states=False):
     opts = check_predict_options(func, opts)
     input_layer = net.Layers[0]
     seqs, single = read_era_inputs(func, input_layer, X)
-    check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
-    input_layer._check_range(func, seqs, net._dtype)
+    span = check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
+    input_layer._check_range(func, seqs, net._dtype, span=span)
     check_state_columns(func, net.Layers, len(seqs))
     if isinstance(opts["SequenceLength"], int):
         check_carried_state(func, net.Layers, "SequenceLength as an integer (chunks)")

@@ -150,6 +150,32 @@ def test_orthogonal_initializer(shape):
     np.testing.assert_allclose(gram, np.eye(small), atol=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(400, 100), (12, 3), (4, 1), (100, 400), (9, 4)])
+def test_orthogonal_is_the_sign_fixed_householder_q(shape):
+    """Cholesky QR (tall shapes) and Householder QR give the same Q up to rounding."""
+    Q = initializers.orthogonal(shape, np.random.default_rng(3))
+    Z = np.random.default_rng(3).standard_normal((max(shape), min(shape)))
+    Qh, Rh = np.linalg.qr(Z)
+    Qh = Qh * np.sign(np.diag(Rh))
+    np.testing.assert_allclose(Q, Qh if shape[0] >= shape[1] else Qh.T, rtol=0, atol=1e-13)
+
+
+def test_cholesky_qr_refuses_rank_deficient_and_does_not_depend_on_threads():
+    import numba
+    Z = np.random.default_rng(0).standard_normal((40, 6))
+    Z[:, 3] = Z[:, 1]
+    Q, d = initializers.cholesky_qr(Z)           # singular Gram: refused, or told by diag(R)
+    assert Q is None or d.max() > initializers.CHOLESKY_QR_SPREAD * d.min()
+    Z = np.random.default_rng(1).standard_normal((403, 100))
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = initializers.cholesky_qr(Z)[0]
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(one, initializers.cholesky_qr(Z)[0])
+
+
 def test_unit_forget_gate_and_constants():
     b = initializers.initialize("f", "B", "unit-forget-gate", (12, 1), 1, 12, None, gate_blocks=4)
     np.testing.assert_array_equal(b[:, 0], [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0])

@@ -40,6 +40,7 @@ def notebook(monkeypatch):
     monkeypatch.setattr(IPython.display, "display", display)
     monkeypatch.setattr(progress, "in_notebook", lambda: True)
     monkeypatch.setitem(progress.REDRAW_SECONDS, "notebook", 0.0)   # draw at every iteration
+    monkeypatch.setattr(progress, "PLOT_BUDGET", float("inf"))
     return shown
 
 
@@ -97,3 +98,27 @@ def test_run_file_name_never_overwrites(tmp_path):
     open(first, "w").close()
     second = progress.run_file_name(str(tmp_path))
     assert second != first and not os.path.exists(second)
+
+
+def test_drawing_takes_a_small_share_of_the_training_time(monkeypatch, tmp_path):
+    """A draw that takes d seconds is followed by at least d / PLOT_BUDGET without one."""
+    clock = [0.0]
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: clock[0])
+    plot = progress.ProgressPlot("classification", False, str(tmp_path / "p.png"), mode="file")
+    drawn = []
+
+    def slow_draw(*args):
+        drawn.append(clock[0])
+        clock[0] += 0.2                      # a draw and a PNG write: 0.2 s
+
+    monkeypatch.setattr(plot, "_draw", slow_draw)
+    monkeypatch.setattr(plot, "_write", lambda: True)
+    history = {}
+    for epoch in range(200):                 # 200 epochs of 50 ms each: 10 s of training
+        plot.checkpoint(history)
+        clock[0] += 0.05
+    spent = 0.2 * len(drawn)
+    assert spent <= 1.5 * progress.PLOT_BUDGET * clock[0] + 0.2
+    assert len(drawn) >= 2                   # still written as training goes
+    plot.checkpoint(history, force=True)     # a forced write is never skipped
+    assert len(drawn) >= 3

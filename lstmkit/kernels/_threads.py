@@ -63,6 +63,27 @@ else:
     blas_threads_local = types.ExternalFunction(SYMBOL, types.int32(types.int32))
 
 
+_setter = (ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)(_ADDRESS)
+           if HAVE_LOCAL_BLAS_THREADS else None)
+
+
+class single_threaded_blas:
+    """Context manager: scipy's BLAS and LAPACK run in the calling thread only.
+
+    For set-up work called from Python (``scipy.linalg.lapack``): without it
+    OpenBLAS wakes its own thread pool, whose workers keep spinning for a while
+    after the call, on the cores the kernels' threads need next.
+    """
+
+    def __enter__(self):
+        self.previous = _setter(1) if _setter is not None else None
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            _setter(self.previous)
+
+
 def kernel_threads():
     """Number of row chunks the kernels split work into (Numba's thread count).
 

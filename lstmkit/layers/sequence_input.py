@@ -9,6 +9,7 @@ import numpy as np
 from .._typing import ArrayLike
 from .._validation import (SINGLE_MAX, _show, array_or_none, check_choice, check_name, check_positive_int,
                            as_float_array, check_bool, fail, name_value_function)
+from .._data import channel_range
 from .base import Layer, check_column
 
 NORMALIZATIONS = ("none", "zerocenter", "zscore", "rescale-symmetric", "rescale-zero-one")
@@ -98,14 +99,16 @@ class SequenceInputLayer(Layer):
                 y = 2.0 * y - 1.0
         return np.ascontiguousarray(y, dtype=dtype)
 
-    def _check_range(self, func, sequences, dtype, name="X"):
+    def _check_range(self, func, sequences, dtype, name="X", span=None):
         """The data, normalized, must fit ``dtype``: float64 values beyond float32's range
-        (about 3.4e38) would become Inf in single precision and give NaN results."""
+        (about 3.4e38) would become Inf in single precision and give NaN results.
+
+        ``span``: the sequences' per-channel (min, max) when already known (from
+        :func:`lstmkit._data.check_sequences`)."""
         if np.dtype(dtype) != np.float32 or not sequences or self._missing_statistics():
             return
         limit = SINGLE_MAX
-        lo = np.min([np.min(s, axis=1) for s in sequences], axis=0).astype(np.float64)
-        hi = np.max([np.max(s, axis=1) for s in sequences], axis=0).astype(np.float64)
+        lo, hi = span if span is not None else channel_range(sequences)
         with np.errstate(over="ignore", invalid="ignore"):
             ends = self._normalize(np.stack([lo, hi]), np.float64)   # affine per channel
         bad = ~(np.abs(ends) <= limit)

@@ -28,8 +28,12 @@ from .verbose import hms
 _NON_INTERACTIVE = {"agg", "pdf", "ps", "svg", "pgf", "cairo", "template",
                     "module://matplotlib_inline.backend_inline", "inline"}
 
-#: seconds between redraws of a live figure (a redraw costs tens of milliseconds)
-REDRAW_SECONDS = {"window": 0.5, "notebook": 1.0}
+#: least seconds between redraws of a live figure (a redraw costs tens of milliseconds)
+REDRAW_SECONDS = {"window": 0.5, "notebook": 1.0, "file": 2.0}
+#: the most of the training time that drawing may take: after a draw that took
+#: d seconds, the next waits at least d / PLOT_BUDGET (a file written at every
+#: epoch end doubled the run time of scripts with many short epochs)
+PLOT_BUDGET = 0.03
 
 
 def in_notebook():
@@ -105,7 +109,7 @@ class ProgressPlot:
             self.fig = Figure(figsize=(10, 7))
         self.ax_metric, self.ax_loss = self.fig.subplots(2, 1, sharex=True)
         self.epoch_starts = [1]
-        self._last_draw = 0.0
+        self._next_draw = 0.0
         self._handle = None
         self.written = False
 
@@ -114,22 +118,30 @@ class ProgressPlot:
         if iteration != self.epoch_starts[-1]:
             self.epoch_starts.append(iteration)
 
-    def update(self, history, force=False):
-        """Redraw a live figure from ``history`` (at most every REDRAW_SECONDS unless forced)."""
-        if self.mode == "file":
-            return
+    def _due(self, force):
+        return force or time.perf_counter() >= self._next_draw
+
+    def _drawn(self, began):
+        """Schedule the next draw after one that began at ``began`` (see PLOT_BUDGET)."""
         now = time.perf_counter()
-        if not force and now - self._last_draw < REDRAW_SECONDS[self.mode]:
+        self._next_draw = now + max(REDRAW_SECONDS[self.mode], (now - began) / PLOT_BUDGET)
+
+    def update(self, history, force=False):
+        """Redraw a live figure from ``history`` (throttled: see PLOT_BUDGET) unless forced."""
+        if self.mode == "file" or not self._due(force):
             return
+        began = time.perf_counter()
         self._draw(history, None, None)
         self._show()
-        self._last_draw = time.perf_counter()
+        self._drawn(began)
 
-    def checkpoint(self, history):
-        """At an epoch end without a display: write the file so far."""
-        if self.mode == "file":
+    def checkpoint(self, history, force=False):
+        """At an epoch end without a display: write the file so far (throttled likewise)."""
+        if self.mode == "file" and self._due(force):
+            began = time.perf_counter()
             self._draw(history, None, None)
             self._write()
+            self._drawn(began)
 
     def finish(self, history, reason, elapsed):
         """Final drawing with the stop reason; writes the file when there is no display."""

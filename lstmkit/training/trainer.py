@@ -275,7 +275,7 @@ def prepare_training(func, X, Y, layers, options, dtype):
     input_layer, out_layer = layers[0], layers[-1]
     seqs, single = read_era_inputs(func, input_layer, X)
     check_training_layers(func, layers, options)
-    check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
+    span = check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
     targets = make_targets(func, Y, seqs, single, plan, out_layer)
     validation = None
     if options.ValidationData is not None:
@@ -286,8 +286,8 @@ def prepare_training(func, X, Y, layers, options, dtype):
                  TypeError)
         Xv, Yv = options.ValidationData
         vseqs, vsingle = read_era_inputs(func, input_layer, Xv, name="XValidation")
-        check_sequences(func, vseqs, input_layer.InputSize, input_layer.MinLength,
-                        name="XValidation")
+        vspan = check_sequences(func, vseqs, input_layer.InputSize, input_layer.MinLength,
+                                name="XValidation")
         validation = (vseqs, make_targets(func, Yv, vseqs, vsingle, plan, out_layer,
                                           name="YValidation"))
     chain = Graph(layers, connections, func=func)
@@ -300,10 +300,10 @@ def prepare_training(func, X, Y, layers, options, dtype):
         options.ResetInputNormalization or bool(input_layer._missing_statistics()))
     if normalizing:
         input_layer._compute_statistics(seqs)
-    input_layer._check_range(func, seqs, dt)
+    input_layer._check_range(func, seqs, dt, span=span)
     check_target_range(func, targets, dt)
     if validation is not None:
-        input_layer._check_range(func, validation[0], dt, "XValidation")
+        input_layer._check_range(func, validation[0], dt, "XValidation", span=vspan)
         check_target_range(func, validation[1], dt, "YValidation")
     check_memory_budget(func, layers, plan.input_sizes, TRAINING_COPIES)
     rng = global_rng()
