@@ -62,7 +62,6 @@ def make_data(case, seed=0):
 # ---------------------------------------------------------------- workers (own process)
 
 def worker_lstmkit(case, api, epochs=None):
-    import numpy as np
     import lstmkit as lk
     N, T, C, H, K, mode, _, _, E, bi = CASES[case]
     E = epochs or E
@@ -295,7 +294,6 @@ def japanese_vowels_torch():
 
 def first_result():
     """Seconds from the start of the process to a first prediction (set at exec time)."""
-    import numpy as np
     import lstmkit as lk
     X, Y = lk.japaneseVowelsTrainData()
     net = lk.trainNetwork(X[::5], Y[::5], [lk.sequenceInputLayer(12),

@@ -114,7 +114,7 @@ def test_drawing_takes_a_small_share_of_the_training_time(monkeypatch, tmp_path)
     monkeypatch.setattr(plot, "_draw", slow_draw)
     monkeypatch.setattr(plot, "_write", lambda: True)
     history = {}
-    for epoch in range(200):                 # 200 epochs of 50 ms each: 10 s of training
+    for _ in range(200):                     # 200 epochs of 50 ms each: 10 s of training
         plot.checkpoint(history)
         clock[0] += 0.05
     spent = 0.2 * len(drawn)
