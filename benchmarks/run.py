@@ -122,8 +122,8 @@ def lstmkit_model(shape, X, Y):
     layers = [lk.sequenceInputLayer(C), lk.lstmLayer(H, OutputMode=mode)] + head
     opts = lk.trainingOptions("adam", MiniBatchSize=N, L2Regularization=0, Verbose=False)
     s = prepare_training("bench", X, Y, layers, opts, "float32")
-    chunk = prepare_minibatch(np.arange(len(X)), s.seqs, s.targets, s.layers[0], "longest",
-                              "right", np.dtype(np.float32))[0]
+    chunk = prepare_minibatch(np.arange(len(X)), s.data, s.targets, "longest", "right",
+                              np.dtype(np.float32))[0]
     solver = _Solver(opts, s.params)
     it = [0]
 

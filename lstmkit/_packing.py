@@ -118,7 +118,10 @@ class PackedBatch:
 
         Work is the number of time steps; chunks are contiguous and non-empty,
         so there are ``min(nthreads, N)`` of them.  Computed once per batch and
-        thread count (every layer of a network uses the same chunks).
+        count (every layer of a network uses the same chunks).  The layers pass
+        :func:`~lstmkit.kernels._threads.kernel_parts`, the machine's thread
+        count, not the number of threads running now: the chunks decide the
+        results, the threads only who computes them.
         """
         if nthreads in self._chunks:
             return self._chunks[nthreads]

@@ -84,13 +84,18 @@ class single_threaded_blas:
             _setter(self.previous)
 
 
-def kernel_threads():
-    """Number of row chunks the kernels split work into (Numba's thread count).
+def kernel_parts():
+    """How many row chunks the kernels split their work into: this machine's thread count.
 
-    1 when BLAS cannot be made single-threaded per thread: BLAS then does the
-    threading and the kernels stay serial.
+    The process's largest Numba thread count (``NUMBA_NUM_THREADS``, fixed when
+    Numba starts), not the number of threads in use now: the parts fix how
+    rows are grouped into BLAS calls and how partial sums are added, so
+    results do not depend on how many threads run them (the thread tuner of
+    :mod:`lstmkit._tuning` may use fewer while a call runs, and a user may
+    call ``numba.set_num_threads``).  1 when BLAS cannot be made
+    single-threaded per thread: BLAS then does the threading and the kernels
+    stay serial.
     """
     if not HAVE_LOCAL_BLAS_THREADS:
         return 1
-    import numba
-    return numba.get_num_threads()
+    return config.NUMBA_NUM_THREADS

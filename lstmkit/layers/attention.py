@@ -19,7 +19,7 @@ from .._validation import (as_float_array, check_bool, check_choice, check_name,
                            check_real, fail, name_value_function, size_text)
 from ..kernels.attention import attention_backward, attention_bases, attention_forward
 from ..kernels.dense import fc_backward, fc_forward
-from ..kernels._threads import kernel_threads
+from ..kernels._threads import kernel_parts
 from . import initializers
 from .base import Layer, Learnable, kernel_array, set_factors
 
@@ -27,7 +27,7 @@ _PROJECTIONS = ("Query", "Key", "Value", "Output")
 
 
 def _threads(rows):
-    return max(1, min(kernel_threads(), rows // 64))
+    return max(1, min(kernel_parts(), rows // 64))
 
 
 class SelfAttentionLayer(Layer):

@@ -21,7 +21,7 @@ from .._typing import ArrayLike, Initializer
 from .._validation import (_show, array_or_none, as_float_array, check_choice, check_name, check_positive_int,
                            check_real, fail, name_value_function, size_text)
 from ..kernels import convolution as kernels
-from ..kernels._threads import kernel_threads
+from ..kernels._threads import kernel_parts
 from . import initializers
 from .base import Layer, Learnable, kernel_array, set_factors
 
@@ -169,7 +169,7 @@ class Convolution1DLayer(WindowLayer):
 
 
 def _threads(rows):
-    return max(1, min(kernel_threads(), rows // 64))
+    return max(1, min(kernel_parts(), rows // 64))
 
 
 class _Pooling1DLayer(WindowLayer):

@@ -9,7 +9,7 @@ import numpy as np
 from .._typing import ArrayLike, Initializer
 from .._validation import (as_float_array, check_name, check_positive_int, fail,
                            name_value_function)
-from ..kernels._threads import kernel_threads
+from ..kernels._threads import kernel_parts
 from ..kernels.dense import fc_backward, fc_forward
 from . import initializers
 from .base import Layer, Learnable, check_column, kernel_array, set_factors
@@ -71,7 +71,7 @@ class FullyConnectedLayer(Layer):
 
 def _threads_for(rows):
     """Row blocks for a fully connected GEMM: one per thread, at least 64 rows each."""
-    return max(1, min(kernel_threads(), rows // 64))
+    return max(1, min(kernel_parts(), rows // 64))
 
 
 @name_value_function()

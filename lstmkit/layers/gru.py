@@ -8,7 +8,7 @@ import numpy as np
 
 from .._typing import ArrayLike, Factor, Initializer
 from .._validation import check_choice, name_value_function
-from ..kernels._threads import kernel_threads
+from ..kernels._threads import kernel_parts
 from ..kernels.gru import AFTER, BEFORE, gru_backward, gru_forward
 from . import initializers
 from .base import check_column, kernel_array
@@ -89,7 +89,7 @@ class GRULayer(RecurrentLayer):
         gates, aux = np.empty((rows, 3 * H), dtype), np.empty((rows, H), dtype)
         hidden = np.empty((S if (training or sequence) else 0, H), dtype)
         h0 = h.copy() if training else None
-        chunks = batch.chunks(kernel_threads())
+        chunks = batch.chunks(kernel_parts())
         gru_forward(x, W, R, b, bR, h, batch.batch_sizes, gk, sk, self._mode(), gates, aux, hidden,
                     PREDICT_BLOCK, chunks)
         y = hidden if sequence else h.copy()

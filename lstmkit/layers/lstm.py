@@ -8,7 +8,7 @@ import numpy as np
 
 from .._typing import ArrayLike, Factor, Initializer
 from .._validation import (changed_options, check_bool, fail, name_value_function)
-from ..kernels._threads import kernel_threads
+from ..kernels._threads import kernel_parts
 from ..kernels.lstm import lstm_backward, lstm_forward_predict, lstm_forward_train
 from . import initializers
 from .base import Learnable, check_column, kernel_array
@@ -31,7 +31,7 @@ class LSTMDirection:
         dtype = x.dtype
         if reverse:
             x = x[batch.reverse_rows]
-        chunks = batch.chunks(kernel_threads())
+        chunks = batch.chunks(kernel_parts())
         if training:
             h0, c0 = h.copy(), c.copy()
             gates = np.empty((S, 4 * H), dtype)

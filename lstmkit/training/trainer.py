@@ -15,6 +15,7 @@ from .._data import check_sequences, read_era_inputs
 from .._files import check_writable_folder
 from .._inputs import InputData
 from .._random import check_seed, global_rng, seeded
+from .._tuning import ThreadTuner
 from .._typing import Sequences, Targets
 from .._validation import checked_call, _show, check_nargout, fail, select_outputs
 from ..kernels import solvers as solver_kernels
@@ -158,6 +159,12 @@ class LossGraph:
         if self.several:
             return {k: g for k, g in zip(self.out_nodes, dy) if g is not None}
         return {self.seed_node: dy}
+
+
+def _work(chunk):
+    """A chunk's amount of work for the thread tuner: its packed rows (time steps)."""
+    batch = chunk.batch
+    return getattr(batch, "num_rows", None) or chunk.n
 
 
 def forward_backward(net, chunk, states, grads, dtype):
@@ -382,6 +389,7 @@ class _TrainingRun:
         if options.Plots == "training-progress" and options.ProgressPlotFile:
             check_writable_folder(self.func, "ProgressPlotFile", os.path.dirname(
                 os.path.abspath(options.ProgressPlotFile)))
+        self.tuner = ThreadTuner()
         self.table = self._make_table() if options.Verbose else None
         self.plot = None
         if options.Plots == "training-progress":
@@ -428,12 +436,14 @@ class _TrainingRun:
                 if self.table:
                     self._print_row((0, 0, None, None, options.InitialLearnRate))
             states = None
+            tuner = self.tuner
             for epoch, chunk, new_batch, epoch_end, is_last in _with_last(self._iterations()):
                 if epoch != self.epoch and self.plot:
                     self.plot.new_epoch(self.iteration + 1)
                 self.epoch = epoch
                 rate = options.InitialLearnRate * self.schedule.factor(epoch, self.iteration + 1)
                 states = truncate_states({} if new_batch else states, chunk.n)
+                tuner.begin()
                 loss, y, states = forward_backward(self.net, chunk, states, self.params.grads,
                                                    self.dtype)
                 norm = self.solver.regularize_and_threshold()
@@ -443,6 +453,7 @@ class _TrainingRun:
                 if not self.solver.step(rate, self.iteration + 1):
                     self._stop_not_finite("The update of the learnable parameters")
                     break
+                tuner.end(_work(chunk))
                 self.iteration += 1
                 values = self._train_metrics(y, chunk)
                 h = self.history
@@ -478,6 +489,8 @@ class _TrainingRun:
                     break
         except KeyboardInterrupt:
             self.stop_reason = "Stopped manually"
+        finally:
+            self.tuner.__exit__(None, None, None)     # Numba's thread count as it was
         return self._finish(pending)
 
     def _iterations(self):
