@@ -112,3 +112,22 @@ def test_the_tuner_does_nothing_with_one_thread(monkeypatch):
             tuner.begin()
             tuner.end(1)
     assert not tuner.enabled
+
+
+@needs_two
+@pytest.mark.parametrize("factory", [lk.lstmLayer, lk.bilstmLayer])
+def test_large_recurrent_weights_split_by_units_give_the_same_network(monkeypatch, factory):
+    """Split by hidden units (forced here on a small layer) or by rows: the same training."""
+    from lstmkit.layers import lstm as lstm_layer
+    X, Y = _data(24)
+    layers = [lk.sequenceInputLayer(5), factory(9, OutputMode="sequence"),
+              lk.lstmLayer(6, OutputMode="last"), lk.fullyConnectedLayer(4), lk.softmaxLayer(),
+              lk.classificationLayer()]
+    opts = lk.trainingOptions("adam", MaxEpochs=2, MiniBatchSize=8, Verbose=False)
+    rows = lk.trainNetwork(X, Y, layers, opts, seed=2)
+    monkeypatch.setattr(lstm_layer, "COLUMN_SPLIT_BYTES", 0)
+    assert len(lstm_layer.recurrent_parts(np.zeros((36, 9), np.float32), 8)) > 1
+    units = lk.trainNetwork(X, Y, layers, opts, seed=2)
+    np.testing.assert_allclose(units.Layers[1].RecurrentWeights, rows.Layers[1].RecurrentWeights,
+                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(lk.predict(units, X), lk.predict(rows, X), rtol=1e-4, atol=1e-6)

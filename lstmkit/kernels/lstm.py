@@ -179,8 +179,114 @@ def _forward_chunks(proj, base, R, b, P, h, c, batch_sizes, offsets, t0, t1, gat
 
 
 @njit(**JIT)
+def unit_parts(H, nparts):
+    """Boundaries splitting the H hidden units into ``nparts`` contiguous parts (int64)."""
+    n = max(1, min(nparts, H))
+    out = np.empty(n + 1, np.int64)
+    for q in range(n + 1):
+        out[q] = q * H // n
+    return out
+
+
+@njit(**JIT)
+def pack_unit_parts(R, b, P, parts):
+    """The weights of each part of hidden units, part by part: ``(Rp, bp, Pp)``.
+
+    Part ``q`` (units ``u0:u1``, ``Hq`` of them) owns rows ``4 * u0`` to
+    ``4 * u1`` of ``Rp`` and ``bp``: its gate blocks i, f, g, o one after the
+    other (``Hq`` rows each), so that one GEMM gives the part all four gates
+    of its units; ``Pp`` likewise holds p_i, p_f, p_o of each part (3Hq).
+    """
+    H = R.shape[1]
+    Rp = np.empty_like(R)
+    bp = np.empty_like(b)
+    Pp = np.empty_like(P)
+    for q in range(parts.shape[0] - 1):
+        u0 = parts[q]
+        Hq = parts[q + 1] - u0
+        for g in range(4):
+            for j in range(Hq):
+                Rp[4 * u0 + g * Hq + j] = R[g * H + u0 + j]
+                bp[4 * u0 + g * Hq + j] = b[g * H + u0 + j]
+        if P.shape[0] > 0:
+            for g in range(3):
+                for j in range(Hq):
+                    Pp[3 * u0 + g * Hq + j] = P[g * H + u0 + j]
+    return Rp, bp, Pp
+
+
+@njit(**JIT_PARALLEL)
+def _columns_step(proj, first, Rp, bp, Pp, h, c, hnew, ke, parts, gate_kind, state_kind, coupled,
+                  rec, cell, hidden, out):
+    """One time step of the first ``ke`` rows, the hidden units split over threads.
+
+    Each part multiplies every active row by its own slice of the recurrent
+    weights and runs the gate math of its units (the activated gates replace
+    ``proj[first + k]``'s preactivations of those units); the new hidden
+    states go to ``hnew`` (the old ones, ``h``, are read by every part).
+    """
+    H = h.shape[1]
+    N = h.shape[0]
+    store_cell = cell.shape[0] > 0
+    store_hidden = hidden.shape[0] > 0
+    for q in prange(parts.shape[0] - 1):
+        fq = flush_denormals()
+        old = blas_threads_local(1)
+        u0 = parts[q]
+        u1 = parts[q + 1]
+        Hq = u1 - u0
+        rq = rec[N * 4 * u0:N * 4 * u0 + ke * 4 * Hq].reshape((ke, 4 * Hq))
+        np.dot(h[:ke], Rp[4 * u0:4 * u1].T, rq)
+        Pq = Pp[3 * u0:3 * u1] if Pp.shape[0] > 0 else Pp
+        bq = bp[4 * u0:4 * u1]
+        for k in range(ke):
+            a = rq[k]
+            row = proj[first + k]
+            for g in range(4):
+                pg = row[g * H + u0:g * H + u1]
+                ag = a[g * Hq:(g + 1) * Hq]
+                bg = bq[g * Hq:(g + 1) * Hq]
+                for j in range(Hq):
+                    ag[j] += pg[j] + bg[j]
+            ck = c[k, u0:u1]
+            hk = hnew[k, u0:u1]
+            _lstm_cell(a, ck, hk, Pq, Hq, gate_kind, state_kind, coupled)
+            for g in range(4):
+                pg = row[g * H + u0:g * H + u1]
+                ag = a[g * Hq:(g + 1) * Hq]
+                for j in range(Hq):
+                    pg[j] = ag[j]
+            if store_cell:
+                cell[out + k, u0:u1] = ck
+            if store_hidden:
+                hidden[out + k, u0:u1] = hk
+        blas_threads_local(old)
+        restore_fpu(fq)
+
+
+@njit(**JIT)
+def _recurrence_columns(proj, base, Rp, bp, Pp, h, c, batch_sizes, offsets, t0, t1, parts,
+                        gate_kind, state_kind, coupled, cell, hidden):
+    """Steps ``t0:t1`` with the hidden units split over threads (one region per step).
+
+    For large recurrent weights (megabytes): split by rows, every thread would
+    stream all of them from memory at every step; split by units, they are
+    read once per step in all, and a part's slice may stay in its core's cache.
+    """
+    N, H = h.shape
+    rec = np.empty(N * 4 * H, h.dtype)
+    hnew = np.empty_like(h)
+    for t in range(t0, t1):
+        ke = batch_sizes[t]
+        off = offsets[t]
+        _columns_step(proj, off - base, Rp, bp, Pp, h, c, hnew, ke, parts, gate_kind,
+                      state_kind, coupled, rec, cell, hidden, off)
+        h[:ke] = hnew[:ke]
+
+
+@njit(**JIT)
 def lstm_forward_train(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, coupled, gates,
-                       cell, hidden, chunks):
+                       cell, hidden, chunks, parts):
     """LSTM forward pass that keeps what the backward pass needs.
 
     Parameters
@@ -212,13 +318,17 @@ def lstm_forward_train(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, 
         Output: hidden state :math:`h_t` of every packed row.
     chunks : ndarray of int64
         Row boundaries of the batch chunks, one per thread (``[0, ..., N]``).
+    parts : ndarray of int64
+        Empty, or boundaries of parts of the hidden units (:func:`unit_parts`):
+        then every step is split by units instead of rows (for large ``R``).
 
     Notes
     -----
     The input projection of all time steps is one GEMM into ``gates`` (split
     by rows over the threads); each thread then runs, for its chunk, one GEMM
     ``h @ R.T`` per step and the fused gate math.  No memory is allocated
-    inside the time loop.
+    inside the time loop.  With ``parts``, each step is one parallel region
+    over the parts of the units instead.
     """
     fpu = flush_denormals()
     blas = blas_threads_local(1)  # BLAS stays single-threaded inside our threads
@@ -228,17 +338,22 @@ def lstm_forward_train(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, 
     nch = chunks.shape[0] - 1
     par_dot(x, W.T, gates, nch)
     offsets = packed_offsets(batch_sizes)
-    rec = np.empty((N, 4 * H), gates.dtype)
     zero = np.int64(0)  # a literal 0 would compile a second specialization of the loop
-    _forward_chunks(gates, zero, R, b, P, h, c, batch_sizes, offsets, zero, T, gate_kind,
-                    state_kind, coupled, rec, cell, hidden, chunks)
+    if parts.shape[0] > 0:
+        Rp, bp, Pp = pack_unit_parts(R, b, P, parts)
+        _recurrence_columns(gates, zero, Rp, bp, Pp, h, c, batch_sizes, offsets, zero, T, parts,
+                            gate_kind, state_kind, coupled, cell, hidden)
+    else:
+        rec = np.empty((N, 4 * H), gates.dtype)
+        _forward_chunks(gates, zero, R, b, P, h, c, batch_sizes, offsets, zero, T, gate_kind,
+                        state_kind, coupled, rec, cell, hidden, chunks)
     blas_threads_local(blas)
     restore_fpu(fpu)
 
 
 @njit(**JIT)
 def lstm_forward_predict(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, coupled, hidden,
-                         block, chunks):
+                         block, chunks, parts):
     """LSTM forward pass for prediction: no gate storage, bounded memory.
 
     Parameters
@@ -264,6 +379,8 @@ def lstm_forward_predict(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind
         memory is O(block * N * 4H) whatever the sequence length.
     chunks : ndarray of int64
         Row boundaries of the batch chunks, one per thread.
+    parts : ndarray of int64
+        Empty, or parts of the hidden units (as in :func:`lstm_forward_train`).
     """
     fpu = flush_denormals()
     blas = blas_threads_local(1)  # BLAS stays single-threaded inside our threads
@@ -275,12 +392,18 @@ def lstm_forward_predict(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind
     proj = np.empty((block_rows(offsets, block), 4 * H), h.dtype)
     rec = np.empty((N, 4 * H), h.dtype)
     nocell = np.empty((0, H), h.dtype)
+    columns = parts.shape[0] > 0
+    Rp, bp, Pp = pack_unit_parts(R, b, P, parts) if columns else (R, b, P)
     for t0 in range(0, T, block):
         t1 = min(t0 + block, T)
         base = offsets[t0]
         par_dot(x[base:offsets[t1]], W.T, proj[:offsets[t1] - base], nch)
-        _forward_chunks(proj, base, R, b, P, h, c, batch_sizes, offsets, t0, t1, gate_kind,
-                        state_kind, coupled, rec, nocell, hidden, chunks)
+        if columns:
+            _recurrence_columns(proj, base, Rp, bp, Pp, h, c, batch_sizes, offsets, t0, t1,
+                                parts, gate_kind, state_kind, coupled, nocell, hidden)
+        else:
+            _forward_chunks(proj, base, R, b, P, h, c, batch_sizes, offsets, t0, t1, gate_kind,
+                            state_kind, coupled, rec, nocell, hidden, chunks)
     blas_threads_local(blas)
     restore_fpu(fpu)
 

@@ -6,7 +6,8 @@ import pytest
 from gradcheck import assert_gradient_close, numerical_gradient
 from lstmkit._packing import PackedBatch
 from lstmkit.kernels import _config
-from lstmkit.kernels.lstm import lstm_backward, lstm_forward_predict, lstm_forward_train
+from lstmkit.kernels.lstm import (lstm_backward, lstm_forward_predict, lstm_forward_train,
+                                  unit_parts)
 import reference
 
 GATE_CODES = {"sigmoid": _config.GATE_SIGMOID, "hard-sigmoid": _config.GATE_HARD_SIGMOID}
@@ -34,7 +35,13 @@ def make_problem(rng, C, H, lengths, scale=0.5, dtype=np.float64):
     return xs, W, R, b, h0, c0
 
 
-def kernel_forward(xs, W, R, b, h0, c0, gate, state, P=None, coupled=False, nthreads=2):
+def unit_split(H, split):
+    """No split (rows over threads), or the hidden units in ``split`` parts."""
+    return np.empty(0, np.int64) if split is None else unit_parts(H, split)
+
+
+def kernel_forward(xs, W, R, b, h0, c0, gate, state, P=None, coupled=False, nthreads=2,
+                   split=None):
     dtype = W.dtype
     P = np.empty(0, dtype) if P is None else P
     batch = PackedBatch([x.shape[1] for x in xs])
@@ -50,7 +57,7 @@ def kernel_forward(xs, W, R, b, h0, c0, gate, state, P=None, coupled=False, nthr
     saved = dict(batch=batch, x=x, h0=h.copy(), c0=c.copy(), gates=gates, cell=cell, hidden=hidden,
                  P=P, coupled=coupled, chunks=chunks)
     lstm_forward_train(x, W, R, b, P, h, c, batch.batch_sizes, GATE_CODES[gate], STATE_CODES[state],
-                       coupled, gates, cell, hidden, chunks)
+                       coupled, gates, cell, hidden, chunks, unit_split(H, split))
     Ys = batch.unpack(hidden)
     return Ys, batch.to_caller_order(h).T, batch.to_caller_order(c).T, saved
 
@@ -78,11 +85,12 @@ def reference_forward(xs, W, R, b, h0, c0, gate, state, P=None, coupled=False):
     return [o[0] for o in outs], np.stack([o[1] for o in outs], 1), np.stack([o[2] for o in outs], 1)
 
 
+@pytest.mark.parametrize("split", [None, 2, 3])
 @pytest.mark.parametrize("gate,state", ACTIVATIONS)
 @pytest.mark.parametrize("C,H,lengths", CASES)
-def test_forward_matches_reference(rng, C, H, lengths, gate, state):
+def test_forward_matches_reference(rng, C, H, lengths, gate, state, split):
     problem = make_problem(rng, C, H, lengths)
-    Ys, hT, cT, _ = kernel_forward(*problem, gate, state)
+    Ys, hT, cT, _ = kernel_forward(*problem, gate, state, split=split)
     Yr, hr, cr = reference_forward(*problem, gate, state)
     for y, yr in zip(Ys, Yr):
         np.testing.assert_allclose(y, yr, rtol=1e-12, atol=1e-14)
@@ -90,9 +98,10 @@ def test_forward_matches_reference(rng, C, H, lengths, gate, state):
     np.testing.assert_allclose(cT, cr, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("split", [None, 2])
 @pytest.mark.parametrize("gate,state", ACTIVATIONS)
 @pytest.mark.parametrize("C,H,lengths", CASES)
-def test_backward_matches_finite_differences(rng, C, H, lengths, gate, state):
+def test_backward_matches_finite_differences(rng, C, H, lengths, gate, state, split):
     xs, W, R, b, h0, c0 = make_problem(rng, C, H, lengths)
     dYs = [rng.standard_normal(x.shape[:0] + (H, x.shape[1])) for x in xs]
     dhT = rng.standard_normal((H, len(lengths)))
@@ -102,7 +111,7 @@ def test_backward_matches_finite_differences(rng, C, H, lengths, gate, state):
         Yr, hr, cr = reference_forward(xs, W, R, b, h0, c0, gate, state)
         return sum(np.sum(y * d) for y, d in zip(Yr, dYs)) + np.sum(hr * dhT) + np.sum(cr * dcT)
 
-    _, _, _, saved = kernel_forward(xs, W, R, b, h0, c0, gate, state)
+    _, _, _, saved = kernel_forward(xs, W, R, b, h0, c0, gate, state, split=split)
     grads = kernel_backward(saved, W, R, gate, state, dYs, dhT, dcT)
     for name, arr in [("W", W), ("R", R), ("b", b), ("h0", h0), ("c0", c0)]:
         assert_gradient_close(grads[name], numerical_gradient(loss, arr), rtol=1e-6, atol=1e-8,
@@ -112,17 +121,18 @@ def test_backward_matches_finite_differences(rng, C, H, lengths, gate, state):
                               name=f"x[{n}]")
 
 
+@pytest.mark.parametrize("split", [None, 3])
 @pytest.mark.parametrize("nthreads", [1, 2, 3, 5])
 @pytest.mark.parametrize("block", [1, 2, 3, 1000])
 @pytest.mark.parametrize("store", [True, False])
-def test_predict_kernel_matches_train_kernel(rng, block, store, nthreads):
+def test_predict_kernel_matches_train_kernel(rng, block, store, nthreads, split):
     xs, W, R, b, h0, c0 = make_problem(rng, 3, 4, [6, 2, 9, 1, 9])
     Ys, hT, cT, saved = kernel_forward(xs, W, R, b, h0, c0, "sigmoid", "tanh", nthreads=1)
     batch = saved["batch"]
     h, c = saved["h0"].copy(), saved["c0"].copy()
     hidden = np.empty((batch.num_rows if store else 0, 4), np.float64)
     lstm_forward_predict(saved["x"], W, R, b, np.empty(0), h, c, batch.batch_sizes, 0, 0, False,
-                         hidden, block, batch.chunks(nthreads))
+                         hidden, block, batch.chunks(nthreads), unit_split(4, split))
     tight = dict(rtol=1e-13, atol=1e-15)  # blocked input projection: same math, other GEMM sizes
     np.testing.assert_allclose(batch.to_caller_order(h).T, hT, **tight)
     np.testing.assert_allclose(batch.to_caller_order(c).T, cT, **tight)
@@ -175,13 +185,16 @@ def test_zero_weights_golden_values():
 VARIANTS = [(True, False), (False, True), (True, True)]  # (peepholes, coupled)
 
 
+@pytest.mark.parametrize("split", [None, 2])
 @pytest.mark.parametrize("gate,state", [("sigmoid", "tanh"), ("hard-sigmoid", "softsign")])
 @pytest.mark.parametrize("peep,coupled", VARIANTS)
 @pytest.mark.parametrize("C,H,lengths", [(3, 4, [5, 3, 1]), (1, 1, [1]), (2, 3, [3, 8, 1, 5])])
-def test_variants_forward_and_finite_differences(rng, C, H, lengths, peep, coupled, gate, state):
+def test_variants_forward_and_finite_differences(rng, C, H, lengths, peep, coupled, gate, state,
+                                                 split):
     xs, W, R, b, h0, c0 = make_problem(rng, C, H, lengths)
     P = 0.5 * rng.standard_normal(3 * H) if peep else None
-    Ys, hT, cT, saved = kernel_forward(xs, W, R, b, h0, c0, gate, state, P, coupled)
+    Ys, hT, cT, saved = kernel_forward(xs, W, R, b, h0, c0, gate, state, P, coupled,
+                                       split=split)
     Yr, hr, cr = reference_forward(xs, W, R, b, h0, c0, gate, state, P, coupled)
     for y, yr in zip(Ys, Yr):
         np.testing.assert_allclose(y, yr, rtol=1e-12, atol=1e-14)
@@ -225,3 +238,29 @@ def test_thread_chunks_give_the_same_result(rng, lengths):
         np.testing.assert_allclose(cT, c1, rtol=1e-13, atol=1e-15)
         for name in ("W", "R", "b", "h0", "c0"):
             np.testing.assert_allclose(grads[name], g1[name], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("split", [2, 3, 7])
+def test_unit_split_matches_row_chunks_and_leaves_inputs_alone(rng, split):
+    """Splitting the units over threads: the same states, gates and outputs as splitting rows."""
+    xs, W, R, b, h0, c0 = make_problem(rng, 3, 7, [6, 2, 9, 1, 9])
+    P = 0.5 * rng.standard_normal(21)
+    R_before, b_before, P_before = R.copy(), b.copy(), P.copy()
+    rows = kernel_forward(xs, W, R, b, h0, c0, "sigmoid", "tanh", P, nthreads=3)
+    units = kernel_forward(xs, W, R, b, h0, c0, "sigmoid", "tanh", P, nthreads=3, split=split)
+    for y, yr in zip(units[0], rows[0]):
+        np.testing.assert_allclose(y, yr, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(units[1], rows[1], rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(units[2], rows[2], rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(units[3]["gates"], rows[3]["gates"], rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(units[3]["cell"], rows[3]["cell"], rtol=1e-13, atol=1e-15)
+    assert np.array_equal(R, R_before) and np.array_equal(b, b_before) and \
+        np.array_equal(P, P_before)
+
+
+def test_unit_parts_cover_every_unit_once():
+    for H in (1, 2, 7, 100, 2000):
+        for n in (1, 2, 3, 16):
+            parts = unit_parts(H, n)
+            assert parts[0] == 0 and parts[-1] == H
+            assert np.all(np.diff(parts) >= 1) and len(parts) == min(n, H) + 1
