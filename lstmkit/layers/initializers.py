@@ -16,7 +16,6 @@ import numpy as np
 
 from .._validation import _show, fail, size_text
 from ..kernels._threads import single_threaded_blas
-from ..kernels.blas import par_dot, par_tdot
 
 WEIGHT_INITIALIZERS = ("glorot", "he", "orthogonal", "narrow-normal", "zeros", "ones")
 BIAS_INITIALIZERS = ("zeros", "ones", "narrow-normal")
@@ -40,40 +39,45 @@ def check_initializer(func, name, value, choices):
 CHOLESKY_QR_ASPECT = 2
 #: ... and kept only if diag(R) spreads less than this (else Householder QR)
 CHOLESKY_QR_SPREAD = 1e3
-#: row blocks of its products (fixed: the sums must not depend on the thread count)
-CHOLESKY_QR_BLOCKS = 4
+#: m n^2 from which it runs on scipy's BLAS threads (below: in the calling thread only)
+CHOLESKY_QR_THREADED = 2 ** 30
 
 
 def cholesky_qr(Z):
     """``Q`` and ``diag(R)`` of ``Z = Q R`` for a tall float64 ``Z`` of full column rank.
 
-    ``G = Z^T Z = R^T R`` (Cholesky), ``Q = Z R^{-1}``: two matrix products on
-    the kernels' threads and two small LAPACK calls in this thread.  numpy's
-    Householder QR took 4.2 to 4.8 s on 8000-by-2000 (the recurrent weights of
-    an LSTM with 2000 hidden units; this: about 2.5 s), and ran on numpy's own
-    OpenBLAS thread pool, whose workers then kept spinning on the cores the
-    first training iterations needed (measured: the first ten iterations of a
-    small network 3 to 4 times slower).  For a Gaussian m-by-n matrix with
-    m >= 2n the condition number is below about 6 with overwhelming
-    probability, so Q is orthonormal to machine precision (the loss of
-    orthogonality is of order cond(Z)^2 eps); R has a positive diagonal by
-    construction, so Q is the sign-fixed Householder Q up to rounding.
-    Returns ``(None, None)`` when ``Z^T Z`` is not positive definite.
+    ``G = Z^T Z = R^T R`` (dsyrk, dpotrf), ``Q = Z R^{-1}`` (dtrtri, dtrmm):
+    half the multiply-adds of two general products, all in level-3 BLAS.
+    numpy's Householder QR took 4.2 to 4.8 s on 8000-by-2000 (the recurrent
+    weights of an LSTM with 2000 hidden units; this: about 1 s), and left
+    numpy's OpenBLAS thread pool spinning on the cores the first training
+    iterations needed (measured: the first ten iterations of a small network
+    3 to 4 times slower): small matrices run in this thread alone, large ones
+    (where seconds of work dwarf that) on scipy's BLAS threads.  For a Gaussian
+    m-by-n matrix with m >= 2n the condition number is below about 6 with
+    overwhelming probability, so Q is orthonormal to machine precision (the
+    loss of orthogonality is of order cond(Z)^2 eps); R has a positive
+    diagonal by construction, so Q is the sign-fixed Householder Q up to
+    rounding.  Returns ``(None, None)`` when ``Z^T Z`` is not positive definite.
     """
-    from scipy.linalg import lapack
-    n = Z.shape[1]
-    G = np.empty((n, n))
-    par_tdot(Z, Z, G, CHOLESKY_QR_BLOCKS)
-    with single_threaded_blas():
+    from contextlib import nullcontext
+
+    from scipy.linalg import blas, lapack
+    m, n = Z.shape
+    big = m * n * n >= CHOLESKY_QR_THREADED
+    with nullcontext() if big else single_threaded_blas():
+        ZT = Z.T                                   # n-by-m, Fortran order: no copy
+        G = blas.dsyrk(1.0, ZT, trans=0, lower=0)  # Z^T Z, upper triangle
         R, info = lapack.dpotrf(G, lower=0, clean=1, overwrite_a=1)
         if info != 0:
             return None, None
-        Rinv, info = lapack.dtrtri(R, lower=0, overwrite_c=0)
-    if info != 0:
-        return None, None
-    Q = np.empty_like(Z)
-    par_dot(Z, np.ascontiguousarray(Rinv), Q, CHOLESKY_QR_BLOCKS)
-    return Q, np.diag(R).copy()
+        Rinv, info = lapack.dtrtri(R, lower=0)
+        if info != 0:
+            return None, None
+        # Q^T = R^{-T} Z^T, in place of a copy of Z^T (Q = Z R^{-1}, C order)
+        QT = blas.dtrmm(1.0, Rinv, np.array(ZT, order="F"), side=0, lower=0, trans_a=1,
+                        overwrite_b=1)
+    return np.ascontiguousarray(QT.T), np.diag(R).copy()
 
 
 def orthogonal(shape, rng):
