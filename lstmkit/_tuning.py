@@ -26,6 +26,9 @@ import numba
 
 from .kernels._threads import HAVE_LOCAL_BLAS_THREADS, kernel_parts
 
+#: the first round of measurements starts after this many seconds of the call (a shorter call
+#: is not worth measuring: half of a round's units run with the slower choice)
+FIRST_ROUND_SECONDS = 0.5
 #: work units measured with each choice in a round of measurements
 ROUND_UNITS = 6
 #: one thread is kept only if it is at least this much faster
@@ -47,8 +50,9 @@ class ThreadTuner:
                 ...                      # the kernels run with the chosen count
                 tuner.end(size)          # size: the unit's work (rows), to compare units
 
-    The first unit runs with every thread and is not measured (it may compile
-    or fill caches).  On exit Numba's thread count is restored.
+    Units run with every thread for the first FIRST_ROUND_SECONDS of the call
+    (the first may compile or fill caches; a short call is not worth
+    measuring).  On exit Numba's thread count is restored.
     """
 
     def __init__(self, enabled=True):
@@ -76,6 +80,8 @@ class ThreadTuner:
         if not self.enabled:
             return
         now = time.perf_counter()
+        if self.units == 0 and self.started is None:
+            self.next_round = now + FIRST_ROUND_SECONDS
         if not self.plan and self.units >= 1 and now >= self.next_round:
             self.plan = [1, self.full] * ROUND_UNITS      # interleaved: drift cancels
             self.samples = {1: [], self.full: []}

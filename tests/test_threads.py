@@ -45,6 +45,7 @@ def test_tuned_and_untuned_calls_agree(monkeypatch):
     X, Y = _data()
     opts = lk.trainingOptions("adam", MaxEpochs=4, MiniBatchSize=10, Verbose=False)
     monkeypatch.setattr(_tuning, "PERIOD_SECONDS", 0.0)      # measure all the time
+    monkeypatch.setattr(_tuning, "FIRST_ROUND_SECONDS", 0.0)
     monkeypatch.setattr(_tuning, "PERIOD_ROUNDS", 0)
     tuned = lk.trainNetwork(X, Y, _layers(), opts, seed=1)
     monkeypatch.setattr(_tuning.ThreadTuner, "begin", lambda self: None)
