@@ -419,20 +419,72 @@ def row_output_grad(gh, dh_row, dhidden, r):
 
 
 @njit(**JIT)
+def _cell_backward(a, gh, sc, cp, ct, dck, P, dP, H, j0, j1, gate_kind, state_kind, coupled):
+    """Gate gradients of one packed row for the hidden units ``j0:j1``, in place.
+
+    ``a`` (4H) holds the row's activated gates on entry and their gradients on
+    exit; ``gh`` (H) the gradient of its hidden output, ``dck`` (H) of its
+    cell state on entry and of the previous cell state on exit; ``cp``/``ct``
+    the previous and this step's cell states; ``sc`` (H) a work buffer.
+    Peephole partials are added to ``dP`` (3H, or empty).
+    """
+    peep = P.shape[0] > 0
+    n = j1 - j0
+    ai = a[j0:j1]
+    af = a[H + j0:H + j1]
+    ag = a[2 * H + j0:2 * H + j1]
+    ao = a[3 * H + j0:3 * H + j1]
+    gq = gh[j0:j1]
+    sq = sc[j0:j1]
+    cpq = cp[j0:j1]
+    ctq = ct[j0:j1]
+    dq = dck[j0:j1]
+    for j in range(n):
+        sq[j] = state(ctq[j], state_kind)
+    if peep:
+        pi = P[j0:j1]
+        pf = P[H + j0:H + j1]
+        po = P[2 * H + j0:2 * H + j1]
+        dpi = dP[j0:j1]
+        dpf = dP[H + j0:H + j1]
+        dpo = dP[2 * H + j0:2 * H + j1]
+    for j in range(n):
+        i_ = ai[j]
+        f_ = af[j]
+        g_ = ag[j]
+        o_ = ao[j]
+        do_ = gq[j] * sq[j] * gate_grad(o_, gate_kind)
+        dct = dq[j] + gq[j] * o_ * state_grad(sq[j], state_kind)
+        if peep:
+            dct += do_ * po[j]
+        if coupled:
+            di_ = a.dtype.type(0.0)
+            df_ = dct * (cpq[j] - g_) * gate_grad(f_, gate_kind)
+        else:
+            di_ = dct * g_ * gate_grad(i_, gate_kind)
+            df_ = dct * cpq[j] * gate_grad(f_, gate_kind)
+        dg_ = dct * i_ * state_grad(g_, state_kind)
+        dnext = dct * f_
+        if peep:
+            dnext += di_ * pi[j] + df_ * pf[j]
+            dpi[j] += di_ * cpq[j]
+            dpf[j] += df_ * cpq[j]
+            dpo[j] += do_ * ctq[j]
+        ai[j] = di_
+        af[j] = df_
+        ag[j] = dg_
+        ao[j] = do_
+        dq[j] = dnext
+
+
+@njit(**JIT)
 def _backward_rows(R, P, c0, batch_sizes, offsets, k0, k1, gate_kind, state_kind, coupled,
                    gates, cell, dhidden, dh, dc, dP):
     """The reverse time loop for rows ``k0:k1`` (gate gradients replace the gates)."""
     H = R.shape[1]
     T = batch_sizes.shape[0]
-    peep = P.shape[0] > 0
     gh = np.empty(H, gates.dtype)
     sc = np.empty(H, gates.dtype)
-    pi = P[:H] if peep else P
-    pf = P[H:2 * H] if peep else P
-    po = P[2 * H:] if peep else P
-    dpi = dP[:H] if peep else dP
-    dpf = dP[H:2 * H] if peep else dP
-    dpo = dP[2 * H:] if peep else dP
     for t in range(T - 1, -1, -1):
         ke = min(k1, batch_sizes[t])
         if ke <= k0:
@@ -442,43 +494,82 @@ def _backward_rows(R, P, c0, batch_sizes, offsets, k0, k1, gate_kind, state_kind
             r = off + k
             cp = cell[offsets[t - 1] + k] if t > 0 else c0[k]
             row_output_grad(gh, dh[k], dhidden, r)
-            ct = cell[r]
-            for j in range(H):
-                sc[j] = state(ct[j], state_kind)
-            a = gates[r]
-            ai = a[:H]
-            af = a[H:2 * H]
-            ag = a[2 * H:3 * H]
-            ao = a[3 * H:]
-            dck = dc[k]
-            for j in range(H):
-                i_ = ai[j]
-                f_ = af[j]
-                g_ = ag[j]
-                o_ = ao[j]
-                do_ = gh[j] * sc[j] * gate_grad(o_, gate_kind)
-                dct = dck[j] + gh[j] * o_ * state_grad(sc[j], state_kind)
-                if peep:
-                    dct += do_ * po[j]
-                if coupled:
-                    di_ = gates.dtype.type(0.0)
-                    df_ = dct * (cp[j] - g_) * gate_grad(f_, gate_kind)
-                else:
-                    di_ = dct * g_ * gate_grad(i_, gate_kind)
-                    df_ = dct * cp[j] * gate_grad(f_, gate_kind)
-                dg_ = dct * i_ * state_grad(g_, state_kind)
-                dnext = dct * f_
-                if peep:
-                    dnext += di_ * pi[j] + df_ * pf[j]
-                    dpi[j] += di_ * cp[j]
-                    dpf[j] += df_ * cp[j]
-                    dpo[j] += do_ * ct[j]
-                ai[j] = di_
-                af[j] = df_
-                ag[j] = dg_
-                ao[j] = do_
-                dck[j] = dnext
+            _cell_backward(gates[r], gh, sc, cp, cell[r], dc[k], P, dP, H, 0, H, gate_kind,
+                           state_kind, coupled)
         np.dot(gates[off + k0:off + ke], R, dh[k0:ke])
+
+
+@njit(**JIT_PARALLEL)
+def _backward_units_step(Rc, P, c0, batch_sizes, offsets, t, parts, gate_kind, state_kind,
+                         coupled, gates, cell, dhidden, dh, dc, dP, tmp):
+    """Step ``t`` of the reverse loop with the hidden units split over threads.
+
+    Each part first takes its columns of ``dh`` from the gradients of step
+    ``t + 1`` (``dG_{t+1} @ R[:, units]``, with ``Rc`` holding each part's
+    columns of R contiguous), then the gate gradients of step ``t`` for its
+    units (``t = -1``: only the first, giving the gradient of ``h0``).
+    """
+    H = dh.shape[1]
+    N = dh.shape[0]
+    T = batch_sizes.shape[0]
+    G = 4 * H
+    for q in prange(parts.shape[0] - 1):
+        fq = flush_denormals()
+        old = blas_threads_local(1)
+        u0 = parts[q]
+        u1 = parts[q + 1]
+        Hq = u1 - u0
+        if t + 1 < T:
+            kn = batch_sizes[t + 1]
+            on = offsets[t + 1]
+            part = tmp[N * u0:N * u0 + kn * Hq].reshape((kn, Hq))
+            np.dot(gates[on:on + kn], Rc[G * u0:G * u1].reshape((G, Hq)), part)
+            for k in range(kn):
+                dh[k, u0:u1] = part[k]
+        if t >= 0:
+            gh = np.empty(H, gates.dtype)
+            sc = np.empty(H, gates.dtype)
+            off = offsets[t]
+            for k in range(batch_sizes[t]):
+                r = off + k
+                cp = cell[offsets[t - 1] + k] if t > 0 else c0[k]
+                dk = dh[k]
+                ghq = gh[u0:u1]
+                for j in range(Hq):
+                    ghq[j] = dk[u0 + j]
+                if dhidden.shape[0] > 0:
+                    dy = dhidden[r]
+                    for j in range(Hq):
+                        ghq[j] += dy[u0 + j]
+                _cell_backward(gates[r], gh, sc, cp, cell[r], dc[k], P, dP, H, u0, u1,
+                               gate_kind, state_kind, coupled)
+        blas_threads_local(old)
+        restore_fpu(fq)
+
+
+@njit(**JIT)
+def _backward_units(R, P, c0, batch_sizes, offsets, parts, gate_kind, state_kind, coupled, gates,
+                    cell, dhidden, dh, dc, dP):
+    """The reverse loop with the hidden units split over threads (one region per step).
+
+    The counterpart of :func:`_recurrence_columns`: large recurrent weights are
+    read once per step in all, not once per thread.
+    """
+    H = R.shape[1]
+    N = dh.shape[0]
+    G = 4 * H
+    Rc = np.empty(G * H, R.dtype)            # each part's columns of R, contiguous
+    for q in range(parts.shape[0] - 1):
+        u0 = parts[q]
+        Hq = parts[q + 1] - u0
+        block = Rc[G * u0:G * u0 + G * Hq].reshape((G, Hq))
+        for m in range(G):
+            for j in range(Hq):
+                block[m, j] = R[m, u0 + j]
+    tmp = np.empty(N * H, gates.dtype)
+    for t in range(batch_sizes.shape[0] - 1, -2, -1):
+        _backward_units_step(Rc, P, c0, batch_sizes, offsets, t, parts, gate_kind, state_kind,
+                             coupled, gates, cell, dhidden, dh, dc, dP, tmp)
 
 
 @njit(**JIT_PARALLEL)
@@ -494,7 +585,7 @@ def _backward_chunks(R, P, c0, batch_sizes, offsets, gate_kind, state_kind, coup
 
 @njit(**JIT)
 def lstm_backward(x, W, R, P, h0, c0, batch_sizes, gate_kind, state_kind, coupled, gates, cell,
-                  hidden, dhidden, dh, dc, dW, dR, db, dP, dx, chunks):
+                  hidden, dhidden, dh, dc, dW, dR, db, dP, dx, chunks, parts):
     """Backward pass through time of :func:`lstm_forward_train`.
 
     Parameters
@@ -533,6 +624,9 @@ def lstm_backward(x, W, R, P, h0, c0, batch_sizes, gate_kind, state_kind, couple
         Output: gradient of the input, or an empty array when not needed.
     chunks : ndarray of int64
         Row boundaries of the batch chunks, one per thread.
+    parts : ndarray of int64
+        Empty, or parts of the hidden units: the reverse loop is then split by
+        units (as the forward pass with the same argument).
 
     Notes
     -----
@@ -550,12 +644,17 @@ def lstm_backward(x, W, R, P, h0, c0, batch_sizes, gate_kind, state_kind, couple
     N = batch_sizes[0]
     nch = chunks.shape[0] - 1
     offsets = packed_offsets(batch_sizes)
-    dPs = np.zeros((nch, P.shape[0]), gates.dtype)  # per-thread peephole partials
-    _backward_chunks(R, P, c0, batch_sizes, offsets, gate_kind, state_kind, coupled, gates, cell,
-                     dhidden, dh, dc, dPs, chunks)
-    dP[:] = 0
-    for q in range(nch):
-        dP += dPs[q]
+    if parts.shape[0] > 0:
+        dP[:] = 0                                    # parts own disjoint units of dP
+        _backward_units(R, P, c0, batch_sizes, offsets, parts, gate_kind, state_kind, coupled,
+                        gates, cell, dhidden, dh, dc, dP)
+    else:
+        dPs = np.zeros((nch, P.shape[0]), gates.dtype)  # per-thread peephole partials
+        _backward_chunks(R, P, c0, batch_sizes, offsets, gate_kind, state_kind, coupled, gates,
+                         cell, dhidden, dh, dc, dPs, chunks)
+        dP[:] = 0
+        for q in range(nch):
+            dP += dPs[q]
     dgates = gates
     if batch_sizes[T - 1] == N:
         # equal lengths: the previous hidden state of row r is row r - N (h0 for step 0)

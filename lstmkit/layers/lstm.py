@@ -58,7 +58,7 @@ class LSTMDirection:
             hidden = np.empty((S, H), dtype)
             lstm_forward_train(x, W, R, b, P, h, c, batch.batch_sizes, gk, sk, coupled, gates,
                                cell, hidden, chunks, parts)
-            cache = (x, h0, c0, gates, cell, hidden, chunks)
+            cache = (x, h0, c0, gates, cell, hidden, chunks, parts)
         else:
             hidden = np.empty((S if sequence else 0, H), dtype)
             lstm_forward_predict(x, W, R, b, P, h, c, batch.batch_sizes, gk, sk, coupled, hidden,
@@ -73,7 +73,7 @@ class LSTMDirection:
     @staticmethod
     def backward(dy, cache, batch, W, R, P, codes, coupled, sequence, reverse, dW, dR, db, dP,
                  need_dx):
-        x, h0, c0, gates, cell, hidden, chunks = cache
+        x, h0, c0, gates, cell, hidden, chunks, parts = cache
         dtype = x.dtype
         H = R.shape[1]
         if sequence:
@@ -84,7 +84,7 @@ class LSTMDirection:
         dc = np.zeros_like(c0)
         dx = np.empty((x.shape[0] if need_dx else 0, x.shape[1]), dtype)
         lstm_backward(x, W, R, P, h0, c0, batch.batch_sizes, codes[0], codes[1], coupled, gates,
-                      cell, hidden, dhidden, dh, dc, dW, dR, db, dP, dx, chunks)
+                      cell, hidden, dhidden, dh, dc, dW, dR, db, dP, dx, chunks, parts)
         if not need_dx:
             return None
         return dx[batch.reverse_rows] if reverse else dx

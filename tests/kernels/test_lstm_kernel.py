@@ -54,10 +54,11 @@ def kernel_forward(xs, W, R, b, h0, c0, gate, state, P=None, coupled=False, nthr
     cell = np.empty((S, H), dtype)
     hidden = np.empty((S, H), dtype)
     chunks = batch.chunks(nthreads)
+    parts = unit_split(H, split)
     saved = dict(batch=batch, x=x, h0=h.copy(), c0=c.copy(), gates=gates, cell=cell, hidden=hidden,
-                 P=P, coupled=coupled, chunks=chunks)
+                 P=P, coupled=coupled, chunks=chunks, parts=parts)
     lstm_forward_train(x, W, R, b, P, h, c, batch.batch_sizes, GATE_CODES[gate], STATE_CODES[state],
-                       coupled, gates, cell, hidden, chunks, unit_split(H, split))
+                       coupled, gates, cell, hidden, chunks, parts)
     Ys = batch.unpack(hidden)
     return Ys, batch.to_caller_order(h).T, batch.to_caller_order(c).T, saved
 
@@ -74,7 +75,7 @@ def kernel_backward(saved, W, R, gate, state, dYs, dhT, dcT):
     lstm_backward(saved["x"], W, R, saved["P"], saved["h0"], saved["c0"], batch.batch_sizes,
                   GATE_CODES[gate], STATE_CODES[state], saved["coupled"], saved["gates"].copy(),
                   saved["cell"], saved["hidden"], dhidden, dh, dc, dW, dR, db, dP, dx,
-                  saved["chunks"])
+                  saved["chunks"], saved["parts"])
     return dict(W=dW, R=dR, b=db, P=dP, xs=batch.unpack(dx), h0=batch.to_caller_order(dh).T,
                 c0=batch.to_caller_order(dc).T)
 
