@@ -286,7 +286,7 @@ def _recurrence_columns(proj, base, Rp, bp, Pp, h, c, batch_sizes, offsets, t0, 
 
 @njit(**JIT)
 def lstm_forward_train(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, coupled, gates,
-                       cell, hidden, chunks, parts):
+                       cell, hidden, chunks):
     """LSTM forward pass that keeps what the backward pass needs.
 
     Parameters
@@ -318,17 +318,14 @@ def lstm_forward_train(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, 
         Output: hidden state :math:`h_t` of every packed row.
     chunks : ndarray of int64
         Row boundaries of the batch chunks, one per thread (``[0, ..., N]``).
-    parts : ndarray of int64
-        Empty, or boundaries of parts of the hidden units (:func:`unit_parts`):
-        then every step is split by units instead of rows (for large ``R``).
 
     Notes
     -----
     The input projection of all time steps is one GEMM into ``gates`` (split
     by rows over the threads); each thread then runs, for its chunk, one GEMM
     ``h @ R.T`` per step and the fused gate math.  No memory is allocated
-    inside the time loop.  With ``parts``, each step is one parallel region
-    over the parts of the units instead.
+    inside the time loop.  :func:`lstm_forward_train_units` splits each step by
+    hidden units instead (a separate entry point: it compiles only when used).
     """
     fpu = flush_denormals()
     blas = blas_threads_local(1)  # BLAS stays single-threaded inside our threads
@@ -338,22 +335,40 @@ def lstm_forward_train(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, 
     nch = chunks.shape[0] - 1
     par_dot(x, W.T, gates, nch)
     offsets = packed_offsets(batch_sizes)
+    rec = np.empty((N, 4 * H), gates.dtype)
     zero = np.int64(0)  # a literal 0 would compile a second specialization of the loop
-    if parts.shape[0] > 0:
-        Rp, bp, Pp = pack_unit_parts(R, b, P, parts)
-        _recurrence_columns(gates, zero, Rp, bp, Pp, h, c, batch_sizes, offsets, zero, T, parts,
-                            gate_kind, state_kind, coupled, cell, hidden)
-    else:
-        rec = np.empty((N, 4 * H), gates.dtype)
-        _forward_chunks(gates, zero, R, b, P, h, c, batch_sizes, offsets, zero, T, gate_kind,
-                        state_kind, coupled, rec, cell, hidden, chunks)
+    _forward_chunks(gates, zero, R, b, P, h, c, batch_sizes, offsets, zero, T, gate_kind,
+                    state_kind, coupled, rec, cell, hidden, chunks)
+    blas_threads_local(blas)
+    restore_fpu(fpu)
+
+
+@njit(**JIT)
+def lstm_forward_train_units(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, coupled,
+                             gates, cell, hidden, chunks, parts):
+    """:func:`lstm_forward_train` with every step split by hidden units over the threads.
+
+    ``parts`` (:func:`unit_parts`) are the boundaries of the parts of the
+    hidden units; the other arguments and the results are those of
+    :func:`lstm_forward_train`.  For large recurrent weights with few rows per
+    thread (see :func:`_recurrence_columns`).
+    """
+    fpu = flush_denormals()
+    blas = blas_threads_local(1)
+    T = batch_sizes.shape[0]
+    par_dot(x, W.T, gates, chunks.shape[0] - 1)
+    offsets = packed_offsets(batch_sizes)
+    zero = np.int64(0)
+    Rp, bp, Pp = pack_unit_parts(R, b, P, parts)
+    _recurrence_columns(gates, zero, Rp, bp, Pp, h, c, batch_sizes, offsets, zero, T, parts,
+                        gate_kind, state_kind, coupled, cell, hidden)
     blas_threads_local(blas)
     restore_fpu(fpu)
 
 
 @njit(**JIT)
 def lstm_forward_predict(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, coupled, hidden,
-                         block, chunks, parts):
+                         block, chunks):
     """LSTM forward pass for prediction: no gate storage, bounded memory.
 
     Parameters
@@ -379,8 +394,6 @@ def lstm_forward_predict(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind
         memory is O(block * N * 4H) whatever the sequence length.
     chunks : ndarray of int64
         Row boundaries of the batch chunks, one per thread.
-    parts : ndarray of int64
-        Empty, or parts of the hidden units (as in :func:`lstm_forward_train`).
     """
     fpu = flush_denormals()
     blas = blas_threads_local(1)  # BLAS stays single-threaded inside our threads
@@ -392,18 +405,35 @@ def lstm_forward_predict(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind
     proj = np.empty((block_rows(offsets, block), 4 * H), h.dtype)
     rec = np.empty((N, 4 * H), h.dtype)
     nocell = np.empty((0, H), h.dtype)
-    columns = parts.shape[0] > 0
-    Rp, bp, Pp = pack_unit_parts(R, b, P, parts) if columns else (R, b, P)
     for t0 in range(0, T, block):
         t1 = min(t0 + block, T)
         base = offsets[t0]
         par_dot(x[base:offsets[t1]], W.T, proj[:offsets[t1] - base], nch)
-        if columns:
-            _recurrence_columns(proj, base, Rp, bp, Pp, h, c, batch_sizes, offsets, t0, t1,
-                                parts, gate_kind, state_kind, coupled, nocell, hidden)
-        else:
-            _forward_chunks(proj, base, R, b, P, h, c, batch_sizes, offsets, t0, t1, gate_kind,
-                            state_kind, coupled, rec, nocell, hidden, chunks)
+        _forward_chunks(proj, base, R, b, P, h, c, batch_sizes, offsets, t0, t1, gate_kind,
+                        state_kind, coupled, rec, nocell, hidden, chunks)
+    blas_threads_local(blas)
+    restore_fpu(fpu)
+
+
+@njit(**JIT)
+def lstm_forward_predict_units(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, coupled,
+                               hidden, block, chunks, parts):
+    """:func:`lstm_forward_predict` with every step split by hidden units (``parts``)."""
+    fpu = flush_denormals()
+    blas = blas_threads_local(1)
+    H = R.shape[1]
+    T = batch_sizes.shape[0]
+    nch = chunks.shape[0] - 1
+    offsets = packed_offsets(batch_sizes)
+    proj = np.empty((block_rows(offsets, block), 4 * H), h.dtype)
+    nocell = np.empty((0, H), h.dtype)
+    Rp, bp, Pp = pack_unit_parts(R, b, P, parts)
+    for t0 in range(0, T, block):
+        t1 = min(t0 + block, T)
+        base = offsets[t0]
+        par_dot(x[base:offsets[t1]], W.T, proj[:offsets[t1] - base], nch)
+        _recurrence_columns(proj, base, Rp, bp, Pp, h, c, batch_sizes, offsets, t0, t1, parts,
+                            gate_kind, state_kind, coupled, nocell, hidden)
     blas_threads_local(blas)
     restore_fpu(fpu)
 
@@ -585,7 +615,7 @@ def _backward_chunks(R, P, c0, batch_sizes, offsets, gate_kind, state_kind, coup
 
 @njit(**JIT)
 def lstm_backward(x, W, R, P, h0, c0, batch_sizes, gate_kind, state_kind, coupled, gates, cell,
-                  hidden, dhidden, dh, dc, dW, dR, db, dP, dx, chunks, parts):
+                  hidden, dhidden, dh, dc, dW, dR, db, dP, dx, chunks):
     """Backward pass through time of :func:`lstm_forward_train`.
 
     Parameters
@@ -624,9 +654,6 @@ def lstm_backward(x, W, R, P, h0, c0, batch_sizes, gate_kind, state_kind, couple
         Output: gradient of the input, or an empty array when not needed.
     chunks : ndarray of int64
         Row boundaries of the batch chunks, one per thread.
-    parts : ndarray of int64
-        Empty, or parts of the hidden units: the reverse loop is then split by
-        units (as the forward pass with the same argument).
 
     Notes
     -----
@@ -634,27 +661,51 @@ def lstm_backward(x, W, R, P, h0, c0, batch_sizes, gate_kind, state_kind, couple
     gate math and one GEMM per step (``dh = dG_t @ R``).  The weight gradients
     and ``dx`` are then GEMMs over all ``S`` packed rows, split by rows over
     the threads: ``dW = dG.T @ x``, ``dR = dG.T @ h_prev``, ``dx = dG @ W``.
+    :func:`lstm_backward_units` splits the reverse loop by hidden units instead.
     """
     fpu = flush_denormals()
     blas = blas_threads_local(1)  # BLAS stays single-threaded inside our threads
-    H = R.shape[1]
+    nch = chunks.shape[0] - 1
+    offsets = packed_offsets(batch_sizes)
+    dPs = np.zeros((nch, P.shape[0]), gates.dtype)  # per-thread peephole partials
+    _backward_chunks(R, P, c0, batch_sizes, offsets, gate_kind, state_kind, coupled, gates,
+                     cell, dhidden, dh, dc, dPs, chunks)
+    dP[:] = 0
+    for q in range(nch):
+        dP += dPs[q]
+    _weight_gradients(x, W, h0, batch_sizes, offsets, gates, hidden, dW, dR, db, dx, nch)
+    blas_threads_local(blas)
+    restore_fpu(fpu)
+
+
+@njit(**JIT)
+def lstm_backward_units(x, W, R, P, h0, c0, batch_sizes, gate_kind, state_kind, coupled, gates,
+                        cell, hidden, dhidden, dh, dc, dW, dR, db, dP, dx, chunks, parts):
+    """:func:`lstm_backward` with the reverse loop split by hidden units (``parts``).
+
+    The counterpart of :func:`lstm_forward_train_units`, with the same
+    arguments and results as :func:`lstm_backward`.
+    """
+    fpu = flush_denormals()
+    blas = blas_threads_local(1)
+    offsets = packed_offsets(batch_sizes)
+    dP[:] = 0                                    # parts own disjoint units of dP
+    _backward_units(R, P, c0, batch_sizes, offsets, parts, gate_kind, state_kind, coupled,
+                    gates, cell, dhidden, dh, dc, dP)
+    _weight_gradients(x, W, h0, batch_sizes, offsets, gates, hidden, dW, dR, db, dx,
+                      chunks.shape[0] - 1)
+    blas_threads_local(blas)
+    restore_fpu(fpu)
+
+
+@njit(**JIT)
+def _weight_gradients(x, W, h0, batch_sizes, offsets, gates, hidden, dW, dR, db, dx, nch):
+    """``dR``, ``dW``, ``db`` and ``dx`` from the gate gradients (which replace ``gates``)."""
+    H = h0.shape[1]
     T = batch_sizes.shape[0]
     S = x.shape[0]
     G = 4 * H
     N = batch_sizes[0]
-    nch = chunks.shape[0] - 1
-    offsets = packed_offsets(batch_sizes)
-    if parts.shape[0] > 0:
-        dP[:] = 0                                    # parts own disjoint units of dP
-        _backward_units(R, P, c0, batch_sizes, offsets, parts, gate_kind, state_kind, coupled,
-                        gates, cell, dhidden, dh, dc, dP)
-    else:
-        dPs = np.zeros((nch, P.shape[0]), gates.dtype)  # per-thread peephole partials
-        _backward_chunks(R, P, c0, batch_sizes, offsets, gate_kind, state_kind, coupled, gates,
-                         cell, dhidden, dh, dc, dPs, chunks)
-        dP[:] = 0
-        for q in range(nch):
-            dP += dPs[q]
     dgates = gates
     if batch_sizes[T - 1] == N:
         # equal lengths: the previous hidden state of row r is row r - N (h0 for step 0)
@@ -677,5 +728,3 @@ def lstm_backward(x, W, R, P, h0, c0, batch_sizes, gate_kind, state_kind, couple
             db[m] += d[m]
     if dx.shape[0] > 0:
         par_dot(dgates, W, dx, nch)
-    blas_threads_local(blas)
-    restore_fpu(fpu)

@@ -9,7 +9,9 @@ import numpy as np
 from .._typing import ArrayLike, Factor, Initializer
 from .._validation import (changed_options, check_bool, fail, name_value_function)
 from ..kernels._threads import kernel_parts
-from ..kernels.lstm import lstm_backward, lstm_forward_predict, lstm_forward_train, unit_parts
+from ..kernels.lstm import (lstm_backward, lstm_backward_units, lstm_forward_predict,
+                             lstm_forward_predict_units, lstm_forward_train,
+                             lstm_forward_train_units, unit_parts)
 from . import initializers
 from .base import Learnable, check_column, kernel_array
 from .recurrent import (PREDICT_BLOCK, ProjectedWeights, RecurrentLayer, finish_recurrent,
@@ -56,13 +58,21 @@ class LSTMDirection:
             gates = np.empty((S, 4 * H), dtype)
             cell = np.empty((S, H), dtype)
             hidden = np.empty((S, H), dtype)
-            lstm_forward_train(x, W, R, b, P, h, c, batch.batch_sizes, gk, sk, coupled, gates,
-                               cell, hidden, chunks, parts)
+            if len(parts):
+                lstm_forward_train_units(x, W, R, b, P, h, c, batch.batch_sizes, gk, sk, coupled,
+                                         gates, cell, hidden, chunks, parts)
+            else:
+                lstm_forward_train(x, W, R, b, P, h, c, batch.batch_sizes, gk, sk, coupled, gates,
+                                   cell, hidden, chunks)
             cache = (x, h0, c0, gates, cell, hidden, chunks, parts)
         else:
             hidden = np.empty((S if sequence else 0, H), dtype)
-            lstm_forward_predict(x, W, R, b, P, h, c, batch.batch_sizes, gk, sk, coupled, hidden,
-                                 PREDICT_BLOCK, chunks, parts)
+            if len(parts):
+                lstm_forward_predict_units(x, W, R, b, P, h, c, batch.batch_sizes, gk, sk,
+                                           coupled, hidden, PREDICT_BLOCK, chunks, parts)
+            else:
+                lstm_forward_predict(x, W, R, b, P, h, c, batch.batch_sizes, gk, sk, coupled,
+                                     hidden, PREDICT_BLOCK, chunks)
             cache = None
         if sequence:
             y = hidden[batch.reverse_rows] if reverse else hidden
@@ -83,8 +93,12 @@ class LSTMDirection:
             dhidden, dh = np.empty((0, H), dtype), np.array(dy, dtype=dtype, order="C")
         dc = np.zeros_like(c0)
         dx = np.empty((x.shape[0] if need_dx else 0, x.shape[1]), dtype)
-        lstm_backward(x, W, R, P, h0, c0, batch.batch_sizes, codes[0], codes[1], coupled, gates,
-                      cell, hidden, dhidden, dh, dc, dW, dR, db, dP, dx, chunks, parts)
+        args = (x, W, R, P, h0, c0, batch.batch_sizes, codes[0], codes[1], coupled, gates, cell,
+                hidden, dhidden, dh, dc, dW, dR, db, dP, dx, chunks)
+        if len(parts):
+            lstm_backward_units(*args, parts)
+        else:
+            lstm_backward(*args)
         if not need_dx:
             return None
         return dx[batch.reverse_rows] if reverse else dx

@@ -31,7 +31,7 @@ def decaying_run(dtype):
     lstm_forward_train(x, np.zeros((4 * H, 1), dtype), np.zeros((4 * H, H), dtype), b,
                        np.empty(0, dtype), h, c, batch.batch_sizes, 0, 0, False,
                        np.empty((T, 4 * H), dtype), cell, np.empty((T, H), dtype),
-                       batch.chunks(2), np.empty(0, np.int64))
+                       batch.chunks(2))
     return cell
 
 

@@ -6,8 +6,9 @@ import pytest
 from gradcheck import assert_gradient_close, numerical_gradient
 from lstmkit._packing import PackedBatch
 from lstmkit.kernels import _config
-from lstmkit.kernels.lstm import (lstm_backward, lstm_forward_predict, lstm_forward_train,
-                                  unit_parts)
+from lstmkit.kernels.lstm import (lstm_backward, lstm_backward_units, lstm_forward_predict,
+                                  lstm_forward_predict_units, lstm_forward_train,
+                                  lstm_forward_train_units, unit_parts)
 import reference
 
 GATE_CODES = {"sigmoid": _config.GATE_SIGMOID, "hard-sigmoid": _config.GATE_HARD_SIGMOID}
@@ -57,8 +58,12 @@ def kernel_forward(xs, W, R, b, h0, c0, gate, state, P=None, coupled=False, nthr
     parts = unit_split(H, split)
     saved = dict(batch=batch, x=x, h0=h.copy(), c0=c.copy(), gates=gates, cell=cell, hidden=hidden,
                  P=P, coupled=coupled, chunks=chunks, parts=parts)
-    lstm_forward_train(x, W, R, b, P, h, c, batch.batch_sizes, GATE_CODES[gate], STATE_CODES[state],
-                       coupled, gates, cell, hidden, chunks, parts)
+    args = (x, W, R, b, P, h, c, batch.batch_sizes, GATE_CODES[gate], STATE_CODES[state],
+            coupled, gates, cell, hidden, chunks)
+    if split is None:
+        lstm_forward_train(*args)
+    else:
+        lstm_forward_train_units(*args, parts)
     Ys = batch.unpack(hidden)
     return Ys, batch.to_caller_order(h).T, batch.to_caller_order(c).T, saved
 
@@ -72,10 +77,13 @@ def kernel_backward(saved, W, R, gate, state, dYs, dhT, dcT):
     dW, dR, db = np.empty_like(W), np.empty_like(R), np.empty(R.shape[0], dtype)
     dx = np.empty_like(saved["x"])
     dP = np.empty_like(saved["P"])
-    lstm_backward(saved["x"], W, R, saved["P"], saved["h0"], saved["c0"], batch.batch_sizes,
-                  GATE_CODES[gate], STATE_CODES[state], saved["coupled"], saved["gates"].copy(),
-                  saved["cell"], saved["hidden"], dhidden, dh, dc, dW, dR, db, dP, dx,
-                  saved["chunks"], saved["parts"])
+    args = (saved["x"], W, R, saved["P"], saved["h0"], saved["c0"], batch.batch_sizes,
+            GATE_CODES[gate], STATE_CODES[state], saved["coupled"], saved["gates"].copy(),
+            saved["cell"], saved["hidden"], dhidden, dh, dc, dW, dR, db, dP, dx, saved["chunks"])
+    if len(saved["parts"]):
+        lstm_backward_units(*args, saved["parts"])
+    else:
+        lstm_backward(*args)
     return dict(W=dW, R=dR, b=db, P=dP, xs=batch.unpack(dx), h0=batch.to_caller_order(dh).T,
                 c0=batch.to_caller_order(dc).T)
 
@@ -132,8 +140,12 @@ def test_predict_kernel_matches_train_kernel(rng, block, store, nthreads, split)
     batch = saved["batch"]
     h, c = saved["h0"].copy(), saved["c0"].copy()
     hidden = np.empty((batch.num_rows if store else 0, 4), np.float64)
-    lstm_forward_predict(saved["x"], W, R, b, np.empty(0), h, c, batch.batch_sizes, 0, 0, False,
-                         hidden, block, batch.chunks(nthreads), unit_split(4, split))
+    args = (saved["x"], W, R, b, np.empty(0), h, c, batch.batch_sizes, 0, 0, False, hidden, block,
+            batch.chunks(nthreads))
+    if split is None:
+        lstm_forward_predict(*args)
+    else:
+        lstm_forward_predict_units(*args, unit_split(4, split))
     tight = dict(rtol=1e-13, atol=1e-15)  # blocked input projection: same math, other GEMM sizes
     np.testing.assert_allclose(batch.to_caller_order(h).T, hT, **tight)
     np.testing.assert_allclose(batch.to_caller_order(c).T, cT, **tight)
