@@ -26,7 +26,7 @@ sys.path.insert(0, HERE)
 
 import lstmkit as lk  # noqa: E402
 from lstmkit.layers.initializers import initialize  # noqa: E402
-from run import machine, versions  # noqa: E402
+from run import machine, record, versions  # noqa: E402
 
 H, C, K = 100, 12, 9
 EPOCHS, BATCH = 100, 27
@@ -157,8 +157,7 @@ def main():
               + "\n\n" + "\n".join(extra) + "\n")
     print(report)
     if not args.no_record:
-        with open(os.path.join(HERE, "RESULTS.md"), "a", encoding="utf-8") as f:
-            f.write(report + "\n")
+        record(report)
 
 
 if __name__ == "__main__":

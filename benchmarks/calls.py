@@ -61,6 +61,22 @@ def make_data(case, seed=0):
 
 # ---------------------------------------------------------------- workers (own process)
 
+def era_layers(lk, case):
+    """The case's trainNetwork-era layers (an output layer at the end)."""
+    N, T, C, H, K, mode, _, _, _, bi = CASES[case]
+    rnn = (lk.bilstmLayer if bi else lk.lstmLayer)(H, OutputMode=mode)
+    head = ([lk.fullyConnectedLayer(K), lk.softmaxLayer(), lk.classificationLayer()]
+            if mode == "last" else [lk.fullyConnectedLayer(K), lk.regressionLayer()])
+    return [lk.sequenceInputLayer(C), rnn] + head
+
+
+def one_batch_network(lk, case, X, Y):
+    """A network of the case's shape, trained on one mini-batch (for prediction timings)."""
+    N = CASES[case][0]
+    return lk.trainNetwork(X[:N], Y[:N], era_layers(lk, case),
+                           lk.trainingOptions("adam", MaxEpochs=1, MiniBatchSize=N, Verbose=False))
+
+
 def worker_lstmkit(case, api, epochs=None):
     import lstmkit as lk
     N, T, C, H, K, mode, _, _, E, bi = CASES[case]
@@ -73,9 +89,7 @@ def worker_lstmkit(case, api, epochs=None):
                               Shuffle="never", Verbose=False)
     few = X[:2 * N], Y[:2 * N]
     if api == "trainNetwork":
-        head = ([lk.fullyConnectedLayer(K), lk.softmaxLayer(), lk.classificationLayer()]
-                if mode == "last" else [lk.fullyConnectedLayer(K), lk.regressionLayer()])
-        layers = [lk.sequenceInputLayer(C), rnn] + head
+        layers = era_layers(lk, case)
         lk.trainNetwork(*few, layers, warm)                      # warm-up: compile, caches
         t0 = time.perf_counter()
         net = lk.trainNetwork(X, Y, layers, opts)
@@ -176,14 +190,9 @@ def worker_ort(case):
     import numpy as np
     import onnxruntime as ort
     import lstmkit as lk
-    N, T, C, H, K, mode, _, batches, _, bi = CASES[case]
+    N, _, C, _, _, _, _, batches, _, _ = CASES[case]
     X, Y, lens = make_data(case)
-    rnn = (lk.bilstmLayer if bi else lk.lstmLayer)(H, OutputMode=mode)
-    head = ([lk.fullyConnectedLayer(K), lk.softmaxLayer(), lk.classificationLayer()]
-            if mode == "last" else [lk.fullyConnectedLayer(K), lk.regressionLayer()])
-    net = lk.trainNetwork(X[:N], Y[:N], [lk.sequenceInputLayer(C), rnn] + head,
-                          lk.trainingOptions("adam", MaxEpochs=1, MiniBatchSize=N,
-                                             Verbose=False))
+    net = one_batch_network(lk, case, X, Y)
     path = os.path.join(tempfile.mkdtemp(), "net.onnx")
     lk.exportONNXNetwork(net, path)
     so = ort.SessionOptions()
@@ -213,14 +222,9 @@ def worker_ort(case):
 def worker_lstmkit_predict_only(case):
     """lstmkit's predict over the same mini-batches as worker_ort (same network shape)."""
     import lstmkit as lk
-    N, T, C, H, K, mode, _, _, _, bi = CASES[case]
+    N = CASES[case][0]
     X, Y, _ = make_data(case)
-    rnn = (lk.bilstmLayer if bi else lk.lstmLayer)(H, OutputMode=mode)
-    head = ([lk.fullyConnectedLayer(K), lk.softmaxLayer(), lk.classificationLayer()]
-            if mode == "last" else [lk.fullyConnectedLayer(K), lk.regressionLayer()])
-    net = lk.trainNetwork(X[:N], Y[:N], [lk.sequenceInputLayer(C), rnn] + head,
-                          lk.trainingOptions("adam", MaxEpochs=1, MiniBatchSize=N,
-                                             Verbose=False))
+    net = one_batch_network(lk, case, X, Y)
     lk.predict(net, X[:N], MiniBatchSize=N)
     t0 = time.perf_counter()
     lk.predict(net, X, MiniBatchSize=N)
@@ -230,9 +234,8 @@ def worker_lstmkit_predict_only(case):
 def japanese_vowels_lstmkit():
     import numpy as np
     import lstmkit as lk
-    X, Y = lk.japaneseVowelsTrainData()
-    order = np.argsort([x.shape[1] for x in X], kind="stable")
-    X, Y = [X[i] for i in order], Y[order]
+    from run import japanese_vowels_sorted
+    X, Y = japanese_vowels_sorted()
     layers = [lk.sequenceInputLayer(12), lk.lstmLayer(100, OutputMode="last"),
               lk.fullyConnectedLayer(9), lk.softmaxLayer(), lk.classificationLayer()]
     opts = lk.trainingOptions("adam", GradientThreshold=1, MaxEpochs=100, MiniBatchSize=27,
@@ -248,44 +251,12 @@ def japanese_vowels_lstmkit():
 
 
 def japanese_vowels_torch():
-    import numpy as np
-    import torch
-    import lstmkit as lk       # the data only
-    X, Y = lk.japaneseVowelsTrainData()
-    order = np.argsort([x.shape[1] for x in X], kind="stable")
-    X, Y = [X[i] for i in order], np.asarray(Y)[order]
-    classes = sorted(set(Y.tolist()))
+    from run import (japanese_vowels_sorted, torch_japanese_vowels_batches,
+                     torch_japanese_vowels_train)
+    X, Y = japanese_vowels_sorted()
 
-    def batches():
-        out = []
-        for b in range(10):
-            xs = X[27 * b:27 * (b + 1)]
-            ln = np.array([x.shape[1] for x in xs])
-            x = np.zeros((ln.max(), 27, 12), np.float32)
-            for n, s in enumerate(xs):
-                x[:s.shape[1], n] = s.T
-            y = torch.tensor([classes.index(c) for c in Y[27 * b:27 * (b + 1)].tolist()])
-            out.append((torch.from_numpy(x), torch.from_numpy(ln - 1), y))
-        return out
-
-    def run(epochs):
-        data = batches()
-        lstm, fc = torch.nn.LSTM(12, 100), torch.nn.Linear(100, 9)
-        params = list(lstm.parameters()) + list(fc.parameters())
-        opt = torch.optim.Adam(params, lr=1e-3)
-        loss_fn = torch.nn.CrossEntropyLoss()
-        for _ in range(epochs):
-            for x, last, y in data:
-                opt.zero_grad(set_to_none=True)
-                out, _ = lstm(x)
-                loss = loss_fn(fc(out[last, torch.arange(27)]), y)
-                loss = loss + 0.5e-4 * sum((p ** 2).sum() for n_, p in
-                                           list(lstm.named_parameters()) +
-                                           list(fc.named_parameters()) if "weight" in n_)
-                loss.backward()
-                for p in params:
-                    torch.nn.utils.clip_grad_norm_([p], 1.0)
-                opt.step()
+    def run(epochs):                  # the user's own padding is part of the call
+        torch_japanese_vowels_train(torch_japanese_vowels_batches(X, Y), epochs)
     run(1)
     t0 = time.perf_counter()
     run(100)
@@ -436,7 +407,7 @@ def main():
                      f"trainNetwork, classify; warm Numba cache): {m['first']['first']:.2f} s")
 
     sys.path.insert(0, HERE)
-    from run import machine, versions
+    from run import machine, record, versions
     stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     report = (f"## {stamp}: whole calls (benchmarks/calls.py), {machine()}, {th} threads, "
               f"{args.rounds} rounds, each library in its own process\n\n"
@@ -444,8 +415,7 @@ def main():
               + "\n".join(extra) + "\n")
     print(report)
     if not args.no_record:
-        with open(os.path.join(HERE, "RESULTS.md"), "a", encoding="utf-8") as f:
-            f.write(report + "\n")
+        record(report)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from run import interleaved, machine, set_threads, versions  # noqa: E402
+from run import interleaved, machine, record, set_threads, versions  # noqa: E402
 
 CASES = {
     #                      N   T    C   what
@@ -116,8 +116,7 @@ def main():
         N, T, C, _ = CASES[name]
         lines.append(f"| {what} ({N}, {T}, {C}) | {ta * 1e3:.2f} ms | {tb * 1e3:.2f} ms | "
                      f"{ta / tb:.2f} |")
-    with open(os.path.join(HERE, "RESULTS.md"), "a") as f:
-        f.write("\n".join(lines) + "\n")
+    record("\n".join(lines))
 
 
 if __name__ == "__main__":

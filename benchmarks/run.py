@@ -292,14 +292,58 @@ def gemm_rate():
     return 2.0 * n ** 3 / t / 1e9
 
 
-def bench_japanese_vowels(quick):
-    """The whole Japanese Vowels trainNetwork against the same PyTorch loop."""
+def japanese_vowels_sorted():
+    """The Japanese Vowels training set sorted by length, as MATLAB's example sorts it."""
+    import numpy as np
+    import lstmkit as lk
+    X, Y = lk.japaneseVowelsTrainData()
+    order = np.argsort([x.shape[1] for x in X], kind="stable")
+    return [X[i] for i in order], np.asarray(Y)[order]
+
+
+def torch_japanese_vowels_batches(X, Y):
+    """The ten padded time-major mini-batches of 27 a PyTorch user builds: (x, last, labels)."""
     import numpy as np
     import torch
+    classes = sorted(set(Y.tolist()))
+    batches = []
+    for b in range(10):
+        xs = X[27 * b:27 * (b + 1)]
+        lens = np.array([x.shape[1] for x in xs])
+        x = np.zeros((lens.max(), 27, 12), np.float32)
+        for n, s in enumerate(xs):
+            x[:s.shape[1], n] = s.T
+        y = torch.tensor([classes.index(c) for c in Y[27 * b:27 * (b + 1)].tolist()])
+        batches.append((torch.from_numpy(x), torch.from_numpy(lens - 1), y))
+    return batches
+
+
+def torch_japanese_vowels_train(batches, epochs):
+    """The example's network and options as a PyTorch loop (MATLAB's L2 and clipping)."""
+    import torch
+    lstm, fc = torch.nn.LSTM(12, 100), torch.nn.Linear(100, 9)
+    params = list(lstm.parameters()) + list(fc.parameters())
+    opt = torch.optim.Adam(params, lr=1e-3, weight_decay=0)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        for x, last, y in batches:
+            opt.zero_grad(set_to_none=True)
+            out, _ = lstm(x)
+            loss = loss_fn(fc(out[last, torch.arange(27)]), y)
+            # MATLAB's L2 (1e-4 on weights) and per-parameter l2norm clipping at 1
+            loss = loss + 0.5e-4 * sum((p ** 2).sum() for n_, p in
+                                       list(lstm.named_parameters()) +
+                                       list(fc.named_parameters()) if "weight" in n_)
+            loss.backward()
+            for p in params:
+                torch.nn.utils.clip_grad_norm_([p], 1.0)
+            opt.step()
+
+
+def bench_japanese_vowels(quick):
+    """The whole Japanese Vowels trainNetwork against the same PyTorch loop."""
     import lstmkit as lk
-    XTrain, YTrain = lk.japaneseVowelsTrainData()
-    order = np.argsort([x.shape[1] for x in XTrain], kind="stable")  # MATLAB's sort
-    XTrain, YTrain = [XTrain[i] for i in order], YTrain[order]
+    XTrain, YTrain = japanese_vowels_sorted()
     epochs = 10 if quick else 100
     opts = lk.trainingOptions("adam", GradientThreshold=1, MaxEpochs=epochs, MiniBatchSize=27,
                               Shuffle="never", Verbose=0)
@@ -309,35 +353,10 @@ def bench_japanese_vowels(quick):
     def run_lstmkit():
         lk.trainNetwork(XTrain, YTrain, layers, opts)
 
-    classes = sorted(set(YTrain))
-    batches = []
-    for b in range(10):
-        xs = XTrain[27 * b:27 * (b + 1)]
-        lens = np.array([x.shape[1] for x in xs])
-        x = np.zeros((lens.max(), 27, 12), np.float32)
-        for n, s in enumerate(xs):
-            x[:s.shape[1], n] = s.T
-        y = torch.tensor([classes.index(c) for c in YTrain[27 * b:27 * (b + 1)]])
-        batches.append((torch.from_numpy(x), torch.from_numpy(lens - 1), y))
+    batches = torch_japanese_vowels_batches(XTrain, YTrain)
 
     def run_torch():
-        lstm, fc = torch.nn.LSTM(12, 100), torch.nn.Linear(100, 9)
-        params = list(lstm.parameters()) + list(fc.parameters())
-        opt = torch.optim.Adam(params, lr=1e-3, weight_decay=0)
-        loss_fn = torch.nn.CrossEntropyLoss()
-        for _ in range(epochs):
-            for x, last, y in batches:
-                opt.zero_grad(set_to_none=True)
-                out, _ = lstm(x)
-                loss = loss_fn(fc(out[last, torch.arange(27)]), y)
-                # MATLAB's L2 (1e-4 on weights) and per-parameter l2norm clipping at 1
-                loss = loss + 0.5e-4 * sum((p ** 2).sum() for n_, p in
-                                           list(lstm.named_parameters()) +
-                                           list(fc.named_parameters()) if "weight" in n_)
-                loss.backward()
-                for p in params:
-                    torch.nn.utils.clip_grad_norm_([p], 1.0)
-                opt.step()
+        torch_japanese_vowels_train(batches, epochs)
 
     t_lk, t_th = interleaved([run_lstmkit, run_torch], 1, 1, 1 if quick else 3)
     return [{"measure": "whole Japanese Vowels training", "lstmkit": t_lk, "other": t_th,
@@ -459,6 +478,17 @@ def versions():
     return v
 
 
+def record(report):
+    """Append a run's report to benchmarks/RESULTS.md (started with its heading if new)."""
+    path = os.path.join(HERE, "RESULTS.md")
+    new = not os.path.exists(path)
+    with open(path, "a", encoding="utf-8") as f:
+        if new:
+            f.write("# Benchmark results\n\nAppended by `python benchmarks/run.py`; ratios "
+                    "are lstmkit / other (below 1: lstmkit faster).\n\n")
+        f.write(report + "\n")
+
+
 def fmt_time(t):
     return f"{t * 1e3:.3g} ms" if t < 1 else f"{t:.3g} s"
 
@@ -509,13 +539,7 @@ def main():
     report = header + "\n" + "\n".join(lines) + "\n\n" + "\n".join(extra) + "\n"
     print(report)
     if not args.no_record:
-        path = os.path.join(HERE, "RESULTS.md")
-        new = not os.path.exists(path)
-        with open(path, "a", encoding="utf-8") as f:
-            if new:
-                f.write("# Benchmark results\n\nAppended by `python benchmarks/run.py`; ratios "
-                        "are lstmkit / other (below 1: lstmkit faster).\n\n")
-            f.write(report + "\n")
+        record(report)
 
 
 if __name__ == "__main__":
