@@ -72,6 +72,10 @@ class ThreadTuner:
         return self
 
     def __exit__(self, *exc):
+        self.restore()
+
+    def restore(self):
+        """Numba's thread count as it was when the tuner was made."""
         if self.enabled and numba.get_num_threads() != self.full:
             numba.set_num_threads(self.full)
 

@@ -566,46 +566,38 @@ def predict_batches(net, data, mini_batch_size, sequence_length, direction, keep
              if isinstance(layer, RecurrentLayer)} if keep_states else None
     with ThreadTuner() as tuner:
         for lo in range(0, N, mini_batch_size):
-            _predict_batch(graph, data, lo, min(lo + mini_batch_size, N), sequence_length,
-                           direction, keep_states, training, nodes, wanted, is_sequence,
-                           outputs, final, dtype, tuner)
+            part = data.take(range(lo, min(lo + mini_batch_size, N)))
+            if sequence_length == "shortest":
+                part, _ = part.shortest(direction)
+            chunk = sequence_length if isinstance(sequence_length, int) else None
+            full = part.sorted_batch()
+            callers = lo + full.order
+            states = initial_states(graph, callers, dtype)
+            pieces = [[[] for _ in range(len(part))] for _ in wanted]
+            for start, stop, n in chunk_bounds(full.lengths, chunk):
+                batch, values = part.pack_window(full, start, stop, n, dtype)
+                states = truncate_states(states, n)
+                node_batches = {}
+                tuner.begin()
+                _, states = graph.forward(values, batch, states, training, dtype, nodes, node_batches)
+                tuner.end(getattr(batch, "num_rows", 1))
+                ending = np.flatnonzero(full.lengths[:n] <= stop)  # sequences ending in this chunk
+                for w, (node, seq) in enumerate(zip(wanted, is_sequence)):
+                    y = values[node]
+                    if seq:
+                        for k, piece in enumerate(node_batches.get(node, batch).unpack(y)):
+                            pieces[w][k].append(piece)
+                    else:
+                        for k in ending:
+                            pieces[w][k] = y[k]
+                if keep_states:
+                    for node, node_final in final.items():
+                        for target, arr in zip(node_final, states[node]):
+                            target[callers[ending]] = arr[ending]
+            for w, seq in enumerate(is_sequence):
+                for k, i in enumerate(full.order):
+                    got = pieces[w][k]
+                    outputs[w][lo + i] = (np.concatenate(got, axis=1) if len(got) > 1 else got[0]) \
+                        if seq else got
     outputs = [out if seq else np.stack(out) for out, seq in zip(outputs, is_sequence)]
     return (outputs[0] if out_nodes is None else outputs), final
-
-
-def _predict_batch(graph, data, lo, hi, sequence_length, direction, keep_states, training, nodes,
-                   wanted, is_sequence, outputs, final, dtype, tuner):
-    """One mini-batch of :func:`predict_batches`: fills ``outputs`` and ``final`` in place."""
-    part = data.take(range(lo, hi))
-    if sequence_length == "shortest":
-        part, _ = part.shortest(direction)
-    chunk = sequence_length if isinstance(sequence_length, int) else None
-    full = part.sorted_batch()
-    callers = lo + full.order
-    states = initial_states(graph, callers, dtype)
-    pieces = [[[] for _ in range(len(part))] for _ in wanted]
-    for start, stop, n in chunk_bounds(full.lengths, chunk):
-        batch, values = part.pack_window(full, start, stop, n, dtype)
-        states = truncate_states(states, n)
-        node_batches = {}
-        tuner.begin()
-        _, states = graph.forward(values, batch, states, training, dtype, nodes, node_batches)
-        tuner.end(getattr(batch, "num_rows", 1))
-        ending = np.flatnonzero(full.lengths[:n] <= stop)  # sequences ending in this chunk
-        for w, (node, seq) in enumerate(zip(wanted, is_sequence)):
-            y = values[node]
-            if seq:
-                for k, piece in enumerate(node_batches.get(node, batch).unpack(y)):
-                    pieces[w][k].append(piece)
-            else:
-                for k in ending:
-                    pieces[w][k] = y[k]
-        if keep_states:
-            for node, node_final in final.items():
-                for target, arr in zip(node_final, states[node]):
-                    target[callers[ending]] = arr[ending]
-    for w, seq in enumerate(is_sequence):
-        for k, i in enumerate(full.order):
-            got = pieces[w][k]
-            outputs[w][lo + i] = (np.concatenate(got, axis=1) if len(got) > 1 else got[0]) \
-                if seq else got

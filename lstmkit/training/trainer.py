@@ -490,7 +490,7 @@ class _TrainingRun:
         except KeyboardInterrupt:
             self.stop_reason = "Stopped manually"
         finally:
-            self.tuner.__exit__(None, None, None)     # Numba's thread count as it was
+            self.tuner.restore()
         return self._finish(pending)
 
     def _iterations(self):
