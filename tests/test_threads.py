@@ -62,15 +62,25 @@ class FakeClock:
         return self.now
 
 
+@pytest.fixture
+def fake_threads(monkeypatch):
+    """A tuner on a fake clock and a fake Numba: ``setup(full)`` -> (clock, chosen counts)."""
+    def setup(full):
+        clock = FakeClock()
+        chosen = []
+        monkeypatch.setattr(_tuning.time, "perf_counter", clock)
+        monkeypatch.setattr(_tuning.numba, "get_num_threads",
+                            lambda: chosen[-1] if chosen else full)
+        monkeypatch.setattr(_tuning.numba, "set_num_threads", chosen.append)
+        monkeypatch.setattr(_tuning, "HAVE_LOCAL_BLAS_THREADS", True)
+        monkeypatch.setattr(_tuning, "kernel_parts", lambda: full)
+        return clock, chosen
+    return setup
+
+
 @pytest.mark.parametrize("one_thread_cost, expected", [(0.5, 1), (1.0, "full"), (0.95, "full")])
-def test_the_tuner_keeps_the_faster_count(monkeypatch, one_thread_cost, expected):
-    clock = FakeClock()
-    monkeypatch.setattr(_tuning.time, "perf_counter", clock)
-    chosen = []
-    monkeypatch.setattr(_tuning.numba, "get_num_threads", lambda: chosen[-1] if chosen else 4)
-    monkeypatch.setattr(_tuning.numba, "set_num_threads", chosen.append)
-    monkeypatch.setattr(_tuning, "HAVE_LOCAL_BLAS_THREADS", True)
-    monkeypatch.setattr(_tuning, "kernel_parts", lambda: 4)
+def test_the_tuner_keeps_the_faster_count(fake_threads, one_thread_cost, expected):
+    clock, chosen = fake_threads(4)
     with _tuning.ThreadTuner() as tuner:
         for _ in range(40):
             tuner.begin()
@@ -82,14 +92,8 @@ def test_the_tuner_keeps_the_faster_count(monkeypatch, one_thread_cost, expected
     assert chosen[-1] == 4                                          # restored on exit
 
 
-def test_the_tuner_measures_again_when_the_load_changes(monkeypatch):
-    clock = FakeClock()
-    monkeypatch.setattr(_tuning.time, "perf_counter", clock)
-    chosen = []
-    monkeypatch.setattr(_tuning.numba, "get_num_threads", lambda: chosen[-1] if chosen else 2)
-    monkeypatch.setattr(_tuning.numba, "set_num_threads", chosen.append)
-    monkeypatch.setattr(_tuning, "HAVE_LOCAL_BLAS_THREADS", True)
-    monkeypatch.setattr(_tuning, "kernel_parts", lambda: 2)
+def test_the_tuner_measures_again_when_the_load_changes(fake_threads):
+    clock, chosen = fake_threads(2)
     busy = [False]
     with _tuning.ThreadTuner() as tuner:
         picks = []
