@@ -36,6 +36,13 @@ def fail(func, message, exc=ValueError):
     raise exc(f"{func}: {message}")
 
 
+def closest_hint(name, names):
+    """" Did you mean 'X'?" for the valid name closest to ``name`` (case-insensitive), or ""."""
+    lookup = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(name.lower(), list(lookup), n=1, cutoff=0.6)
+    return f" Did you mean '{lookup[close[0]]}'?" if close else ""
+
+
 def parse_name_value(func, args, kwargs, names, unavailable=None, shown=None):
     """Merge MATLAB positional Name,Value pairs and keyword arguments.
 
@@ -84,8 +91,7 @@ def parse_name_value(func, args, kwargs, names, unavailable=None, shown=None):
         if key not in lookup:
             if key in unavailable:
                 fail(func, unavailable[key], TypeError)
-            close = difflib.get_close_matches(key, list(lookup), n=1, cutoff=0.6)
-            hint = f" Did you mean '{lookup[close[0]]}'?" if close else ""
+            hint = closest_hint(name, names)
             fail(func, f"'{name}' is not a valid option.{hint} "
                        f"Valid options: {', '.join(shown or names)}.", TypeError)
         canonical = lookup[key]
@@ -212,9 +218,7 @@ def checked_call(func):
                 raise
         for key in kwargs:
             if key not in sig.parameters:
-                lookup = {n.lower(): n for n in names}
-                close = difflib.get_close_matches(key.lower(), list(lookup), n=1, cutoff=0.6)
-                hint = f" Did you mean '{lookup[close[0]]}'?" if close else ""
+                hint = closest_hint(key, names)
                 valid = ", ".join(names) if names else "none"
                 fail(fname, f"'{key}' is not a valid argument.{hint} Valid arguments: {valid}.",
                      TypeError)
