@@ -25,6 +25,7 @@ from ._threads import blas_threads_local
 from .activations import gate, gate_grad, state, state_grad
 from .blas import par_dot, par_tdot
 from .lstm import block_rows, packed_offsets, row_output_grad
+from .microkernel import multiply_rows, pack_panels, pad_bias
 
 AFTER = 0   # 'after-multiplication' and 'recurrent-bias-after-multiplication'
 BEFORE = 1  # 'before-multiplication'
@@ -96,46 +97,53 @@ def gru_forward(x, W, R, b, bR, h, batch_sizes, gate_kind, state_kind, mode, gat
         buf = np.empty((block_rows(offsets, block), G), h.dtype)
     work = (np.empty((N, G), h.dtype), np.empty((N, 2 * H), h.dtype), np.empty((N, H), h.dtype),
             np.empty((N, H), h.dtype))
+    # R_rz.T and R_h.T packed for the per-step products (see .microkernel)
+    packed = (pack_panels(R[:2 * H].T), pack_panels(R[2 * H:].T),
+              pad_bias(np.zeros(2 * H, h.dtype)))
     for t0 in range(0, T, block):
         t1 = min(t0 + block, T)
         base = 0 if train else offsets[t0]
         if not train:
             par_dot(x[offsets[t0]:offsets[t1]], W.T, buf[:offsets[t1] - base], nch)
-        _forward_chunks(buf, base, R, b, bR, h, batch_sizes, offsets, t0, t1, gate_kind,
+        _forward_chunks(buf, base, packed, b, bR, h, batch_sizes, offsets, t0, t1, gate_kind,
                         state_kind, mode, train, aux, hidden, work, chunks)
     blas_threads_local(blas)
     restore_fpu(fpu)
 
 
 @njit(**JIT_PARALLEL)
-def _forward_chunks(buf, base, R, b, bR, h, batch_sizes, offsets, t0, t1, gate_kind, state_kind,
-                    mode, train, aux, hidden, work, chunks):
+def _forward_chunks(buf, base, packed, b, bR, h, batch_sizes, offsets, t0, t1, gate_kind,
+                    state_kind, mode, train, aux, hidden, work, chunks):
     """Run :func:`_forward_rows` for every chunk of rows, one chunk per thread."""
     for q in prange(chunks.shape[0] - 1):
         fq = flush_denormals()
-        _forward_rows(buf, base, R, b, bR, h, batch_sizes, offsets, t0, t1, chunks[q],
+        _forward_rows(buf, base, packed, b, bR, h, batch_sizes, offsets, t0, t1, chunks[q],
                       chunks[q + 1], gate_kind, state_kind, mode, train, aux, hidden, work)
         restore_fpu(fq)
 
 
 @njit(**JIT)
-def _forward_rows(buf, base, R, b, bR, h, batch_sizes, offsets, t0, t1, k0, k1, gate_kind,
+def _forward_rows(buf, base, packed, b, bR, h, batch_sizes, offsets, t0, t1, k0, k1, gate_kind,
                   state_kind, mode, train, aux, hidden, work):
-    """Steps ``t0:t1`` of rows ``k0:k1``: the recurrent GEMMs and the gate math."""
-    H = R.shape[1]
+    """Steps ``t0:t1`` of rows ``k0:k1``: the recurrent products and the gate math.
+
+    ``packed`` holds ``R_rz.T`` and ``R_h.T`` packed for the microkernel and a
+    zero bias.
+    """
+    H = h.shape[1]
     store = hidden.shape[0] > 0
     rec, rec_rz, rec_n, rh = work
-    Rrz = R[:2 * H]
-    Rn = R[2 * H:]
+    Prz, Pn, zeros = packed
     for t in range(t0, t1):
         ke = min(k1, batch_sizes[t])
         if ke <= k0:
             break  # sorted by length: these rows have ended
         off = offsets[t]
         if mode == AFTER:
-            np.dot(h[k0:ke], R.T, rec[k0:ke])
+            multiply_rows(rec[:, :2 * H], k0, h, k0, ke - k0, Prz, zeros, False)
+            multiply_rows(rec[:, 2 * H:], k0, h, k0, ke - k0, Pn, zeros, False)
         else:
-            np.dot(h[k0:ke], Rrz.T, rec_rz[k0:ke])
+            multiply_rows(rec_rz, k0, h, k0, ke - k0, Prz, zeros, False)
         for k in range(k0, ke):
             a = buf[off - base + k]
             z = rec[k] if mode == AFTER else rec_rz[k]
@@ -149,7 +157,7 @@ def _forward_rows(buf, base, R, b, bR, h, batch_sizes, offsets, t0, t1, k0, k1, 
                 for j in range(H):
                     rk[j] = ar[j] * hk[j]
         if mode == BEFORE:
-            np.dot(rh[k0:ke], Rn.T, rec_n[k0:ke])
+            multiply_rows(rec_n, k0, rh, k0, ke - k0, Pn, zeros, False)
         for k in range(k0, ke):
             a = buf[off - base + k]
             ar = a[:H]
@@ -214,7 +222,8 @@ def gru_backward(x, W, R, bR, h0, batch_sizes, gate_kind, state_kind, mode, gate
     dnr = np.empty((S, H), gates.dtype)       # gradient reaching R_h's output (after mode)
     hprev = np.empty((S, H), gates.dtype)
     work = (np.empty((N, H), gates.dtype), np.empty((N, H), gates.dtype))
-    _backward_chunks(R, h0, batch_sizes, offsets, gate_kind, state_kind, mode, gates, aux,
+    packed = (pack_panels(R[:2 * H]), pack_panels(R[2 * H:]), pad_bias(np.zeros(H, R.dtype)))
+    _backward_chunks(packed, h0, batch_sizes, offsets, gate_kind, state_kind, mode, gates, aux,
                      hidden, dhidden, dh, drz, dn, dnr, hprev, work, chunks)
     par_tdot(drz, x, dW[:2 * H], nch)
     par_tdot(dn, x, dW[2 * H:], nch)
@@ -247,28 +256,30 @@ def gru_backward(x, W, R, bR, h0, batch_sizes, gate_kind, state_kind, mode, gate
 
 
 @njit(**JIT_PARALLEL)
-def _backward_chunks(R, h0, batch_sizes, offsets, gate_kind, state_kind, mode, gates, aux, hidden,
-                     dhidden, dh, drz, dn, dnr, hprev, work, chunks):
+def _backward_chunks(packed, h0, batch_sizes, offsets, gate_kind, state_kind, mode, gates, aux,
+                     hidden, dhidden, dh, drz, dn, dnr, hprev, work, chunks):
     """Run :func:`_backward_rows` for every chunk of rows, one chunk per thread."""
     for q in prange(chunks.shape[0] - 1):
         fq = flush_denormals()
-        _backward_rows(R, h0, batch_sizes, offsets, chunks[q], chunks[q + 1], gate_kind,
+        _backward_rows(packed, h0, batch_sizes, offsets, chunks[q], chunks[q + 1], gate_kind,
                        state_kind, mode, gates, aux, hidden, dhidden, dh, drz, dn, dnr, hprev,
                        work)
         restore_fpu(fq)
 
 
 @njit(**JIT)
-def _backward_rows(R, h0, batch_sizes, offsets, k0, k1, gate_kind, state_kind, mode, gates, aux,
-                   hidden, dhidden, dh, drz, dn, dnr, hprev, work):
-    """The reverse time loop for rows ``k0:k1``."""
-    H = R.shape[1]
+def _backward_rows(packed, h0, batch_sizes, offsets, k0, k1, gate_kind, state_kind, mode, gates,
+                   aux, hidden, dhidden, dh, drz, dn, dnr, hprev, work):
+    """The reverse time loop for rows ``k0:k1``.
+
+    ``packed`` holds ``R_rz`` and ``R_h`` packed for the microkernel and a zero bias.
+    """
+    H = dh.shape[1]
     T = batch_sizes.shape[0]
     drh, tmp = work
     gh = np.empty(H, gates.dtype)
     one = gates.dtype.type(1.0)
-    Rrz = R[:2 * H]
-    Rn = R[2 * H:]
+    Prz, Pn, zeros = packed
     for t in range(T - 1, -1, -1):
         ke = min(k1, batch_sizes[t])
         if ke <= k0:
@@ -301,10 +312,10 @@ def _backward_rows(R, h0, batch_sizes, offsets, k0, k1, gate_kind, state_kind, m
                     dr[j] = dnk[j] * s[j] * gate_grad(ar[j], gate_kind)
                     dnrk[j] = dnk[j] * ar[j]
         if mode == AFTER:
-            np.dot(dnr[off + k0:off + ke], Rn, tmp[k0:ke])
+            multiply_rows(tmp, k0, dnr, off + k0, ke - k0, Pn, zeros, False)
         else:
             # the reset gate acts before R_h: its gradient needs dn @ R_h first
-            np.dot(dn[off + k0:off + ke], Rn, tmp[k0:ke])
+            multiply_rows(tmp, k0, dn, off + k0, ke - k0, Pn, zeros, False)
             for k in range(k0, ke):
                 r = off + k
                 ar = gates[r, :H]
@@ -314,7 +325,7 @@ def _backward_rows(R, h0, batch_sizes, offsets, k0, k1, gate_kind, state_kind, m
                 for j in range(H):
                     dr[j] = tk[j] * hp[j] * gate_grad(ar[j], gate_kind)
                     tk[j] *= ar[j]
-        np.dot(drz[off + k0:off + ke], Rrz, drh[k0:ke])
+        multiply_rows(drh, k0, drz, off + k0, ke - k0, Prz, zeros, False)
         for k in range(k0, ke):
             dhk = dh[k]
             tk = tmp[k]

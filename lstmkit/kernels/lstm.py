@@ -55,6 +55,7 @@ from ._fpu import flush_denormals, restore_fpu
 from ._threads import blas_threads_local
 from .activations import gate, gate_grad, state, state_grad
 from .blas import par_dot, par_tdot
+from .microkernel import multiply_rows, pack_panels, pad_bias, panel_width
 
 
 @njit(**JIT)
@@ -135,29 +136,27 @@ def _lstm_cell(a, c, h, P, H, gate_kind, state_kind, coupled):
 
 
 @njit(**JIT)
-def _recurrence(proj, base, R, b, P, h, c, batch_sizes, offsets, t0, t1, k0, k1, gate_kind,
-                state_kind, coupled, rec, cell, hidden):
-    """Steps ``t0:t1`` of rows ``k0:k1``: one GEMM and the gate math per step.
+def _recurrence(proj, base, Rpan, bpan, P, h, c, batch_sizes, offsets, t0, t1, k0, k1, gate_kind,
+                state_kind, coupled, cell, hidden):
+    """Steps ``t0:t1`` of rows ``k0:k1``: one product and the gate math per step.
 
     ``proj`` holds the input projections (row ``offsets[t] + k - base``); the
-    activated gates replace them.  ``cell``/``hidden`` (or empty) receive every
-    row's states.
+    product adds the bias and ``h @ R.T`` to them (``Rpan``, ``bpan``: R.T and
+    b packed by :func:`~.microkernel.pack_panels` and :func:`~.microkernel.pad_bias`)
+    and the activated gates then replace them.  ``cell``/``hidden`` (or empty)
+    receive every row's states.
     """
-    H = R.shape[1]
-    G = 4 * H
+    H = h.shape[1]
     store_cell = cell.shape[0] > 0
     store_hidden = hidden.shape[0] > 0
     for t in range(t0, t1):
         ke = min(k1, batch_sizes[t])
         if ke <= k0:
             break  # sorted by length: these rows have ended
-        np.dot(h[k0:ke], R.T, rec[k0:ke])
         off = offsets[t]
+        multiply_rows(proj, off + k0 - base, h, k0, ke - k0, Rpan, bpan, True)
         for k in range(k0, ke):
             a = proj[off + k - base]
-            z = rec[k]
-            for m in range(G):
-                a[m] += z[m] + b[m]
             ck = c[k]
             hk = h[k]
             _lstm_cell(a, ck, hk, P, H, gate_kind, state_kind, coupled)
@@ -168,13 +167,13 @@ def _recurrence(proj, base, R, b, P, h, c, batch_sizes, offsets, t0, t1, k0, k1,
 
 
 @njit(**JIT_PARALLEL)
-def _forward_chunks(proj, base, R, b, P, h, c, batch_sizes, offsets, t0, t1, gate_kind,
-                    state_kind, coupled, rec, cell, hidden, chunks):
+def _forward_chunks(proj, base, Rpan, bpan, P, h, c, batch_sizes, offsets, t0, t1, gate_kind,
+                    state_kind, coupled, cell, hidden, chunks):
     """Run :func:`_recurrence` for every chunk of rows, one chunk per thread."""
     for q in prange(chunks.shape[0] - 1):
         fq = flush_denormals()
-        _recurrence(proj, base, R, b, P, h, c, batch_sizes, offsets, t0, t1, chunks[q],
-                    chunks[q + 1], gate_kind, state_kind, coupled, rec, cell, hidden)
+        _recurrence(proj, base, Rpan, bpan, P, h, c, batch_sizes, offsets, t0, t1, chunks[q],
+                    chunks[q + 1], gate_kind, state_kind, coupled, cell, hidden)
         restore_fpu(fq)
 
 
@@ -215,15 +214,47 @@ def pack_unit_parts(R, b, P, parts):
     return Rp, bp, Pp
 
 
+@njit(**JIT)
+def pack_part_panels(R, b, P, parts):
+    """Each part's weights packed for the microkernel: ``(Rpan, bpan, wstart, bstart, Pp)``.
+
+    Part ``q`` multiplies by ``B_q = Rp[4 * u0:4 * u1].T`` (its rows of
+    :func:`pack_unit_parts`' ``Rp``, ``Pp`` its peepholes); its panels are
+    ``Rpan[wstart[q]:wstart[q + 1]]`` and its padded bias
+    ``bpan[bstart[q]:bstart[q + 1]]``.
+    """
+    Rp, bp, Pp = pack_unit_parts(R, b, P, parts)
+    H = Rp.shape[1]
+    pw = panel_width(Rp)
+    n = parts.shape[0] - 1
+    wstart = np.zeros(n + 1, np.int64)
+    bstart = np.zeros(n + 1, np.int64)
+    for q in range(n):
+        width = (4 * (parts[q + 1] - parts[q]) + pw - 1) // pw * pw
+        wstart[q + 1] = wstart[q] + width * H
+        bstart[q + 1] = bstart[q] + width
+    Rpan = np.empty(wstart[n], Rp.dtype)
+    bpan = np.empty(bstart[n], Rp.dtype)
+    for q in range(n):
+        u0 = parts[q]
+        u1 = parts[q + 1]
+        Rpan[wstart[q]:wstart[q + 1]] = pack_panels(Rp[4 * u0:4 * u1].T)
+        bpan[bstart[q]:bstart[q + 1]] = pad_bias(bp[4 * u0:4 * u1])
+    return Rpan, bpan, wstart, bstart, Pp
+
+
 @njit(**JIT_PARALLEL)
-def _columns_step(proj, first, Rp, bp, Pp, h, c, hnew, ke, parts, gate_kind, state_kind, coupled,
-                  rec, cell, hidden, out):
+def _columns_step(proj, first, Rpan, bpan, wstart, bstart, Pp, h, c, hnew, ke, parts, gate_kind,
+                  state_kind, coupled, rec, cell, hidden, out):
     """One time step of the first ``ke`` rows, the hidden units split over threads.
 
-    Each part multiplies every active row by its own slice of the recurrent
-    weights and runs the gate math of its units (the activated gates replace
-    ``proj[first + k]``'s preactivations of those units); the new hidden
-    states go to ``hnew`` (the old ones, ``h``, are read by every part).
+    Each part gathers its units' input projections, adds the bias and its
+    rows' product with its own slice of the recurrent weights
+    (:func:`pack_part_panels`), runs the gate math of its units and puts the
+    activated gates back into ``proj[first + k]``; the new hidden states go to
+    ``hnew`` (the old ones, ``h``, are read by every part).  Every value is
+    summed in the same order as in :func:`_recurrence`, so splitting by units
+    does not change the results.
     """
     H = h.shape[1]
     N = h.shape[0]
@@ -231,56 +262,52 @@ def _columns_step(proj, first, Rp, bp, Pp, h, c, hnew, ke, parts, gate_kind, sta
     store_hidden = hidden.shape[0] > 0
     for q in prange(parts.shape[0] - 1):
         fq = flush_denormals()
-        old = blas_threads_local(1)
         u0 = parts[q]
         u1 = parts[q + 1]
         Hq = u1 - u0
         rq = rec[N * 4 * u0:N * 4 * u0 + ke * 4 * Hq].reshape((ke, 4 * Hq))
-        np.dot(h[:ke], Rp[4 * u0:4 * u1].T, rq)
-        Pq = Pp[3 * u0:3 * u1] if Pp.shape[0] > 0 else Pp
-        bq = bp[4 * u0:4 * u1]
         for k in range(ke):
             a = rq[k]
             row = proj[first + k]
             for g in range(4):
-                pg = row[g * H + u0:g * H + u1]
-                ag = a[g * Hq:(g + 1) * Hq]
-                bg = bq[g * Hq:(g + 1) * Hq]
-                for j in range(Hq):
-                    ag[j] += pg[j] + bg[j]
+                a[g * Hq:(g + 1) * Hq] = row[g * H + u0:g * H + u1]
+        multiply_rows(rq, 0, h, 0, ke, Rpan[wstart[q]:wstart[q + 1]],
+                      bpan[bstart[q]:bstart[q + 1]], True)
+        Pq = Pp[3 * u0:3 * u1] if Pp.shape[0] > 0 else Pp
+        for k in range(ke):
+            a = rq[k]
+            row = proj[first + k]
             ck = c[k, u0:u1]
             hk = hnew[k, u0:u1]
             _lstm_cell(a, ck, hk, Pq, Hq, gate_kind, state_kind, coupled)
             for g in range(4):
-                pg = row[g * H + u0:g * H + u1]
-                ag = a[g * Hq:(g + 1) * Hq]
-                for j in range(Hq):
-                    pg[j] = ag[j]
+                row[g * H + u0:g * H + u1] = a[g * Hq:(g + 1) * Hq]
             if store_cell:
                 cell[out + k, u0:u1] = ck
             if store_hidden:
                 hidden[out + k, u0:u1] = hk
-        blas_threads_local(old)
         restore_fpu(fq)
 
 
 @njit(**JIT)
-def _recurrence_columns(proj, base, Rp, bp, Pp, h, c, batch_sizes, offsets, t0, t1, parts,
+def _recurrence_columns(proj, base, packed, h, c, batch_sizes, offsets, t0, t1, parts,
                         gate_kind, state_kind, coupled, cell, hidden):
     """Steps ``t0:t1`` with the hidden units split over threads (one region per step).
 
     For large recurrent weights (megabytes): split by rows, every thread would
     stream all of them from memory at every step; split by units, they are
     read once per step in all, and a part's slice may stay in its core's cache.
+    ``packed`` is :func:`pack_part_panels`' result and the parts' peepholes.
     """
     N, H = h.shape
+    Rpan, bpan, wstart, bstart, Pp = packed
     rec = np.empty(N * 4 * H, h.dtype)
     hnew = np.empty_like(h)
     for t in range(t0, t1):
         ke = batch_sizes[t]
         off = offsets[t]
-        _columns_step(proj, off - base, Rp, bp, Pp, h, c, hnew, ke, parts, gate_kind,
-                      state_kind, coupled, rec, cell, hidden, off)
+        _columns_step(proj, off - base, Rpan, bpan, wstart, bstart, Pp, h, c, hnew, ke, parts,
+                      gate_kind, state_kind, coupled, rec, cell, hidden, off)
         h[:ke] = hnew[:ke]
 
 
@@ -329,16 +356,13 @@ def lstm_forward_train(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind, 
     """
     fpu = flush_denormals()
     blas = blas_threads_local(1)  # BLAS stays single-threaded inside our threads
-    H = R.shape[1]
-    N = h.shape[0]
     T = batch_sizes.shape[0]
     nch = chunks.shape[0] - 1
     par_dot(x, W.T, gates, nch)
     offsets = packed_offsets(batch_sizes)
-    rec = np.empty((N, 4 * H), gates.dtype)
     zero = np.int64(0)  # a literal 0 would compile a second specialization of the loop
-    _forward_chunks(gates, zero, R, b, P, h, c, batch_sizes, offsets, zero, T, gate_kind,
-                    state_kind, coupled, rec, cell, hidden, chunks)
+    _forward_chunks(gates, zero, pack_panels(R.T), pad_bias(b), P, h, c, batch_sizes, offsets,
+                    zero, T, gate_kind, state_kind, coupled, cell, hidden, chunks)
     blas_threads_local(blas)
     restore_fpu(fpu)
 
@@ -359,9 +383,8 @@ def lstm_forward_train_units(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_
     par_dot(x, W.T, gates, chunks.shape[0] - 1)
     offsets = packed_offsets(batch_sizes)
     zero = np.int64(0)
-    Rp, bp, Pp = pack_unit_parts(R, b, P, parts)
-    _recurrence_columns(gates, zero, Rp, bp, Pp, h, c, batch_sizes, offsets, zero, T, parts,
-                        gate_kind, state_kind, coupled, cell, hidden)
+    _recurrence_columns(gates, zero, pack_part_panels(R, b, P, parts), h, c, batch_sizes,
+                        offsets, zero, T, parts, gate_kind, state_kind, coupled, cell, hidden)
     blas_threads_local(blas)
     restore_fpu(fpu)
 
@@ -398,19 +421,19 @@ def lstm_forward_predict(x, W, R, b, P, h, c, batch_sizes, gate_kind, state_kind
     fpu = flush_denormals()
     blas = blas_threads_local(1)  # BLAS stays single-threaded inside our threads
     H = R.shape[1]
-    N = h.shape[0]
     T = batch_sizes.shape[0]
     nch = chunks.shape[0] - 1
     offsets = packed_offsets(batch_sizes)
     proj = np.empty((block_rows(offsets, block), 4 * H), h.dtype)
-    rec = np.empty((N, 4 * H), h.dtype)
     nocell = np.empty((0, H), h.dtype)
+    Rpan = pack_panels(R.T)
+    bpan = pad_bias(b)
     for t0 in range(0, T, block):
         t1 = min(t0 + block, T)
         base = offsets[t0]
         par_dot(x[base:offsets[t1]], W.T, proj[:offsets[t1] - base], nch)
-        _forward_chunks(proj, base, R, b, P, h, c, batch_sizes, offsets, t0, t1, gate_kind,
-                        state_kind, coupled, rec, nocell, hidden, chunks)
+        _forward_chunks(proj, base, Rpan, bpan, P, h, c, batch_sizes, offsets, t0, t1, gate_kind,
+                        state_kind, coupled, nocell, hidden, chunks)
     blas_threads_local(blas)
     restore_fpu(fpu)
 
@@ -427,12 +450,12 @@ def lstm_forward_predict_units(x, W, R, b, P, h, c, batch_sizes, gate_kind, stat
     offsets = packed_offsets(batch_sizes)
     proj = np.empty((block_rows(offsets, block), 4 * H), h.dtype)
     nocell = np.empty((0, H), h.dtype)
-    Rp, bp, Pp = pack_unit_parts(R, b, P, parts)
+    packed = pack_part_panels(R, b, P, parts)
     for t0 in range(0, T, block):
         t1 = min(t0 + block, T)
         base = offsets[t0]
         par_dot(x[base:offsets[t1]], W.T, proj[:offsets[t1] - base], nch)
-        _recurrence_columns(proj, base, Rp, bp, Pp, h, c, batch_sizes, offsets, t0, t1, parts,
+        _recurrence_columns(proj, base, packed, h, c, batch_sizes, offsets, t0, t1, parts,
                             gate_kind, state_kind, coupled, nocell, hidden)
     blas_threads_local(blas)
     restore_fpu(fpu)
@@ -508,10 +531,14 @@ def _cell_backward(a, gh, sc, cp, ct, dck, P, dP, H, j0, j1, gate_kind, state_ki
 
 
 @njit(**JIT)
-def _backward_rows(R, P, c0, batch_sizes, offsets, k0, k1, gate_kind, state_kind, coupled,
-                   gates, cell, dhidden, dh, dc, dP):
-    """The reverse time loop for rows ``k0:k1`` (gate gradients replace the gates)."""
-    H = R.shape[1]
+def _backward_rows(Rpan, zeros, P, c0, batch_sizes, offsets, k0, k1, gate_kind, state_kind,
+                   coupled, gates, cell, dhidden, dh, dc, dP):
+    """The reverse time loop for rows ``k0:k1`` (gate gradients replace the gates).
+
+    ``Rpan`` is R packed by :func:`~.microkernel.pack_panels` for ``dh = dG_t @ R``,
+    ``zeros`` a zero bias padded to whole panels.
+    """
+    H = dh.shape[1]
     T = batch_sizes.shape[0]
     gh = np.empty(H, gates.dtype)
     sc = np.empty(H, gates.dtype)
@@ -526,36 +553,29 @@ def _backward_rows(R, P, c0, batch_sizes, offsets, k0, k1, gate_kind, state_kind
             row_output_grad(gh, dh[k], dhidden, r)
             _cell_backward(gates[r], gh, sc, cp, cell[r], dc[k], P, dP, H, 0, H, gate_kind,
                            state_kind, coupled)
-        np.dot(gates[off + k0:off + ke], R, dh[k0:ke])
+        multiply_rows(dh, k0, gates, off + k0, ke - k0, Rpan, zeros, False)
 
 
 @njit(**JIT_PARALLEL)
-def _backward_units_step(Rc, P, c0, batch_sizes, offsets, t, parts, gate_kind, state_kind,
-                         coupled, gates, cell, dhidden, dh, dc, dP, tmp):
+def _backward_units_step(Rpan, wstart, zeros, P, c0, batch_sizes, offsets, t, parts, gate_kind,
+                         state_kind, coupled, gates, cell, dhidden, dh, dc, dP):
     """Step ``t`` of the reverse loop with the hidden units split over threads.
 
     Each part first takes its columns of ``dh`` from the gradients of step
-    ``t + 1`` (``dG_{t+1} @ R[:, units]``, with ``Rc`` holding each part's
-    columns of R contiguous), then the gate gradients of step ``t`` for its
+    ``t + 1`` (``dG_{t+1} @ R[:, units]``, with each part's columns of R
+    packed in ``Rpan[wstart[q]:wstart[q + 1]]``), then the gate gradients of step ``t`` for its
     units (``t = -1``: only the first, giving the gradient of ``h0``).
     """
     H = dh.shape[1]
-    N = dh.shape[0]
     T = batch_sizes.shape[0]
-    G = 4 * H
     for q in prange(parts.shape[0] - 1):
         fq = flush_denormals()
-        old = blas_threads_local(1)
         u0 = parts[q]
         u1 = parts[q + 1]
         Hq = u1 - u0
         if t + 1 < T:
-            kn = batch_sizes[t + 1]
-            on = offsets[t + 1]
-            part = tmp[N * u0:N * u0 + kn * Hq].reshape((kn, Hq))
-            np.dot(gates[on:on + kn], Rc[G * u0:G * u1].reshape((G, Hq)), part)
-            for k in range(kn):
-                dh[k, u0:u1] = part[k]
+            multiply_rows(dh[:, u0:u1], 0, gates, offsets[t + 1], batch_sizes[t + 1],
+                          Rpan[wstart[q]:wstart[q + 1]], zeros, False)
         if t >= 0:
             gh = np.empty(H, gates.dtype)
             sc = np.empty(H, gates.dtype)
@@ -573,7 +593,6 @@ def _backward_units_step(Rc, P, c0, batch_sizes, offsets, t, parts, gate_kind, s
                         ghq[j] += dy[u0 + j]
                 _cell_backward(gates[r], gh, sc, cp, cell[r], dc[k], P, dP, H, u0, u1,
                                gate_kind, state_kind, coupled)
-        blas_threads_local(old)
         restore_fpu(fq)
 
 
@@ -586,30 +605,28 @@ def _backward_units(R, P, c0, batch_sizes, offsets, parts, gate_kind, state_kind
     read once per step in all, not once per thread.
     """
     H = R.shape[1]
-    N = dh.shape[0]
-    G = 4 * H
-    Rc = np.empty(G * H, R.dtype)            # each part's columns of R, contiguous
-    for q in range(parts.shape[0] - 1):
-        u0 = parts[q]
-        Hq = parts[q + 1] - u0
-        block = Rc[G * u0:G * u0 + G * Hq].reshape((G, Hq))
-        for m in range(G):
-            for j in range(Hq):
-                block[m, j] = R[m, u0 + j]
-    tmp = np.empty(N * H, gates.dtype)
+    pw = panel_width(R)
+    n = parts.shape[0] - 1
+    wstart = np.zeros(n + 1, np.int64)
+    for q in range(n):
+        wstart[q + 1] = wstart[q] + (parts[q + 1] - parts[q] + pw - 1) // pw * pw * 4 * H
+    Rpan = np.empty(wstart[n], R.dtype)      # each part's columns of R, packed
+    for q in range(n):
+        Rpan[wstart[q]:wstart[q + 1]] = pack_panels(R[:, parts[q]:parts[q + 1]])
+    zeros = np.zeros((H + pw - 1) // pw * pw, R.dtype)
     for t in range(batch_sizes.shape[0] - 1, -2, -1):
-        _backward_units_step(Rc, P, c0, batch_sizes, offsets, t, parts, gate_kind, state_kind,
-                             coupled, gates, cell, dhidden, dh, dc, dP, tmp)
+        _backward_units_step(Rpan, wstart, zeros, P, c0, batch_sizes, offsets, t, parts,
+                             gate_kind, state_kind, coupled, gates, cell, dhidden, dh, dc, dP)
 
 
 @njit(**JIT_PARALLEL)
-def _backward_chunks(R, P, c0, batch_sizes, offsets, gate_kind, state_kind, coupled, gates, cell,
-                     dhidden, dh, dc, dPs, chunks):
+def _backward_chunks(Rpan, zeros, P, c0, batch_sizes, offsets, gate_kind, state_kind, coupled,
+                     gates, cell, dhidden, dh, dc, dPs, chunks):
     """Run :func:`_backward_rows` for every chunk of rows, one chunk per thread."""
     for q in prange(chunks.shape[0] - 1):
         fq = flush_denormals()
-        _backward_rows(R, P, c0, batch_sizes, offsets, chunks[q], chunks[q + 1], gate_kind,
-                       state_kind, coupled, gates, cell, dhidden, dh, dc, dPs[q])
+        _backward_rows(Rpan, zeros, P, c0, batch_sizes, offsets, chunks[q], chunks[q + 1],
+                       gate_kind, state_kind, coupled, gates, cell, dhidden, dh, dc, dPs[q])
         restore_fpu(fq)
 
 
@@ -668,8 +685,9 @@ def lstm_backward(x, W, R, P, h0, c0, batch_sizes, gate_kind, state_kind, couple
     nch = chunks.shape[0] - 1
     offsets = packed_offsets(batch_sizes)
     dPs = np.zeros((nch, P.shape[0]), gates.dtype)  # per-thread peephole partials
-    _backward_chunks(R, P, c0, batch_sizes, offsets, gate_kind, state_kind, coupled, gates,
-                     cell, dhidden, dh, dc, dPs, chunks)
+    _backward_chunks(pack_panels(R), pad_bias(np.zeros(R.shape[1], R.dtype)), P, c0,
+                     batch_sizes, offsets, gate_kind, state_kind, coupled, gates, cell, dhidden,
+                     dh, dc, dPs, chunks)
     dP[:] = 0
     for q in range(nch):
         dP += dPs[q]
