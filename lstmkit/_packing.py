@@ -127,15 +127,16 @@ class PackedBatch:
             return self._chunks[nthreads]
         N = self.order.size
         n = max(1, min(int(nthreads), N))
-        work = np.concatenate([[0], np.cumsum(self.lengths)])
-        targets = work[-1] * np.arange(1, n) / n
-        inner = np.searchsorted(work, targets, side="left")
-        bounds = np.concatenate([[0], inner, [N]]).astype(np.int64)
-        bounds = np.maximum.accumulate(bounds)
-        for i in range(1, n):  # keep every chunk non-empty
-            bounds[i] = min(max(bounds[i], bounds[i - 1] + 1), N - (n - i))
-        self._chunks[nthreads] = bounds
-        return bounds
+        work = np.cumsum(self.lengths)
+        total = int(work[-1])
+        # chunk i ends after the first sequence whose cumulative work reaches i/n of the total
+        inner = np.searchsorted(work, [total * i / n for i in range(1, n)], side="left") + 1
+        bounds = [0]
+        for i, b in enumerate(inner.tolist(), start=1):  # non-decreasing, every chunk non-empty
+            bounds.append(min(max(b, bounds[-1] + 1), N - (n - i)))
+        bounds.append(N)
+        self._chunks[nthreads] = out = np.array(bounds, np.int64)
+        return out
 
     def pack(self, sequences, dtype):
         """Pack C-by-T sequences (caller's order) into an (S, C) array of ``dtype``."""
