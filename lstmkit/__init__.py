@@ -66,6 +66,7 @@ from .training.schedules import (cosineLearnRate, cyclicalLearnRate, exponential
 from .training.trainer import trainNetwork
 from .training.trainnet import TrainnetInfo, trainnet
 from .testnet import testnet
+from .parallel import ParallelPool, gcp, parpool
 from .losses import crossentropy, huber, l1loss, l2loss, mse
 from .metrics import (accuracyMetric, aucMetric, fScoreMetric, mapeMetric, precisionMetric,
                       recallMetric, rmseMetric, rSquaredMetric)
@@ -98,7 +99,8 @@ __all__ = [
     "word2ind", "ind2word", "batchNormalizationLayer", "selfAttentionLayer",
     "positionEmbeddingLayer", "layerGraph", "replaceLayer", "plot", "CustomLayer",
     "CustomClassificationLayer", "CustomRegressionLayer", "setLearnRateFactor", "setL2Factor",
-    "getLearnRateFactor", "getL2Factor", "lstmProjectedLayer", "gruProjectedLayer",
+    "getLearnRateFactor", "getL2Factor", "lstmProjectedLayer", "gruProjectedLayer", "parpool",
+    "gcp",
     # the classes behind the factories and functions (isinstance checks, type hints)
     "AdditionLayer", "AveragePooling1DLayer", "BatchNormalizationLayer", "BiLSTMLayer",
     "ClassificationOutputLayer", "ClippedReLULayer", "ConcatenationLayer", "ConfusionMatrixChart",
@@ -107,7 +109,7 @@ __all__ = [
     "GRUProjectedLayer", "GlobalAveragePooling1DLayer", "GlobalMaxPooling1DLayer",
     "Indexing1DLayer", "LSTMLayer", "LSTMProjectedLayer", "LayerGraph", "LayerNormalizationLayer",
     "LeakyReLULayer", "MatStruct", "MaxPooling1DLayer", "MultiplicationLayer",
-    "PositionEmbeddingLayer", "ReLULayer", "RegressionOutputLayer", "SelfAttentionLayer",
+    "ParallelPool", "PositionEmbeddingLayer", "ReLULayer", "RegressionOutputLayer", "SelfAttentionLayer",
     "SequenceInputLayer", "SeriesNetwork", "SigmoidLayer", "SoftmaxLayer", "SwishLayer",
     "TanhLayer", "TrainingInfo", "TrainingOptions", "TrainnetInfo", "WordEmbeddingLayer",
     "WordEncoding",
