@@ -167,16 +167,18 @@ def _work(chunk):
     return getattr(batch, "num_rows", None) or chunk.n
 
 
-def forward_backward(net, chunk, states, grads, dtype):
+def forward_backward(net, chunk, states, grads, dtype, totals=None):
     """Loss and gradients of one chunk.
 
     Runs the graph forward from ``states`` (a dict node -> state), the loss,
     and the backward pass; gradients are written into ``grads`` (per node,
-    learnable name -> array).  Returns ``(loss, y, new_states)``, ``y`` the
-    network output (for the metrics).
+    learnable name -> array).  ``totals`` (observations, target rows)
+    normalizes a trainnet loss over a whole mini-batch of which the chunk is a
+    share (:mod:`lstmkit.training.shards`).  Returns ``(loss, y, new_states)``,
+    ``y`` the network output (for the metrics).
     """
     y, caches, states = net.forward(chunk.x, chunk.batch, states, True, dtype)
-    loss, dy = net.loss(y, chunk)
+    loss, dy = net.loss(y, chunk, totals)
     net.graph.backward(net.seeds(dy), caches, grads, net.backward_nodes)
     return loss, y, states
 
