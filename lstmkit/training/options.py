@@ -12,7 +12,7 @@ import numpy as np
 
 from .._files import check_writable_folder
 from .._validation import (_show, changed_options, check_bool, check_choice, check_positive_int,
-                           check_real, fail, name_value_function)
+                           as_float_array, check_real, fail, name_value_function)
 from .schedules import SCHEDULES, check_schedule
 
 SOLVERS = ("sgdm", "adam", "rmsprop")
@@ -44,7 +44,9 @@ class SolverDefault:
 
 
 #: MATLAB options that lstmkit recognises but does not implement yet.
-NOT_YET = ("WorkerLoad", "DispatchInBackground", "Acceleration")
+NOT_YET = ("DispatchInBackground", "Acceleration")
+#: the ExecutionEnvironment values that train on a parallel pool (lstmkit.parpool)
+PARALLEL = ("parallel", "parallel-cpu", "parallel-auto")
 
 _CLASS_NAMES = {"sgdm": "TrainingOptionsSGDM", "adam": "TrainingOptionsADAM",
                 "rmsprop": "TrainingOptionsRMSProp"}
@@ -65,8 +67,13 @@ class TrainingOptions:
         values = self.__dict__.get("_values", {})
         if name in values:
             return values[name]
-        raise AttributeError(f"'{type(self).__name__}' for solver '{self.SolverName}' has no "
+        solver = self.__dict__.get("SolverName", "?")   # never recurse (pickle probes dunders)
+        raise AttributeError(f"'{type(self).__name__}' for solver '{solver}' has no "
                              f"option '{name}'")
+
+    def __reduce__(self):
+        """Pickled as the solver and the values (options travel to parallel workers)."""
+        return (TrainingOptions, (self.SolverName, self._values))
 
     def __setattr__(self, name, value):
         raise AttributeError("training options are read-only; call trainingOptions(...) again "
@@ -163,7 +170,9 @@ def trainingOptions(
     CheckpointPath: str = "",
     CheckpointFrequency: int = 1,
     CheckpointFrequencyUnit: Literal["epoch", "iteration"] = "epoch",
-    ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
+    ExecutionEnvironment: Literal["auto", "cpu", "parallel", "parallel-cpu",
+                                  "parallel-auto"] = "auto",
+    WorkerLoad: Sequence[float] | None = None,
     OutputFcn: Callable | Sequence[Callable] | None = None,
     Plots: Literal["none", "training-progress"] = "none",
     ProgressPlotFile: str | None = None,
@@ -257,8 +266,18 @@ def trainingOptions(
         ``CheckpointFrequency`` ``CheckpointFrequencyUnit``.
     CheckpointFrequency : int, default 1
     CheckpointFrequencyUnit : {'epoch', 'iteration'}, default 'epoch'
-    ExecutionEnvironment : {'auto', 'cpu'}, default 'auto'
-        lstmkit runs on the CPU; 'gpu', 'multi-gpu' and 'parallel' are errors.
+    ExecutionEnvironment : {'auto', 'cpu', 'parallel', 'parallel-cpu', 'parallel-auto'}, default 'auto'
+        'auto' and 'cpu' train in this process.  'parallel', 'parallel-cpu'
+        and 'parallel-auto' train on the parallel pool (:func:`lstmkit.parpool`;
+        :func:`lstmkit.gcp` starts one if none is open): every mini-batch is
+        split over the workers, each computes its share's gradient, and the
+        sum is the mini-batch's (see :mod:`lstmkit.training.shards`).
+        'gpu', 'multi-gpu' and 'parallel-gpu' are errors until lstmkit has
+        GPUs.
+    WorkerLoad : sequence of float, optional
+        With a parallel ExecutionEnvironment: the relative share of each
+        worker in every mini-batch (one non-negative number per worker, not
+        all zero; 0 idles a worker).  Default: equal shares.
     ResetInputNormalization : bool, default True
         Recompute the input layer's normalization statistics from the
         training data; False keeps statistics already on the layer.
@@ -430,11 +449,12 @@ def _check_option(func, name, value):
     if name == "Shuffle":
         return check_choice(func, name, value, ("once", "never", "every-epoch"))
     if name == "ExecutionEnvironment":
-        if isinstance(value, str) and value.lower() in ("gpu", "multi-gpu", "parallel",
-                                                         "parallel-cpu", "parallel-gpu"):
-            fail(func, f"ExecutionEnvironment='{value}' is not supported: lstmkit runs on the CPU. "
-                       f"Use 'auto' or 'cpu'.")
-        return check_choice(func, name, value, ("auto", "cpu"))
+        if isinstance(value, str) and value.lower() in ("gpu", "multi-gpu", "parallel-gpu"):
+            fail(func, f"ExecutionEnvironment='{value}' is not supported: lstmkit has no GPU "
+                       f"support yet. Use 'auto', 'cpu' or 'parallel'.")
+        return check_choice(func, name, value, ("auto", "cpu") + PARALLEL)
+    if name == "WorkerLoad":
+        return check_worker_load(func, value)
     if name == "SequenceLength":
         return check_sequence_length(func, value)
     if name == "SequencePaddingValue":
@@ -462,6 +482,20 @@ def _check_option(func, name, value):
                        f"data is prepared in the training process ('serial').")
         return check_choice(func, name, value, ("serial",))
     raise AssertionError(name)
+
+
+def check_worker_load(func, value):
+    """None, or a vector of non-negative finite numbers, not all zero."""
+    if value is None:
+        return None
+    arr = as_float_array(func, "WorkerLoad", value)
+    if arr.ndim != 1 or arr.size == 0:
+        fail(func, f"`WorkerLoad` must be a vector with one number per worker. Received: "
+                   f"{_show(value)}.")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or not np.any(arr > 0):
+        fail(func, f"`WorkerLoad` must hold non-negative finite numbers, not all zero (0 idles a "
+                   f"worker). Received: {_show(value)}.")
+    return arr
 
 
 def check_sequence_length(func, value):
