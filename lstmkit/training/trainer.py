@@ -33,9 +33,11 @@ from ..network import (SeriesNetwork, check_carried_state, check_data_lengths, c
 from ..metrics import AccuracyMetric, RMSEMetric
 from .data import check_target_range, make_targets, prepare_minibatch
 from .info import TrainingInfo
-from .options import TrainingOptions
+from .options import PARALLEL, TrainingOptions
 from .schedules import ScheduleRunner, check_schedule
+from .shards import prepare_shares
 from .verbose import VerboseTable
+from .workers import WorkerLost
 
 #: float64-sized copies of the parameters training holds (values, gradient, two solver states,
 #: learn-rate and L2 factors, the initial values), for the memory check before anything is made
@@ -358,7 +360,7 @@ class _TrainingRun:
     validate_first_iteration = True
     func = "trainNetwork"
 
-    def __init__(self, setup, options):
+    def __init__(self, setup, options, pool_args=None):
         self.s = setup
         self.options = options
         self.layers = setup.layers
@@ -392,6 +394,11 @@ class _TrainingRun:
             check_writable_folder(self.func, "ProgressPlotFile", os.path.dirname(
                 os.path.abspath(options.ProgressPlotFile)))
         self.tuner = ThreadTuner()
+        self.pool = None
+        if options.ExecutionEnvironment in PARALLEL:
+            check_parallel_training(self.func, setup, options)
+            from .workers import PoolGradients
+            self.pool = PoolGradients(self.func, pool_args, options, setup.params)
         self.table = self._make_table() if options.Verbose else None
         self.plot = None
         if options.Plots == "training-progress":
@@ -446,8 +453,12 @@ class _TrainingRun:
                 rate = options.InitialLearnRate * self.schedule.factor(epoch, self.iteration + 1)
                 states = truncate_states({} if new_batch else states, chunk.n)
                 tuner.begin()
-                loss, y, states = forward_backward(self.net, chunk, states, self.params.grads,
-                                                   self.dtype)
+                if self.pool is None:
+                    loss, y, states = forward_backward(self.net, chunk, states,
+                                                       self.params.grads, self.dtype)
+                else:
+                    loss, y = self.pool(self.params.theta, chunk.indices, chunk.totals,
+                                        self.params.grad)
                 norm = self.solver.regularize_and_threshold()
                 if not (np.isfinite(loss) and np.isfinite(norm)):
                     self._stop_not_finite("Training loss or gradient")
@@ -491,8 +502,14 @@ class _TrainingRun:
                     break
         except KeyboardInterrupt:
             self.stop_reason = "Stopped manually"
+        except WorkerLost as lost:
+            self.stop_reason = "A parallel pool worker failed"
+            lost.network = self._finish(pending)     # the last complete network, for the caller
+            raise lost from lost.__cause__
         finally:
             self.tuner.restore()
+            if self.pool is not None:
+                self.pool.close()
         return self._finish(pending)
 
     def _iterations(self):
@@ -508,7 +525,11 @@ class _TrainingRun:
                 order = self.rng.permutation(N)
                 cache.clear()
             for b in range(num_batches):
-                if b not in cache:
+                if b not in cache and self.pool is not None:
+                    cache[b] = [ParallelBatch(order[b * M:(b + 1) * M], self.pool.load, s.data,
+                                              s.targets, options.SequencePaddingDirection,
+                                              self.dtype)]
+                elif b not in cache:
                     cache[b] = prepare_minibatch(order[b * M:(b + 1) * M], s.data, s.targets,
                                                  options.SequenceLength,
                                                  options.SequencePaddingDirection, self.dtype)
@@ -519,10 +540,12 @@ class _TrainingRun:
 
     # -- pieces -------------------------------------------------------------------------
     def _train_metrics(self, y, chunk):
+        parts = chunk.with_outputs(y) if isinstance(chunk, ParallelBatch) else [(chunk, y)]
         values = []
         for metric in self.metrics:
             metric._reset()
-            update_metric(metric, y, chunk.target, self.s.num_outputs)
+            for part, out in parts:
+                update_metric(metric, out, part.target, self.s.num_outputs)
             values.append(metric._value())
         return values
 
@@ -693,6 +716,43 @@ class _TrainingRun:
             "OutputNetworkIteration": int(final_iteration), "StopReason": self.stop_reason})
 
 
+class ParallelBatch:
+    """A mini-batch of a parallel run: its observations, split into shares by WorkerLoad.
+
+    The shares are packed here too, only for the targets of the training
+    metrics and the normalization totals; the workers compute the gradients.
+    """
+
+    batch = None
+
+    def __init__(self, indices, load, data, targets, direction, dtype):
+        self.indices = np.asarray(indices)
+        self.n = self.indices.size
+        self.chunks, self.totals = prepare_shares(self.indices, load, data, targets, direction,
+                                                  dtype)
+
+    def with_outputs(self, outputs):
+        """(share chunk, its network output) for the non-empty shares."""
+        return list(zip([c for c in self.chunks if c is not None], [y for _, y in outputs]))
+
+
+#: layers whose training result depends on the whole mini-batch, not on each sequence alone
+_BATCH_LAYERS = ("BatchNormalizationLayer", "DropoutLayer")
+
+
+def check_parallel_training(func, setup, options):
+    """What data-parallel training cannot split: a clear error before any work."""
+    if options.SequenceLength != "longest":
+        fail(func, f"SequenceLength={options.SequenceLength!r} cannot be trained with "
+                   f"ExecutionEnvironment='{options.ExecutionEnvironment}' yet: use 'longest' "
+                   f"(nothing is padded either way) or ExecutionEnvironment='cpu'.")
+    for layer in setup.net.graph.layers:
+        if type(layer).__name__ in _BATCH_LAYERS:
+            fail(func, f"the {type(layer).__name__} '{layer.Name}' depends on the whole "
+                       f"mini-batch (its statistics or dropout masks), so a split over parallel "
+                       f"workers would train another network: use ExecutionEnvironment='cpu'.")
+
+
 def _stop_value(func, value):
     """What an OutputFcn returned, as MATLAB reads it: true stops; false (or nothing) goes on.
 
@@ -812,5 +872,5 @@ def trainNetwork(X: Sequences, Y: Targets, layers: Sequence[Layer] | SeriesNetwo
     seed = check_seed("trainNetwork", seed)
     with seeded(seed):
         setup = prepare_training("trainNetwork", X, Y, layers, options, dtype)
-        net = _TrainingRun(setup, options).run()
+        net = _TrainingRun(setup, options, pool_args=(X, Y, layers)).run()
     return select_outputs((net, net.TrainingInfo), nargout)

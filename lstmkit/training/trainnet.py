@@ -656,6 +656,6 @@ def trainnet(X: Any, T: Any, net: DLNetwork | Sequence[Layer], lossFcn: Any = No
         else:
             Xs, Ts = [X], [T]
         setup = prepare_trainnet(func, Xs, Ts, net, lossFcn, options, dtype)
-        run = TrainnetRun(setup, options)
+        run = TrainnetRun(setup, options, pool_args=(Xs, Ts, net, lossFcn))
         trained = run.run()
     return select_outputs((trained, run.info), nargout)

@@ -1,0 +1,132 @@
+"""ExecutionEnvironment 'parallel': trainNetwork and trainnet on a 2-worker pool equal 'cpu'."""
+
+import gc
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import lstmkit as L
+from lstmkit.training.workers import WorkerLost
+
+distributed = pytest.importorskip("distributed")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def pool():
+    existing = L.gcp("nocreate")
+    if existing is not None:
+        existing.delete()
+    pool = L.parpool("Processes", 2)
+    yield pool
+    pool.delete()
+
+
+def weights(net):
+    return np.concatenate([np.ravel(getattr(layer, lb.name)) for layer in net.Layers
+                           for lb in layer.learnables])
+
+
+def ragged(rng, n, C):
+    return [rng.standard_normal((C, int(T))) for T in rng.integers(3, 12, n)]
+
+
+@pytest.mark.parametrize("env, load", [("parallel", None), ("parallel-cpu", [2, 1]),
+                                       ("parallel-auto", [1, 0])])
+def test_trainnetwork_equals_cpu(pool, rng, env, load):
+    X = ragged(rng, 40, 3)
+    Y = np.array(list("abcd") * 10)
+    layers = [L.sequenceInputLayer(3), L.lstmLayer(6, OutputMode="last"),
+              L.fullyConnectedLayer(4), L.softmaxLayer(), L.classificationLayer()]
+    common = dict(MaxEpochs=2, MiniBatchSize=16, Verbose=False, GradientThreshold=1,
+                  L2Regularization=1e-3)
+    serial = L.trainNetwork(X, Y, layers, L.trainingOptions("adam", **common),
+                            dtype="float64", seed=3)
+    parallel = L.trainNetwork(X, Y, layers, L.trainingOptions(
+        "adam", ExecutionEnvironment=env, WorkerLoad=load, **common), dtype="float64", seed=3)
+    np.testing.assert_allclose(weights(parallel), weights(serial), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(parallel.TrainingInfo.TrainingLoss,
+                               serial.TrainingInfo.TrainingLoss, rtol=1e-9)
+    np.testing.assert_allclose(parallel.TrainingInfo.TrainingAccuracy,
+                               serial.TrainingInfo.TrainingAccuracy, rtol=1e-9)
+
+
+def test_trainnet_sequence_regression_equals_cpu(pool, rng):
+    X = [x.T for x in ragged(rng, 20, 2)]
+    T = [rng.standard_normal((x.shape[0], 2)) for x in X]
+    layers = [L.sequenceInputLayer(2), L.bilstmLayer(4), L.gruLayer(3), L.fullyConnectedLayer(2)]
+    common = dict(MaxEpochs=2, MiniBatchSize=8, Verbose=False, Metrics="rmse")
+    serial = L.trainnet(X, T, layers, "mse", L.trainingOptions("adam", **common),
+                        dtype="float64", seed=5)
+    parallel = L.trainnet(X, T, layers, "mse", L.trainingOptions(
+        "adam", ExecutionEnvironment="parallel", **common), dtype="float64", seed=5)
+    w_serial = np.concatenate([np.ravel(v) for v in serial.Learnables.Value])
+    w_parallel = np.concatenate([np.ravel(v) for v in parallel.Learnables.Value])
+    np.testing.assert_allclose(w_parallel, w_serial, rtol=1e-9, atol=1e-12)
+
+
+def test_what_cannot_run_in_parallel_is_a_clear_error_before_any_work(pool, rng):
+    X = ragged(rng, 8, 3)
+    Y = np.array(list("ab") * 4)
+    layers = [L.sequenceInputLayer(3), L.lstmLayer(4, OutputMode="last"),
+              L.fullyConnectedLayer(2), L.softmaxLayer(), L.classificationLayer()]
+    with pytest.raises(ValueError, match="trainNetwork: `WorkerLoad` has 3 values but the "
+                                         "parallel pool has 2 workers"):
+        L.trainNetwork(X, Y, layers, L.trainingOptions(
+            "adam", ExecutionEnvironment="parallel", WorkerLoad=[1, 1, 1], Verbose=False))
+    with pytest.raises(ValueError, match="SequenceLength=5 cannot be trained with"):
+        L.trainNetwork(X, Y, layers, L.trainingOptions(
+            "adam", ExecutionEnvironment="parallel", SequenceLength=5, Verbose=False))
+    dropped = layers[:2] + [L.dropoutLayer(0.2)] + layers[2:]
+    with pytest.raises(ValueError, match="DropoutLayer 'dropout' depends on the whole"):
+        L.trainNetwork(X, Y, dropped, L.trainingOptions(
+            "adam", ExecutionEnvironment="parallel", Verbose=False))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="kills a worker process by signal")
+def test_a_killed_worker_ends_the_run_with_a_clear_error_and_the_last_network(pool, rng):
+    X = ragged(rng, 64, 3)
+    Y = np.array(list("ab") * 32)
+    layers = [L.sequenceInputLayer(3), L.lstmLayer(4, OutputMode="last"),
+              L.fullyConnectedLayer(2), L.softmaxLayer(), L.classificationLayer()]
+    victim = pool.workers()[1]
+
+    def kill_at_third(info):
+        if info.State == "iteration" and info.Iteration == 3:
+            pid = pool.Client.run(os.getpid, workers=[victim])[victim]
+            os.kill(pid, signal.SIGKILL)
+        return False
+
+    with pytest.raises(WorkerLost, match="trainNetwork: the parallel pool's worker .* failed "
+                                         "during training") as caught:
+        L.trainNetwork(X, Y, layers, L.trainingOptions(
+            "adam", ExecutionEnvironment="parallel", MaxEpochs=5, MiniBatchSize=16,
+            Verbose=False, OutputFcn=kill_at_third))
+    net = caught.value.network
+    assert net.TrainingInfo.StopReason == "A parallel pool worker failed"
+    assert len(net.TrainingInfo.TrainingLoss) == 3       # the iterations that completed
+    assert np.all(np.isfinite(weights(net)))
+    pool.Client.wait_for_workers(2, timeout=60)          # the nanny restarts it
+
+
+def test_the_workers_keep_nothing_after_training(pool, rng):
+    X = ragged(rng, 8, 3)
+    Y = np.array(list("ab") * 4)
+    layers = [L.sequenceInputLayer(3), L.lstmLayer(4, OutputMode="last"),
+              L.fullyConnectedLayer(2), L.softmaxLayer(), L.classificationLayer()]
+    L.trainNetwork(X, Y, layers, L.trainingOptions(
+        "adam", ExecutionEnvironment="parallel", MaxEpochs=1, Verbose=False))
+
+    def actors(dask_worker):
+        return len(dask_worker.state.actors)
+
+    for _ in range(50):                  # the release reaches the workers asynchronously
+        gc.collect()
+        if sum(pool.Client.run(actors).values()) == 0:
+            break
+        time.sleep(0.1)
+    assert sum(pool.Client.run(actors).values()) == 0
