@@ -83,3 +83,13 @@ def test_branching_network(tmp_path):
     assert number(r"test accuracy: ([\d.]+) %", out) > 40
     assert number(r"between batched and alone: ([\d.e+-]+)", out) < 1e-4
     assert '"gmp"       "cat/in2"' in out and plot_file.stat().st_size > 5000
+
+
+def test_parallel_training():
+    pytest.importorskip("distributed")
+    out = run_example("parallel_training.py", "--quick")
+    assert "Pool: 2 workers" in out
+    cpu = number(r"'cpu': test accuracy ([\d.]+)", out)
+    parallel = number(r"'parallel': test accuracy ([\d.]+)", out)
+    assert cpu == parallel and cpu > 0.3
+    assert number(r"cpu against parallel: ([\d.e+-]+)", out) < 1e-9
