@@ -17,6 +17,7 @@ leaves any earlier file intact.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -162,6 +163,14 @@ def saveNetwork(net: SeriesNetwork | DLNetwork, filename: str | os.PathLike) -> 
         fail("saveNetwork", f"`net` must be a network from trainNetwork, assembleNetwork, "
                             f"dlnetwork or trainnet. Received: {_show(net)}.", TypeError)
     filename = _mat_name("saveNetwork", filename)
+    contents = _contents(net)
+    write_atomically(filename, lambda f: scipy.io.savemat(f, contents, do_compression=True),
+                     func="saveNetwork")
+    return filename
+
+
+def _contents(net):
+    """The MAT-file variables of a network: JSON metadata and float arrays (no code)."""
     arrays = {}
     layers = []
     for k, layer in enumerate(net.Layers, 1):
@@ -183,9 +192,22 @@ def saveNetwork(net: SeriesNetwork | DLNetwork, filename: str | os.PathLike) -> 
     contents = {"lstmkit_format": f"{FORMAT} {meta['version']}",
                 "lstmkit_meta": json.dumps(meta)}
     contents.update(arrays)
-    write_atomically(filename, lambda f: scipy.io.savemat(f, contents, do_compression=True),
-                     func="saveNetwork")
-    return filename
+    return contents
+
+
+def network_to_bytes(net):
+    """A network in saveNetwork's format, as the bytes of a MAT-file (to send to a process)."""
+    buffer = io.BytesIO()
+    scipy.io.savemat(buffer, _contents(net), do_compression=True)
+    return buffer.getvalue()
+
+
+def network_from_bytes(data, custom_layers=(), func="loadNetwork"):
+    """The network of :func:`network_to_bytes`' bytes (never executes code from them)."""
+    contents = scipy.io.loadmat(io.BytesIO(data), squeeze_me=False, chars_as_strings=True)
+    classes = dict(LAYER_CLASSES)
+    classes.update({cls.__name__: cls for cls in custom_layers})
+    return _from_contents(func, contents, "<network bytes>", classes)
 
 
 def _mat_name(func, filename):
@@ -254,6 +276,11 @@ def loadNetwork(filename: str | os.PathLike, *,
     except Exception as err:  # scipy raises many kinds for damaged files
         fail(func, f"'{path}' is not a readable MAT-file (truncated or corrupted?): "
                    f"{type(err).__name__}: {err}")
+    return _from_contents(func, contents, path, classes)
+
+
+def _from_contents(func, contents, path, classes):
+    """The network of a MAT-file's variables (checked: a damaged file is a clear error)."""
     if "lstmkit_format" not in contents or "lstmkit_meta" not in contents:
         fail(func, f"'{path}' is a MAT-file but not an lstmkit network (no 'lstmkit_format' "
                    f"entry); save networks with saveNetwork.")
