@@ -66,7 +66,7 @@ from .training.schedules import (cosineLearnRate, cyclicalLearnRate, exponential
 from .training.trainer import trainNetwork
 from .training.trainnet import TrainnetInfo, trainnet
 from .testnet import testnet
-from .parallel import ParallelPool, gcp, parpool
+from .parallel import FevalFuture, ParallelPool, fetchNext, fetchOutputs, gcp, parfeval, parpool
 from .losses import crossentropy, huber, l1loss, l2loss, mse
 from .metrics import (accuracyMetric, aucMetric, fScoreMetric, mapeMetric, precisionMetric,
                       recallMetric, rmseMetric, rSquaredMetric)
@@ -100,7 +100,7 @@ __all__ = [
     "positionEmbeddingLayer", "layerGraph", "replaceLayer", "plot", "CustomLayer",
     "CustomClassificationLayer", "CustomRegressionLayer", "setLearnRateFactor", "setL2Factor",
     "getLearnRateFactor", "getL2Factor", "lstmProjectedLayer", "gruProjectedLayer", "parpool",
-    "gcp",
+    "gcp", "parfeval", "fetchOutputs", "fetchNext",
     # the classes behind the factories and functions (isinstance checks, type hints)
     "AdditionLayer", "AveragePooling1DLayer", "BatchNormalizationLayer", "BiLSTMLayer",
     "ClassificationOutputLayer", "ClippedReLULayer", "ConcatenationLayer", "ConfusionMatrixChart",
@@ -109,7 +109,7 @@ __all__ = [
     "GRUProjectedLayer", "GlobalAveragePooling1DLayer", "GlobalMaxPooling1DLayer",
     "Indexing1DLayer", "LSTMLayer", "LSTMProjectedLayer", "LayerGraph", "LayerNormalizationLayer",
     "LeakyReLULayer", "MatStruct", "MaxPooling1DLayer", "MultiplicationLayer",
-    "ParallelPool", "PositionEmbeddingLayer", "ReLULayer", "RegressionOutputLayer", "SelfAttentionLayer",
+    "FevalFuture", "ParallelPool", "PositionEmbeddingLayer", "ReLULayer", "RegressionOutputLayer", "SelfAttentionLayer",
     "SequenceInputLayer", "SeriesNetwork", "SigmoidLayer", "SoftmaxLayer", "SwishLayer",
     "TanhLayer", "TrainingInfo", "TrainingOptions", "TrainnetInfo", "WordEmbeddingLayer",
     "WordEncoding",

@@ -24,7 +24,7 @@ import atexit
 import os
 import sys
 import threading
-from typing import Any
+from typing import Any, Sequence
 
 from ._validation import _show, check_positive_int, checked_call, fail
 
@@ -289,3 +289,246 @@ def _close_at_exit():
             pool.delete()
         except Exception:       # the event loop may already be gone: the cluster cleans up
             pass
+
+
+# -- parfeval: functions run on the pool (sweeps, one model per series) -----------------------
+
+_NETWORK_TAG = "__lstmkit_network__"
+
+
+def _to_wire(value):
+    """Networks (top level or in a tuple/list) as saveNetwork's bytes; anything else as is."""
+    from .io import network_to_bytes
+    from .network import SeriesNetwork
+    from .dlnetwork import DLNetwork
+    if isinstance(value, (SeriesNetwork, DLNetwork)):
+        return (_NETWORK_TAG, network_to_bytes(value))
+    if isinstance(value, (tuple, list)):
+        return type(value)(_to_wire(v) for v in value)
+    return value
+
+
+def _from_wire(value):
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == _NETWORK_TAG:
+        from .io import network_from_bytes
+        return network_from_bytes(value[1])
+    if isinstance(value, (tuple, list)):
+        return type(value)(_from_wire(v) for v in value)
+    return value
+
+
+def _remote_call(fcn, numout, args):
+    """What a worker runs for :func:`parfeval`: networks in and out as plain arrays."""
+    import inspect
+    args = [_from_wire(a) for a in args]
+    try:
+        takes_nargout = "nargout" in inspect.signature(fcn).parameters
+    except (TypeError, ValueError):
+        takes_nargout = False
+    if numout > 1 and takes_nargout:                   # lstmkit's MATLAB-style functions
+        out = fcn(*args, nargout=numout)
+    else:
+        out = fcn(*args)
+    if numout == 0:
+        return None
+    if numout > 1 and not (isinstance(out, tuple) and len(out) == numout):
+        raise ValueError(f"parfeval: the function was asked for {numout} outputs but returned "
+                         f"{type(out).__name__}" + (f" of {len(out)}" if isinstance(out, tuple)
+                                                    else "") + ".")
+    return _to_wire(out)
+
+
+class FevalFuture:
+    """A function running on the pool (MATLAB's ``parallel.FevalFuture``).
+
+    Attributes
+    ----------
+    State : str
+        'queued' or 'running' (Dask does not tell them apart: 'running'),
+        'finished', 'failed' or 'cancelled'.
+    Error : BaseException or None
+        What the function raised, once it failed.
+    NumOutputArguments : int
+    """
+
+    def __init__(self, future, numout, fcn):
+        self._future = future
+        self.NumOutputArguments = numout
+        self.Function = fcn
+        self._outputs = None
+        self._fetched = False
+
+    @property
+    def State(self):
+        status = self._future.status
+        return {"pending": "running", "finished": "finished", "error": "failed",
+                "cancelled": "cancelled", "lost": "failed"}.get(status, status)
+
+    @property
+    def Error(self):
+        return self._future.exception() if self._future.status == "error" else None
+
+    @property
+    def Read(self):
+        """Whether fetchNext has returned this future's outputs."""
+        return self._fetched
+
+    def wait(self, timeout=None):
+        """Block until the function has finished (or failed); False on timeout."""
+        from distributed import wait
+        try:
+            wait(self._future, timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def cancel(self):
+        """Stop the function if it has not finished."""
+        self._future.cancel()
+
+    def _result(self, func):
+        if self._outputs is None:
+            try:
+                value = self._future.result()
+            except Exception as exc:
+                fail(func, f"the function {_name(self.Function)} failed on the pool: "
+                           f"{type(exc).__name__}: {exc}", RuntimeError)
+            self._outputs = (_from_wire(value),)
+        return self._outputs[0]
+
+    def __repr__(self):
+        return f"<FevalFuture {_name(self.Function)}: {self.State}>"
+
+
+def _name(fcn):
+    return getattr(fcn, "__name__", type(fcn).__name__)
+
+
+@checked_call
+def parfeval(*args: Any) -> FevalFuture:
+    """Run a function on the parallel pool, without waiting (MATLAB's ``parfeval``).
+
+    ``parfeval(fcn, numout, X1, ..., Xm)`` on the current pool (:func:`gcp`
+    starts one if none is open), or ``parfeval(pool, fcn, numout, ...)``.
+    Networks among the arguments and outputs travel as saveNetwork's plain
+    arrays, never as pickled objects.  For hyperparameter sweeps and one
+    model per series: start every training, then collect them with
+    :func:`fetchOutputs` or, as they finish, :func:`fetchNext`.
+
+    Parameters
+    ----------
+    *args
+        ``[pool,] fcn, numout, X1, ..., Xm``: the function, how many outputs
+        to keep (0, 1, or k: an lstmkit function then gets ``nargout=k``, any
+        other function must return a k-tuple), and its arguments.
+
+    Returns
+    -------
+    FevalFuture
+
+    Examples
+    --------
+    >>> from lstmkit import parfeval, fetchOutputs, trainNetwork
+    >>> F = [parfeval(trainNetwork, 1, X, Y, layers, opts) for opts in sweep]  # doctest: +SKIP
+    >>> nets = fetchOutputs(F)                                                # doctest: +SKIP
+    >>> callable(parfeval)
+    True
+    """
+    func = "parfeval"
+    rest = list(args)
+    pool = rest.pop(0) if rest and isinstance(rest[0], ParallelPool) else None
+    if len(rest) < 2:
+        fail(func, "call it as parfeval(fcn, numout, X1, ...) or parfeval(pool, fcn, numout, "
+                   "...).", TypeError)
+    fcn, numout, fargs = rest[0], rest[1], rest[2:]
+    if not callable(fcn):
+        fail(func, f"`fcn` must be a function. Received: {_show(fcn)}.", TypeError)
+    if isinstance(numout, bool) or not isinstance(numout, int) or numout < 0:
+        fail(func, f"`numout` must be a non-negative integer (how many outputs to keep). "
+                   f"Received: {_show(numout)}.")
+    if pool is None:
+        pool = gcp()
+    elif not pool.Connected:
+        fail(func, "the pool given is not connected (it was deleted).", RuntimeError)
+    future = pool.Client.submit(_remote_call, fcn, numout, [_to_wire(a) for a in fargs],
+                                pure=False)
+    return FevalFuture(future, numout, fcn)
+
+
+def _futures(func, F):
+    items = [F] if isinstance(F, FevalFuture) else list(F) if isinstance(F, (list, tuple)) \
+        else None
+    if not items or not all(isinstance(f, FevalFuture) for f in items):
+        fail(func, f"`F` must be a future from parfeval or a list of them. Received: "
+                   f"{_show(F)}.", TypeError)
+    return items
+
+
+@checked_call
+def fetchOutputs(F: FevalFuture | Sequence[FevalFuture]) -> Any:
+    """Wait for parfeval futures and return their outputs (MATLAB's ``fetchOutputs``).
+
+    Parameters
+    ----------
+    F : FevalFuture or list of FevalFuture
+
+    Returns
+    -------
+    object or list
+        For one future its output (a tuple for ``numout`` > 1, None for 0);
+        for a list, the list of those, in the order of ``F``.
+
+    Raises
+    ------
+    RuntimeError
+        If a function failed: the message names it and its error.
+
+    Examples
+    --------
+    >>> from lstmkit import fetchOutputs
+    >>> fetchOutputs([])
+    Traceback (most recent call last):
+    ...
+    TypeError: fetchOutputs: `F` must be a future from parfeval or a list of them. Received: [].
+    """
+    items = _futures("fetchOutputs", F)
+    outputs = [f._result("fetchOutputs") for f in items]
+    return outputs[0] if isinstance(F, FevalFuture) else outputs
+
+
+@checked_call
+def fetchNext(F: Sequence[FevalFuture], timeout: float | None = None) -> tuple:
+    """The next finished future's index and output (MATLAB's ``[idx, out] = fetchNext(F)``).
+
+    Parameters
+    ----------
+    F : list of FevalFuture
+    timeout : float, optional
+        Seconds to wait; on timeout ``(None, None)``, as MATLAB returns empty.
+
+    Returns
+    -------
+    (int, object)
+        The position in ``F`` (from 0) of a finished future not fetched
+        before, and its output.
+
+    Examples
+    --------
+    >>> from lstmkit import fetchNext
+    >>> fetchNext("F")
+    Traceback (most recent call last):
+    ...
+    TypeError: fetchNext: `F` must be a future from parfeval or a list of them. Received: 'F'.
+    """
+    items = _futures("fetchNext", F)
+    unread = [f for f in items if not f._fetched]
+    if not unread:
+        fail("fetchNext", "every future in `F` has already been read.", RuntimeError)
+    from distributed import wait
+    try:
+        done = wait([f._future for f in unread], timeout=timeout, return_when="FIRST_COMPLETED")
+    except TimeoutError:
+        return None, None
+    first = next(f for f in unread if f._future in done.done)
+    first._fetched = True
+    return items.index(first), first._result("fetchNext")
