@@ -532,3 +532,49 @@ def fetchNext(F: Sequence[FevalFuture], timeout: float | None = None) -> tuple:
     first = next(f for f in unread if f._future in done.done)
     first._fetched = True
     return items.index(first), first._result("fetchNext")
+
+
+# -- prediction over the pool (an lstmkit extension of predict and classify) ------------------
+
+def _predict_part(data, seqs, mini_batch_size, sequence_length, direction):
+    """What a worker runs: the outputs of its part of the observations, caller order."""
+    from .io import network_from_bytes
+    from .network import predict_batches
+    net = network_from_bytes(data, func="predict")
+    out, _ = predict_batches(net, seqs, mini_batch_size, sequence_length, direction)
+    return out
+
+
+def predict_on_pool(func, net, seqs, mini_batch_size, sequence_length, direction):
+    """Outputs of ``net`` for every sequence, the observations split over the pool's workers.
+
+    Contiguous parts of about equal total length, one per worker (nothing is
+    padded, so the split changes no sequence's result); the network goes out
+    once as saveNetwork's bytes.  Returns what
+    :func:`lstmkit.network.predict_batches` returns for all of them.
+    """
+    import numpy as np
+    from .io import network_to_bytes
+    pool = gcp()
+    workers = pool.workers()
+    if not workers:
+        fail(func, "the parallel pool has no workers.", RuntimeError)
+    lengths = np.array([s.shape[1] for s in seqs], dtype=np.float64)
+    ends = np.cumsum(lengths)
+    P = min(len(workers), len(seqs))
+    bounds = [0] + [int(np.searchsorted(ends, ends[-1] * i / P, side="left")) + 1
+                    for i in range(1, P)] + [len(seqs)]
+    bounds = np.maximum.accumulate(bounds).tolist()
+    client = pool.Client
+    [data] = client.scatter([network_to_bytes(net)], broadcast=True)
+    futures = [client.submit(_predict_part, data, seqs[a:b], mini_batch_size, sequence_length,
+                             direction, workers=[w], pure=False)
+               for w, a, b in zip(workers, bounds[:-1], bounds[1:]) if b > a]
+    try:
+        parts = client.gather(futures)
+    except Exception as exc:
+        fail(func, f"prediction on the parallel pool failed ({type(exc).__name__}: {exc}).",
+             RuntimeError)
+    if net._output_is_sequence:
+        return [y for part in parts for y in part]
+    return np.concatenate(parts, axis=0)

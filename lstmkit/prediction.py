@@ -7,7 +7,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from ._data import check_sequences, read_era_inputs
-from ._predict_options import check_predict_options
+from ._predict_options import PARALLEL, check_predict_options
 from ._typing import Sequences
 from ._validation import checked_call, _show, check_nargout, fail, name_value_function, select_outputs
 from .dlnetwork import DLNetwork
@@ -29,7 +29,7 @@ def _check_network(func, net):
 
 def _outputs(func, net, X, opts, keep_states=False):
     _check_network(func, net)
-    opts = check_predict_options(func, opts)
+    opts = check_predict_options(func, opts, parallel=not keep_states)
     input_layer = net.Layers[0]
     seqs, single = read_era_inputs(func, input_layer, X)
     span = check_sequences(func, seqs, input_layer.InputSize, input_layer.MinLength)
@@ -38,6 +38,16 @@ def _outputs(func, net, X, opts, keep_states=False):
     if isinstance(opts["SequenceLength"], int):
         check_carried_state(func, net.Layers, "SequenceLength as an integer (chunks)")
     check_data_lengths(func, net._graph, seqs, opts["SequenceLength"])
+    if opts["ExecutionEnvironment"] in PARALLEL:
+        from .parallel import predict_on_pool
+        for layer in net.Layers:
+            if isinstance(layer, RecurrentLayer) and layer._state_columns() > 1:
+                fail(func, f"layer '{layer.Name}' holds the states of several observations "
+                           f"(from stateful prediction): predict them in this process "
+                           f"(ExecutionEnvironment 'cpu') or call resetState first.")
+        out = predict_on_pool(func, net, seqs, opts["MiniBatchSize"], opts["SequenceLength"],
+                              opts["SequencePaddingDirection"])
+        return out, single
     out, final = predict_batches(net, seqs, opts["MiniBatchSize"], opts["SequenceLength"],
                                  opts["SequencePaddingDirection"], keep_states)
     return (out, single, final) if keep_states else (out, single)
@@ -52,7 +62,8 @@ def predict(
     SequenceLength: str | int = "longest",
     SequencePaddingValue: float = 0.0,
     SequencePaddingDirection: Literal["right", "left"] = "right",
-    ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
+    ExecutionEnvironment: Literal["auto", "cpu", "parallel", "parallel-cpu",
+                                  "parallel-auto"] = "auto",
     Acceleration: Literal["auto", "mex", "none"] = "auto",
     InputDataFormats: str = "auto",
     nargout: int = 1,
@@ -76,7 +87,11 @@ def predict(
         Which end 'shortest' truncates.
     SequencePaddingValue : float, default 0
         Accepted for compatibility; lstmkit never pads.
-    ExecutionEnvironment : {'auto', 'cpu'}, default 'auto'
+    ExecutionEnvironment : {'auto', 'cpu', 'parallel', 'parallel-cpu', 'parallel-auto'}, default 'auto'
+        'parallel' (and its two aliases; an lstmkit extension for predict and
+        classify) splits the observations of a trainNetwork network over the parallel pool's workers (:func:`lstmkit.parpool`;
+        :func:`lstmkit.gcp` starts one): the same results, bit for bit.
+        Not for a dlnetwork yet, nor with states of several observations.
     Acceleration : {'auto', 'mex', 'none'}, default 'auto'
         Accepted for compatibility; the kernels are always compiled.
     InputDataFormats : str, default 'auto'
@@ -180,7 +195,8 @@ def classify(
     SequenceLength: str | int = "longest",
     SequencePaddingValue: float = 0.0,
     SequencePaddingDirection: Literal["right", "left"] = "right",
-    ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
+    ExecutionEnvironment: Literal["auto", "cpu", "parallel", "parallel-cpu",
+                                  "parallel-auto"] = "auto",
     Acceleration: Literal["auto", "mex", "none"] = "auto",
     nargout: int = 1,
 ) -> Any:

@@ -130,3 +130,40 @@ def test_the_workers_keep_nothing_after_training(pool, rng):
             break
         time.sleep(0.1)
     assert sum(pool.Client.run(actors).values()) == 0
+
+
+def test_predict_and_classify_on_the_pool_equal_this_process(pool, rng):
+    """Observations split over the workers: bit-identical (the forward pass is summed in one
+    order whatever the split), for sequence-to-label and sequence-to-sequence networks."""
+    X = ragged(rng, 41, 3)
+    Y = np.array(list("abc") * 14)[:41]
+    net = L.trainNetwork(X, Y, [L.sequenceInputLayer(3), L.lstmLayer(6, OutputMode="last"),
+                                L.fullyConnectedLayer(3), L.softmaxLayer(),
+                                L.classificationLayer()],
+                         L.trainingOptions("adam", MaxEpochs=1, Verbose=False))
+    np.testing.assert_array_equal(
+        L.predict(net, X, ExecutionEnvironment="parallel", MiniBatchSize=5), L.predict(net, X))
+    np.testing.assert_array_equal(L.classify(net, X, ExecutionEnvironment="parallel-cpu"),
+                                  L.classify(net, X))
+    Ys = [np.array(list("ab"))[rng.integers(0, 2, x.shape[1])] for x in X]
+    seq = L.trainNetwork(X, Ys, [L.sequenceInputLayer(3), L.bilstmLayer(4),
+                                 L.fullyConnectedLayer(2), L.softmaxLayer(),
+                                 L.classificationLayer()],
+                         L.trainingOptions("adam", MaxEpochs=1, Verbose=False))
+    here, there = L.predict(seq, X), L.predict(seq, X, ExecutionEnvironment="parallel")
+    assert len(there) == 41 and all(np.array_equal(a, b) for a, b in zip(here, there))
+    np.testing.assert_array_equal(L.predict(seq, X[0], ExecutionEnvironment="parallel"), here[0])
+    with pytest.raises(ValueError, match="predictAndUpdateState: ExecutionEnvironment="
+                                         "'parallel' is not possible"):
+        L.predictAndUpdateState(net, X, ExecutionEnvironment="parallel")
+    stateful = L.trainNetwork(X, Y, [L.sequenceInputLayer(3), L.lstmLayer(6, OutputMode="last"),
+                                     L.fullyConnectedLayer(3), L.softmaxLayer(),
+                                     L.classificationLayer()],
+                              L.trainingOptions("adam", MaxEpochs=1, Verbose=False))
+    stateful, _ = L.predictAndUpdateState(stateful, X[:4], nargout=2)
+    with pytest.raises(ValueError, match="predict: layer 'lstm' holds the states of several"):
+        L.predict(stateful, X[:4], ExecutionEnvironment="parallel")
+    dl = L.dlnetwork([L.sequenceInputLayer(3), L.lstmLayer(4), L.fullyConnectedLayer(2)])
+    with pytest.raises(ValueError, match="minibatchpredict: ExecutionEnvironment='parallel' is "
+                                         "not supported by minibatchpredict yet"):
+        L.minibatchpredict(dl, [x.T for x in X], ExecutionEnvironment="parallel")
