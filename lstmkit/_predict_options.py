@@ -1,11 +1,7 @@
 """The options every prediction function shares (predict, classify, minibatchpredict, ...)."""
 
 from ._validation import check_choice, check_positive_int, check_real, fail
-from .training.options import check_sequence_length
-
-
-#: ExecutionEnvironment values that predict on the parallel pool (predict and classify only)
-PARALLEL = ("parallel", "parallel-cpu", "parallel-auto")
+from .training.options import PARALLEL, check_sequence_length
 
 
 def check_predict_options(func, opts, parallel=False):

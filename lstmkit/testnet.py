@@ -16,7 +16,8 @@ from .losses import CLASSIFICATION_KINDS, LOSS_NAMES, make_loss
 from .metrics import metric_list
 from .network import check_data_lengths, infer_sizes
 from .training.data import prepare_minibatch
-from .training.trainer import LossGraph, target_rows, update_metric
+from .training.data import target_rows
+from .training.trainer import LossGraph, update_metric
 from .training.trainnet import TargetEncoder, TrainnetLoss, _check_loss_fits, _check_metrics
 
 

@@ -144,3 +144,11 @@ def _chunk_targets(targets, tvals, batch, full, sorted_idx, start, stop, n, norm
     if targets.kind == "label-sequence":
         return np.concatenate(tsub)[batch.rows], np.full(batch.num_rows, 1.0 / norm)
     return batch.pack(tsub, dtype), 1.0 / (norm * batch.lengths[batch.row_sequence])
+
+
+def target_rows(chunks):
+    """Rows of targets in all the chunks: a number, or a list (one per network output)."""
+    first = chunks[0].target
+    if isinstance(first, list):
+        return [sum(c.target[i].shape[0] for c in chunks) for i in range(len(first))]
+    return sum(c.target.shape[0] for c in chunks)

@@ -45,7 +45,8 @@ class SolverDefault:
 
 #: MATLAB options that lstmkit recognises but does not implement yet.
 NOT_YET = ("DispatchInBackground", "Acceleration")
-#: the ExecutionEnvironment values that train on a parallel pool (lstmkit.parpool)
+#: the ExecutionEnvironment values that run on a parallel pool (lstmkit.parpool): training,
+#: and predict/classify
 PARALLEL = ("parallel", "parallel-cpu", "parallel-auto")
 
 _CLASS_NAMES = {"sgdm": "TrainingOptionsSGDM", "adam": "TrainingOptionsADAM",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data import prepare_minibatch
+from .data import prepare_minibatch, target_rows
 
 
 def share_sizes(n, load):
@@ -65,13 +65,7 @@ def prepare_shares(indices, load, data, targets, direction, dtype):
         (chunk,) = prepare_minibatch(share, data, targets, "longest", direction, dtype,
                                      num_total=n)
         chunks.append(chunk)
-    present = [c for c in chunks if c is not None]
-    first = present[0].target
-    if isinstance(first, list):
-        rows = [sum(c.target[i].shape[0] for c in present) for i in range(len(first))]
-    else:
-        rows = sum(c.target.shape[0] for c in present)
-    return chunks, (n, rows)
+    return chunks, (n, target_rows([c for c in chunks if c is not None]))
 
 
 def sharded_forward_backward(forward_backward, net, chunks, totals, params, dtype):

@@ -23,6 +23,7 @@ from ..layers.base import Layer, expand_factor
 from ..layers.custom import check_trainable
 from ..layers.recurrent import RecurrentLayer
 from ..graph import Graph
+from ..layers.dropout import DropoutLayer
 from ..layers.normalization import BatchNormalizationLayer
 from ..layers.softmax import SoftmaxLayer
 from ..network import (SeriesNetwork, check_carried_state, check_data_lengths, check_layers,
@@ -31,7 +32,7 @@ from ..network import (SeriesNetwork, check_carried_state, check_data_lengths, c
                        predict_batches,
                        truncate_states)
 from ..metrics import AccuracyMetric, RMSEMetric
-from .data import check_target_range, make_targets, prepare_minibatch
+from .data import check_target_range, make_targets, prepare_minibatch, target_rows
 from .info import TrainingInfo
 from .options import PARALLEL, TrainingOptions
 from .schedules import ScheduleRunner, check_schedule
@@ -737,7 +738,7 @@ class ParallelBatch:
 
 
 #: layers whose training result depends on the whole mini-batch, not on each sequence alone
-_BATCH_LAYERS = ("BatchNormalizationLayer", "DropoutLayer")
+_BATCH_LAYERS = (BatchNormalizationLayer, DropoutLayer)
 
 
 def check_parallel_training(func, setup, options):
@@ -747,7 +748,7 @@ def check_parallel_training(func, setup, options):
                    f"ExecutionEnvironment='{options.ExecutionEnvironment}' yet: use 'longest' "
                    f"(nothing is padded either way) or ExecutionEnvironment='cpu'.")
     for layer in setup.net.graph.layers:
-        if type(layer).__name__ in _BATCH_LAYERS:
+        if isinstance(layer, _BATCH_LAYERS):
             fail(func, f"the {type(layer).__name__} '{layer.Name}' depends on the whole "
                        f"mini-batch (its statistics or dropout masks), so a split over parallel "
                        f"workers would train another network: use ExecutionEnvironment='cpu'.")
@@ -771,14 +772,6 @@ def _stop_value(func, value):
         return bool(value.reshape(-1)[0])
     fail(func, f"an OutputFcn must return true (stop training) or false (go on), or nothing. "
                f"Received: {_show(value)}.", TypeError)
-
-
-def target_rows(chunks):
-    """Rows of targets in all the chunks: a number, or a list (one per network output)."""
-    first = chunks[0].target
-    if isinstance(first, list):
-        return [sum(c.target[i].shape[0] for c in chunks) for i in range(len(first))]
-    return sum(c.target.shape[0] for c in chunks)
 
 
 def _with_last(items):
