@@ -17,3 +17,16 @@ sys.path.insert(0, os.path.dirname(__file__))
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="module")
+def pool():
+    """A 2-worker local parallel pool for one test module (any pool left open is closed first)."""
+    pytest.importorskip("distributed")
+    import lstmkit
+    existing = lstmkit.gcp("nocreate")
+    if existing is not None:
+        existing.delete()
+    pool = lstmkit.parpool("Processes", 2)
+    yield pool
+    pool.delete()

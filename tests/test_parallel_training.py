@@ -16,16 +16,6 @@ distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def pool():
-    existing = L.gcp("nocreate")
-    if existing is not None:
-        existing.delete()
-    pool = L.parpool("Processes", 2)
-    yield pool
-    pool.delete()
-
-
 def weights(net):
     return np.concatenate([np.ravel(getattr(layer, lb.name)) for layer in net.Layers
                            for lb in layer.learnables])

@@ -10,16 +10,6 @@ distributed = pytest.importorskip("distributed")
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def pool():
-    existing = L.gcp("nocreate")
-    if existing is not None:
-        existing.delete()
-    pool = L.parpool("Processes", 2)
-    yield pool
-    pool.delete()
-
-
 def problem(rng):
     X = [rng.standard_normal((3, int(T))) for T in rng.integers(3, 10, 24)]
     Y = np.array(list("abc") * 8)
