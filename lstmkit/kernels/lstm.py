@@ -55,7 +55,7 @@ from ._fpu import flush_denormals, restore_fpu
 from ._threads import blas_threads_local
 from .activations import gate, gate_grad, state, state_grad
 from .blas import par_dot, par_tdot
-from .microkernel import multiply_rows, pack_panels, pad_bias, panel_width
+from .microkernel import multiply_rows, pack_panels, packed_size, pad_bias
 
 
 @njit(**JIT)
@@ -225,14 +225,13 @@ def pack_part_panels(R, b, P, parts):
     """
     Rp, bp, Pp = pack_unit_parts(R, b, P, parts)
     H = Rp.shape[1]
-    pw = panel_width(Rp)
     n = parts.shape[0] - 1
     wstart = np.zeros(n + 1, np.int64)
     bstart = np.zeros(n + 1, np.int64)
     for q in range(n):
-        width = (4 * (parts[q + 1] - parts[q]) + pw - 1) // pw * pw
-        wstart[q + 1] = wstart[q] + width * H
-        bstart[q + 1] = bstart[q] + width
+        columns = 4 * (parts[q + 1] - parts[q])
+        wstart[q + 1] = wstart[q] + packed_size(H, columns, Rp)
+        bstart[q + 1] = bstart[q] + packed_size(1, columns, Rp)
     Rpan = np.empty(wstart[n], Rp.dtype)
     bpan = np.empty(bstart[n], Rp.dtype)
     for q in range(n):
@@ -605,15 +604,14 @@ def _backward_units(R, P, c0, batch_sizes, offsets, parts, gate_kind, state_kind
     read once per step in all, not once per thread.
     """
     H = R.shape[1]
-    pw = panel_width(R)
     n = parts.shape[0] - 1
     wstart = np.zeros(n + 1, np.int64)
     for q in range(n):
-        wstart[q + 1] = wstart[q] + (parts[q + 1] - parts[q] + pw - 1) // pw * pw * 4 * H
+        wstart[q + 1] = wstart[q] + packed_size(4 * H, parts[q + 1] - parts[q], R)
     Rpan = np.empty(wstart[n], R.dtype)      # each part's columns of R, packed
     for q in range(n):
         Rpan[wstart[q]:wstart[q + 1]] = pack_panels(R[:, parts[q]:parts[q + 1]])
-    zeros = np.zeros((H + pw - 1) // pw * pw, R.dtype)
+    zeros = pad_bias(np.zeros(H, R.dtype))
     for t in range(batch_sizes.shape[0] - 1, -2, -1):
         _backward_units_step(Rpan, wstart, zeros, P, c0, batch_sizes, offsets, t, parts,
                              gate_kind, state_kind, coupled, gates, cell, dhidden, dh, dc, dP)

@@ -155,12 +155,19 @@ def panel_width(dtype_example):
 
 
 @njit(**JIT)
+def packed_size(K, M, like):
+    """Length of :func:`pack_panels`' result for a K x M matrix of ``like``'s dtype."""
+    pw = panel_width(like)
+    return (M + pw - 1) // pw * pw * K
+
+
+@njit(**JIT)
 def pack_panels(B):
     """``B`` (K x M, any strides) packed into panels (1-D, zero-padded to whole panels)."""
     K, M = B.shape
     pw = panel_width(B)
     npanels = (M + pw - 1) // pw
-    out = np.zeros(npanels * K * pw, B.dtype)
+    out = np.zeros(packed_size(K, M, B), B.dtype)
     for p in range(npanels):
         j1 = min(pw, M - p * pw)
         for k in range(K):
@@ -173,8 +180,7 @@ def pack_panels(B):
 @njit(**JIT)
 def pad_bias(b):
     """``b`` (M,) zero-padded to whole panels, as :func:`multiply_rows` reads it."""
-    pw = panel_width(b)
-    out = np.zeros((b.shape[0] + pw - 1) // pw * pw, b.dtype)
+    out = np.zeros(packed_size(1, b.shape[0], b), b.dtype)
     out[:b.shape[0]] = b
     return out
 
