@@ -11,6 +11,23 @@ a padding direction.
 import numpy as np
 
 
+def equal_work_bounds(lengths, parts):
+    """Boundaries of ``min(parts, N)`` contiguous, non-empty runs of sequences of about equal
+    total length (int64, ``[0, ..., N]``): thread chunks, and a pool's shares of a prediction.
+    """
+    N = len(lengths)
+    n = max(1, min(int(parts), N))
+    work = np.cumsum(lengths)
+    total = int(work[-1])
+    # run i ends after the first sequence whose cumulative work reaches i/n of the total
+    inner = np.searchsorted(work, [total * i / n for i in range(1, n)], side="left") + 1
+    bounds = [0]
+    for i, b in enumerate(inner.tolist(), start=1):  # non-decreasing, every run non-empty
+        bounds.append(min(max(b, bounds[-1] + 1), N - (n - i)))
+    bounds.append(N)
+    return np.array(bounds, np.int64)
+
+
 class PackedBatch:
     """Structure of a packed mini-batch.
 
@@ -125,18 +142,9 @@ class PackedBatch:
         """
         if nthreads in self._chunks:
             return self._chunks[nthreads]
-        N = self.order.size
-        n = max(1, min(int(nthreads), N))
-        work = np.cumsum(self.lengths)
-        total = int(work[-1])
-        # chunk i ends after the first sequence whose cumulative work reaches i/n of the total
-        inner = np.searchsorted(work, [total * i / n for i in range(1, n)], side="left") + 1
-        bounds = [0]
-        for i, b in enumerate(inner.tolist(), start=1):  # non-decreasing, every chunk non-empty
-            bounds.append(min(max(b, bounds[-1] + 1), N - (n - i)))
-        bounds.append(N)
-        self._chunks[nthreads] = out = np.array(bounds, np.int64)
-        return out
+        bounds = equal_work_bounds(self.lengths, nthreads)
+        self._chunks[nthreads] = bounds
+        return bounds
 
     def pack(self, sequences, dtype):
         """Pack C-by-T sequences (caller's order) into an (S, C) array of ``dtype``."""

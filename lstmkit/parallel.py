@@ -554,22 +554,18 @@ def predict_on_pool(func, net, seqs, mini_batch_size, sequence_length, direction
     :func:`lstmkit.network.predict_batches` returns for all of them.
     """
     import numpy as np
+    from ._packing import equal_work_bounds
     from .io import network_to_bytes
     pool = gcp()
     workers = pool.workers()
     if not workers:
         fail(func, "the parallel pool has no workers.", RuntimeError)
-    lengths = np.array([s.shape[1] for s in seqs], dtype=np.float64)
-    ends = np.cumsum(lengths)
-    P = min(len(workers), len(seqs))
-    bounds = [0] + [int(np.searchsorted(ends, ends[-1] * i / P, side="left")) + 1
-                    for i in range(1, P)] + [len(seqs)]
-    bounds = np.maximum.accumulate(bounds).tolist()
+    bounds = equal_work_bounds([s.shape[1] for s in seqs], len(workers)).tolist()
     client = pool.Client
     [data] = client.scatter([network_to_bytes(net)], broadcast=True)
     futures = [client.submit(_predict_part, data, seqs[a:b], mini_batch_size, sequence_length,
                              direction, workers=[w], pure=False)
-               for w, a, b in zip(workers, bounds[:-1], bounds[1:]) if b > a]
+               for w, a, b in zip(workers, bounds[:-1], bounds[1:])]   # runs are non-empty
     try:
         parts = client.gather(futures)
     except Exception as exc:
