@@ -28,9 +28,8 @@ def check_predict_options(func, opts, parallel=False):
         if func.endswith("AndUpdateState"):
             fail(func, f"ExecutionEnvironment='{env}' is not possible: {func} keeps the "
                        f"network's state in this process. Use 'auto' or 'cpu'.")
-        fail(func, f"ExecutionEnvironment='{env}' is not supported by {func} yet (predict and "
-                   f"classify of trainNetwork's networks have it); run it on the pool with "
-                   f"parfeval({func}, 1, ...), or use 'auto' or 'cpu'.")
+        fail(func, f"ExecutionEnvironment='{env}' is not supported by {func}; run it on the "
+                   f"pool with parfeval({func}, 1, ...), or use 'auto' or 'cpu'.")
     out["ExecutionEnvironment"] = check_choice(
         func, "ExecutionEnvironment", env, ("auto", "cpu") + (PARALLEL if parallel else ()))
     check_choice(func, "Acceleration", opts["Acceleration"], ("auto", "mex", "none"))

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._formats import check_format, check_input_formats
 from ._inputs import read_network_inputs
-from ._predict_options import check_predict_options
+from ._predict_options import PARALLEL, check_predict_options
 from ._validation import _show, check_bool, check_nargout, fail, name_value_function, select_outputs
 from .datastore import Datastore, datastore_data
 from .dlnetwork import DLNetwork, check_runnable, output_nodes
@@ -60,10 +60,11 @@ def _inputs(func, net, X, more_inputs):
 
 
 def _run(func, net, Xs, fmt, mini_batch_size=128, sequence_length="longest", direction="right",
-         keep_states=False, training=False, out_nodes=None):
+         keep_states=False, training=False, out_nodes=None, parallel=False):
     """Outputs of ``out_nodes`` (default: the network's outputs) for the inputs ``Xs``.
 
     Returns ``(outputs, single, final)``: a list of outputs, one per node.
+    ``parallel``: the observations split over the parallel pool's workers.
     """
     check_runnable(func, net, several=True)
     names = ["X"] if len(Xs) == 1 else None
@@ -73,8 +74,14 @@ def _run(func, net, Xs, fmt, mini_batch_size=128, sequence_length="longest", dir
         check_carried_state(func, net._graph.layers,
                             "stateful prediction" if keep_states else "SequenceLength chunks")
     check_data_lengths(func, net._graph, data.sequences, sequence_length)
-    out, final = predict_batches(net, data, mini_batch_size, sequence_length, direction,
-                                 keep_states, training, out_nodes or output_nodes(net))
+    out_nodes = out_nodes or output_nodes(net)
+    if parallel:
+        from .parallel import predict_on_pool
+        out, final = predict_on_pool(func, net, data, mini_batch_size, sequence_length, direction,
+                                     keep_states, out_nodes)
+    else:
+        out, final = predict_batches(net, data, mini_batch_size, sequence_length, direction,
+                                     keep_states, training, out_nodes)
     return out, single, final
 
 
@@ -112,7 +119,8 @@ def minibatchpredict(
     UniformOutput: bool = True,
     InputDataFormats: str = "auto",
     OutputDataFormats: str = "auto",
-    ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
+    ExecutionEnvironment: Literal["auto", "cpu", "parallel", "parallel-cpu",
+                                  "parallel-auto"] = "auto",
     Acceleration: Literal["auto", "mex", "none"] = "auto",
     Outputs: str | Sequence[str] | None = None,
     nargout: int = 1,
@@ -153,8 +161,12 @@ def minibatchpredict(
     OutputDataFormats : str, default 'auto'
         The layout of a numeric output: 'auto' ('BC' for N-by-K, 'TCB' for
         sequences) or a permutation of those letters.
-    ExecutionEnvironment : {'auto', 'cpu'}, default 'auto'
-        lstmkit runs on the CPU.
+    ExecutionEnvironment : {'auto', 'cpu', 'parallel', 'parallel-cpu', 'parallel-auto'}, default 'auto'
+        'auto' and 'cpu' run in this process.  'parallel' (and its aliases;
+        an lstmkit extension) splits the observations over the parallel
+        pool's workers (:func:`lstmkit.parpool`; :func:`lstmkit.gcp` starts
+        one): the same results (bit for bit from the recurrent kernels; BLAS
+        may round a dense product in the last bit).
     Acceleration : {'auto', 'mex', 'none'}, default 'auto'
         Accepted for compatibility; the kernels are always compiled.
     Outputs : str or list of str, optional
@@ -187,7 +199,7 @@ def minibatchpredict(
     (3,)
     """
     func = "minibatchpredict"
-    checked = check_predict_options(func, dict(locals()))
+    checked = check_predict_options(func, dict(locals()), parallel=True)
     direction = checked["SequencePaddingDirection"]
     uniform = check_bool(func, "UniformOutput", UniformOutput)
     in_fmt = check_format(func, "InputDataFormats", InputDataFormats)
@@ -196,7 +208,8 @@ def minibatchpredict(
     nodes = _output_nodes(func, net, Outputs) or output_nodes(net)
     nargout = check_nargout(func, nargout, len(nodes))
     outs, _, _ = _run(func, net, Xs, in_fmt, checked["MiniBatchSize"], checked["SequenceLength"],
-                      direction, out_nodes=nodes[:nargout])
+                      direction, out_nodes=nodes[:nargout],
+                      parallel=checked["ExecutionEnvironment"] in PARALLEL)
     sizes = infer_sizes(func, net._graph)
     seqs = [sizes.output_is_sequence[k] for k in nodes[:nargout]]
     results = []
@@ -267,11 +280,11 @@ def _single_pass(func, net, X, more_inputs, fmt, nargout, training, **batching):
 
 
 def predict_dlnetwork(net, X, more_inputs, InputDataFormats, nargout, mini_batch_size,
-                      sequence_length, direction):
+                      sequence_length, direction, parallel=False):
     """predict on a dlnetwork (see :func:`lstmkit.predict`; options already checked)."""
     return _single_pass("predict", net, X, more_inputs, InputDataFormats, nargout, False,
                         mini_batch_size=mini_batch_size, sequence_length=sequence_length,
-                        direction=direction)
+                        direction=direction, parallel=parallel)
 
 
 @name_value_function(variadic=True)

@@ -130,6 +130,12 @@ class ParallelPool:
         return f"<ParallelPool: {self.NumWorkers} workers at {self.Cluster}>"
 
 
+def _client_path():
+    """This program's module path (MATLAB's AutoAddClientPath): existing folders, in order."""
+    entries = [os.path.abspath(p or os.curdir) for p in sys.path]
+    return list(dict.fromkeys(p for p in entries if os.path.isdir(p)))
+
+
 def _local_cluster(distributed, n):
     """A cluster of ``n`` single-threaded worker processes on this machine."""
     env = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -179,6 +185,8 @@ def _open(func, resources, size):
         cluster.close()
         fail(func, f"the {n} local workers did not all start within {CONNECT_TIMEOUT} s "
                    f"({type(exc).__name__}: {exc}).", RuntimeError)
+    from ._pool_plugin import ClientPath
+    client.register_plugin(ClientPath(_client_path()))
     return ParallelPool(client, cluster, True, True)
 
 
@@ -296,22 +304,65 @@ def _close_at_exit():
 _NETWORK_TAG = "__lstmkit_network__"
 
 
-def _to_wire(value):
-    """Networks (top level or in a tuple/list) as saveNetwork's bytes; anything else as is."""
+def _custom_classes(func, net):
+    """The custom layer classes of ``net`` as (module, qualified name): they travel by name.
+
+    A worker imports them (the network's bytes hold only their properties); a
+    class defined in the running script or inside a function cannot be
+    imported there: a clear error before anything is sent.
+    """
+    from .io import LAYER_CLASSES
+    refs = []
+    for layer in net._graph.layers:
+        cls = type(layer)
+        if LAYER_CLASSES.get(cls.__name__) is cls:
+            continue
+        if cls.__module__ == "__main__" or "<locals>" in cls.__qualname__:
+            fail(func, f"layer '{layer.Name}' is of class {cls.__qualname__}, defined in "
+                       f"{'the running script' if cls.__module__ == '__main__' else 'a function'}"
+                       f": the parallel pool's workers can only import custom layer classes "
+                       f"from a module. Move the class to a module on the workers' path "
+                       f"(or run on 'cpu').")
+        refs.append((cls.__module__, cls.__qualname__))
+    return tuple(sorted(set(refs)))
+
+
+def _import_classes(refs):
+    import importlib
+    classes = []
+    for module, qualname in refs:
+        obj = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+        classes.append(obj)
+    return classes
+
+
+def _network_wire(func, net):
+    """A network as saveNetwork's bytes and the names of its custom layer classes."""
     from .io import network_to_bytes
+    return (_NETWORK_TAG, network_to_bytes(net), _custom_classes(func, net))
+
+
+def _network_unwire(value, func="parfeval"):
+    from .io import network_from_bytes
+    return network_from_bytes(value[1], _import_classes(value[2]), func=func)
+
+
+def _to_wire(value, func="parfeval"):
+    """Networks (top level or in a tuple/list) as saveNetwork's bytes; anything else as is."""
     from .network import SeriesNetwork
     from .dlnetwork import DLNetwork
     if isinstance(value, (SeriesNetwork, DLNetwork)):
-        return (_NETWORK_TAG, network_to_bytes(value))
+        return _network_wire(func, value)
     if isinstance(value, (tuple, list)):
-        return type(value)(_to_wire(v) for v in value)
+        return type(value)(_to_wire(v, func) for v in value)
     return value
 
 
 def _from_wire(value):
-    if isinstance(value, tuple) and len(value) == 2 and value[0] == _NETWORK_TAG:
-        from .io import network_from_bytes
-        return network_from_bytes(value[1])
+    if isinstance(value, tuple) and len(value) == 3 and value[0] == _NETWORK_TAG:
+        return _network_unwire(value)
     if isinstance(value, (tuple, list)):
         return type(value)(_from_wire(v) for v in value)
     return value
@@ -536,41 +587,85 @@ def fetchNext(F: Sequence[FevalFuture], timeout: float | None = None) -> tuple:
 
 # -- prediction over the pool (an lstmkit extension of predict and classify) ------------------
 
-def _predict_part(data, seqs, mini_batch_size, sequence_length, direction):
-    """What a worker runs: the outputs of its part of the observations, caller order."""
-    from .io import network_from_bytes
+def _predict_part(wire, data, mini_batch_size, sequence_length, direction, keep_states,
+                  out_nodes):
+    """What a worker runs: :func:`lstmkit.network.predict_batches` on its part."""
     from .network import predict_batches
-    net = network_from_bytes(data, func="predict")
-    out, _ = predict_batches(net, seqs, mini_batch_size, sequence_length, direction)
-    return out
+    net = _network_unwire(wire, func="predict")
+    return predict_batches(net, data, mini_batch_size, sequence_length, direction, keep_states,
+                           out_nodes=out_nodes)
 
 
-def predict_on_pool(func, net, seqs, mini_batch_size, sequence_length, direction):
-    """Outputs of ``net`` for every sequence, the observations split over the pool's workers.
+def _part_bounds(lengths, parts, mini_batch_size, sequence_length):
+    """Contiguous parts of about equal work, one per worker (fewer for few observations).
 
-    Contiguous parts of about equal total length, one per worker (nothing is
-    padded, so the split changes no sequence's result); the network goes out
-    once as saveNetwork's bytes.  Returns what
-    :func:`lstmkit.network.predict_batches` returns for all of them.
+    With SequenceLength 'shortest' a mini-batch's members change its result
+    (it is cut to its shortest sequence), so parts then start at multiples of
+    the MiniBatchSize: every mini-batch is the one this process would form.
     """
     import numpy as np
     from ._packing import equal_work_bounds
-    from .io import network_to_bytes
+    lengths = np.asarray(lengths, np.int64)
+    if sequence_length != "shortest":
+        return equal_work_bounds(lengths, parts).tolist()
+    starts = np.arange(0, lengths.size, mini_batch_size)
+    blocks = np.add.reduceat(lengths, starts)
+    bounds = equal_work_bounds(blocks, parts)
+    return [min(int(b) * mini_batch_size, lengths.size) for b in bounds]
+
+
+def predict_on_pool(func, net, data, mini_batch_size, sequence_length, direction,
+                    keep_states=False, out_nodes=None):
+    """:func:`lstmkit.network.predict_batches` with the observations split over the pool.
+
+    Contiguous parts of about equal total length, one per worker (nothing is
+    padded, so the split changes no sequence's result; see
+    :func:`_part_bounds` for 'shortest'); the network goes out once as
+    saveNetwork's bytes.  Returns what ``predict_batches`` returns: the
+    outputs in the caller's order and, with ``keep_states``, the final states.
+    """
+    import numpy as np
+    from ._inputs import InputData
+    from .layers.recurrent import RecurrentLayer
+    for layer in net._graph.layers:
+        if isinstance(layer, RecurrentLayer) and layer._state_columns() > 1:
+            fail(func, f"layer '{layer.Name}' holds the states of several observations "
+                       f"(from stateful prediction): predict them in this process "
+                       f"(ExecutionEnvironment 'cpu') or call resetState first.")
+    wire = _network_wire(func, net)
     pool = gcp()
     workers = pool.workers()
     if not workers:
         fail(func, "the parallel pool has no workers.", RuntimeError)
-    bounds = equal_work_bounds([s.shape[1] for s in seqs], len(workers)).tolist()
+    if not isinstance(data, InputData):
+        data = InputData.of_graph(net._graph, [data])
+    bounds = _part_bounds(data.lengths, len(workers), mini_batch_size, sequence_length)
     client = pool.Client
-    [data] = client.scatter([network_to_bytes(net)], broadcast=True)
-    futures = [client.submit(_predict_part, data, seqs[a:b], mini_batch_size, sequence_length,
-                             direction, workers=[w], pure=False)
-               for w, a, b in zip(workers, bounds[:-1], bounds[1:])]   # runs are non-empty
+    # a fresh key each call: a key shared with the last call (same network) could be in the
+    # middle of its release there, and the parts would then lose their dependency
+    [remote] = client.scatter([wire], broadcast=True, hash=False)
+    futures = [client.submit(_predict_part, remote, data.take(range(a, b)), mini_batch_size,
+                             sequence_length, direction, keep_states, out_nodes,
+                             workers=[w], allow_other_workers=True, pure=False)
+               for w, a, b in zip(workers, bounds[:-1], bounds[1:]) if b > a]
+    # allow_other_workers: a part whose worker dies runs on another (same result), not never
     try:
         parts = client.gather(futures)
     except Exception as exc:
         fail(func, f"prediction on the parallel pool failed ({type(exc).__name__}: {exc}).",
              RuntimeError)
-    if net._output_is_sequence:
-        return [y for part in parts for y in part]
-    return np.concatenate(parts, axis=0)
+
+    def joined(outs, is_sequence):
+        return [y for out in outs for y in out] if is_sequence else np.concatenate(outs, axis=0)
+
+    if out_nodes is None:
+        outputs = joined([out for out, _ in parts], net._output_is_sequence)
+    else:
+        outputs = [joined([out[w] for out, _ in parts], isinstance(parts[0][0][w], list))
+                   for w in range(len(out_nodes))]
+    final = None
+    if keep_states:
+        final = {node: tuple(np.concatenate([f[node][i] for _, f in parts], axis=0)
+                             for i in range(len(states)))
+                 for node, states in parts[0][1].items()}
+    return outputs, final

@@ -40,13 +40,8 @@ def _outputs(func, net, X, opts, keep_states=False):
     check_data_lengths(func, net._graph, seqs, opts["SequenceLength"])
     if opts["ExecutionEnvironment"] in PARALLEL:
         from .parallel import predict_on_pool
-        for layer in net.Layers:
-            if isinstance(layer, RecurrentLayer) and layer._state_columns() > 1:
-                fail(func, f"layer '{layer.Name}' holds the states of several observations "
-                           f"(from stateful prediction): predict them in this process "
-                           f"(ExecutionEnvironment 'cpu') or call resetState first.")
-        out = predict_on_pool(func, net, seqs, opts["MiniBatchSize"], opts["SequenceLength"],
-                              opts["SequencePaddingDirection"])
+        out, _ = predict_on_pool(func, net, seqs, opts["MiniBatchSize"], opts["SequenceLength"],
+                                 opts["SequencePaddingDirection"])
         return out, single
     out, final = predict_batches(net, seqs, opts["MiniBatchSize"], opts["SequenceLength"],
                                  opts["SequencePaddingDirection"], keep_states)
@@ -88,10 +83,12 @@ def predict(
     SequencePaddingValue : float, default 0
         Accepted for compatibility; lstmkit never pads.
     ExecutionEnvironment : {'auto', 'cpu', 'parallel', 'parallel-cpu', 'parallel-auto'}, default 'auto'
-        'parallel' (and its two aliases; an lstmkit extension for predict and
-        classify) splits the observations of a trainNetwork network over the parallel pool's workers (:func:`lstmkit.parpool`;
-        :func:`lstmkit.gcp` starts one): the same results, bit for bit.
-        Not for a dlnetwork yet, nor with states of several observations.
+        'parallel' (and its two aliases; an lstmkit extension: MATLAB's predict
+        has no such option) splits the observations over the parallel pool's
+        workers (:func:`lstmkit.parpool`; :func:`lstmkit.gcp` starts one):
+        the same results (bit for bit from the recurrent kernels; BLAS may
+        round a dense product in the last bit).  Not with states of several
+        observations (from stateful prediction).
     Acceleration : {'auto', 'mex', 'none'}, default 'auto'
         Accepted for compatibility; the kernels are always compiled.
     InputDataFormats : str, default 'auto'
@@ -143,10 +140,11 @@ def predict(
     opts = dict(locals())
     func = "predict"
     if isinstance(net, DLNetwork):
-        checked = check_predict_options(func, opts)
+        checked = check_predict_options(func, opts, parallel=True)
         return predict_dlnetwork(net, X, more_inputs, InputDataFormats, nargout,
                                  checked["MiniBatchSize"], checked["SequenceLength"],
-                                 checked["SequencePaddingDirection"])
+                                 checked["SequencePaddingDirection"],
+                                 checked["ExecutionEnvironment"] in PARALLEL)
     if more_inputs:
         fail(func, f"a network from trainNetwork has one input; received {1 + len(more_inputs)} "
                    f"data arguments.", TypeError)
