@@ -71,13 +71,14 @@ class InputData:
         return InputData(self.nodes, self.layers,
                          [[a[i] for i in indices] for a in self.arrays])
 
-    def shortest(self, direction):
+    def shortest(self, direction, length=None):
         """Every sequence cut to the shortest one's length (MATLAB's SequenceLength='shortest').
 
         Returns ``(data, L)``; ``direction`` 'right' keeps the first L steps,
-        'left' the last L.
+        'left' the last L.  ``length``: cut to that length instead (a share of
+        a mini-batch is cut to the whole mini-batch's shortest).
         """
-        L = int(self.lengths.min())
+        L = int(self.lengths.min()) if length is None else int(length)
         arrays = []
         for a, seq in zip(self.arrays, self.is_sequence):
             if not seq:

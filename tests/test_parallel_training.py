@@ -25,15 +25,16 @@ def ragged(rng, n, C):
     return [rng.standard_normal((C, int(T))) for T in rng.integers(3, 12, n)]
 
 
-@pytest.mark.parametrize("env, load", [("parallel", None), ("parallel-cpu", [2, 1]),
-                                       ("parallel-auto", [1, 0])])
-def test_trainnetwork_equals_cpu(pool, rng, env, load):
+@pytest.mark.parametrize("env, load, length", [("parallel", None, "longest"),
+                                               ("parallel-cpu", [2, 1], "shortest"),
+                                               ("parallel-auto", [1, 0], "longest")])
+def test_trainnetwork_equals_cpu(pool, rng, env, load, length):
     X = ragged(rng, 40, 3)
     Y = np.array(list("abcd") * 10)
     layers = [L.sequenceInputLayer(3), L.lstmLayer(6, OutputMode="last"),
               L.fullyConnectedLayer(4), L.softmaxLayer(), L.classificationLayer()]
     common = dict(MaxEpochs=2, MiniBatchSize=16, Verbose=False, GradientThreshold=1,
-                  L2Regularization=1e-3)
+                  L2Regularization=1e-3, SequenceLength=length)
     serial = L.trainNetwork(X, Y, layers, L.trainingOptions("adam", **common),
                             dtype="float64", seed=3)
     parallel = L.trainNetwork(X, Y, layers, L.trainingOptions(
@@ -68,7 +69,8 @@ def test_what_cannot_run_in_parallel_is_a_clear_error_before_any_work(pool, rng)
                                          "parallel pool has 2 workers"):
         L.trainNetwork(X, Y, layers, L.trainingOptions(
             "adam", ExecutionEnvironment="parallel", WorkerLoad=[1, 1, 1], Verbose=False))
-    with pytest.raises(ValueError, match="SequenceLength=5 cannot be trained with"):
+    with pytest.raises(ValueError, match=r"SequenceLength=5 \(truncated backpropagation, each "
+                                         r"chunk an iteration\) cannot be trained with"):
         L.trainNetwork(X, Y, layers, L.trainingOptions(
             "adam", ExecutionEnvironment="parallel", SequenceLength=5, Verbose=False))
     dropped = layers[:2] + [L.dropoutLayer(0.2)] + layers[2:]
@@ -153,7 +155,66 @@ def test_predict_and_classify_on_the_pool_equal_this_process(pool, rng):
     stateful, _ = L.predictAndUpdateState(stateful, X[:4], nargout=2)
     with pytest.raises(ValueError, match="predict: layer 'lstm' holds the states of several"):
         L.predict(stateful, X[:4], ExecutionEnvironment="parallel")
-    dl = L.dlnetwork([L.sequenceInputLayer(3), L.lstmLayer(4), L.fullyConnectedLayer(2)])
-    with pytest.raises(ValueError, match="minibatchpredict: ExecutionEnvironment='parallel' is "
-                                         "not supported by minibatchpredict yet"):
-        L.minibatchpredict(dl, [x.T for x in X], ExecutionEnvironment="parallel")
+    short_here = L.predict(net, X, SequenceLength="shortest", MiniBatchSize=7)
+    np.testing.assert_array_equal(   # 'shortest': the workers form this process' mini-batches
+        L.predict(net, X, SequenceLength="shortest", MiniBatchSize=7,
+                  ExecutionEnvironment="parallel"), short_here)
+
+
+def test_minibatchpredict_and_dlnetwork_predict_on_the_pool_equal_this_process(pool, rng):
+    """The trainnet era's prediction on the pool: bit-identical outputs, layer Outputs,
+    several inputs, the state output of predict, and 'shortest' mini-batches."""
+    X = [x.T for x in ragged(rng, 23, 3)]
+    dl = L.dlnetwork([L.sequenceInputLayer(3), L.lstmLayer(5, Name="lstm"),
+                      L.fullyConnectedLayer(2)])
+    par = dict(ExecutionEnvironment="parallel")
+    for kw in ({}, dict(UniformOutput=False), dict(Outputs="lstm", UniformOutput=False),
+               dict(SequenceLength="shortest", MiniBatchSize=4)):
+        here, there = L.minibatchpredict(dl, X, **kw), L.minibatchpredict(dl, X, **kw, **par)
+        if isinstance(here, list):
+            assert len(there) == 23 and all(np.array_equal(a, b) for a, b in zip(here, there))
+        else:
+            np.testing.assert_array_equal(there, here)
+    Y, state = L.predict(dl, X, nargout=2, **par)
+    Y0, state0 = L.predict(dl, X, nargout=2)
+    assert all(np.array_equal(a, b) for a, b in zip(Y, Y0))
+    for a, b in zip(state.Value, state0.Value):
+        assert a.shape == (5, 23)
+        np.testing.assert_array_equal(a, b)
+    # two inputs (a sequence and features), sequence-to-label
+    lg = L.dlnetwork([L.sequenceInputLayer(3, Name="seq"), L.lstmLayer(4, OutputMode="last"),
+                      L.concatenationLayer(1, 2, Name="cat"), L.fullyConnectedLayer(2)],
+                     Initialize=False)
+    lg = L.addLayers(lg, L.featureInputLayer(2, Name="feat"))
+    lg = L.connectLayers(lg, "feat", "cat/in2")
+    lg = L.initialize(lg)
+    F = rng.standard_normal((23, 2))
+    np.testing.assert_allclose(       # BLAS may round a dense product of other row counts
+        L.minibatchpredict(lg, X, F, MiniBatchSize=5, **par),    # differently: the last bit
+        L.minibatchpredict(lg, X, F, MiniBatchSize=5), rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match="testnet: .*ExecutionEnvironment"):
+        L.testnet(dl, X, [rng.standard_normal((x.shape[0], 2)) for x in X], "mse", **par)
+
+
+def test_custom_layers_reach_the_workers_by_name(pool, rng):
+    """A custom layer class from a module beside the script (here the tests' folder, on the
+    client's path, which local workers get as MATLAB's AutoAddClientPath)."""
+    from test_custom_layers import PReLULayer
+    dl = L.dlnetwork([L.sequenceInputLayer(3), PReLULayer(3, Name="prelu"),
+                      L.fullyConnectedLayer(2)])
+    X = [x.T for x in ragged(rng, 9, 3)]
+    np.testing.assert_array_equal(L.minibatchpredict(dl, X, ExecutionEnvironment="parallel"),
+                                  L.minibatchpredict(dl, X))
+
+
+def test_a_custom_layer_the_workers_cannot_import_is_a_clear_error(pool, rng):
+    class Scale(L.CustomLayer):            # defined in a function: no worker can import it
+        def predict(self, X):
+            return 2 * X
+
+    dl = L.dlnetwork([L.sequenceInputLayer(3), Scale(Name="scale"), L.fullyConnectedLayer(2)])
+    X = [x.T for x in ragged(rng, 4, 3)]
+    with pytest.raises(ValueError, match="minibatchpredict: layer 'scale' is of class .*Scale, "
+                                         "defined in a function: the parallel pool's workers"):
+        L.minibatchpredict(dl, X, ExecutionEnvironment="parallel")
+    assert L.minibatchpredict(dl, X).shape == (max(x.shape[0] for x in X), 2, 4)

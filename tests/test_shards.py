@@ -60,13 +60,16 @@ def targets_for(name, rng, X):
     return rng.standard_normal((len(X), 2))
 
 
-def serial_and_shares(setup, indices, load, totals_for_serial=False):
+def serial_and_shares(setup, indices, load, totals_for_serial=False, sequence_length="longest",
+                      direction="right"):
     dtype = setup.params.theta.dtype
-    (chunk,) = prepare_minibatch(indices, setup.data, setup.targets, "longest", "right", dtype)
+    (chunk,) = prepare_minibatch(indices, setup.data, setup.targets, sequence_length, direction,
+                                 dtype)
     loss, _, _ = forward_backward(setup.net, chunk, {}, setup.params.grads, dtype)
     serial = setup.params.grad.copy()
     setup.params.grad[:] = np.nan                      # the shares must overwrite it all
-    chunks, totals = prepare_shares(indices, load, setup.data, setup.targets, "right", dtype)
+    chunks, totals = prepare_shares(indices, load, setup.data, setup.targets, sequence_length,
+                                    direction, dtype)
     share_loss, outputs = sharded_forward_backward(forward_backward, setup.net, chunks, totals,
                                                    setup.params, dtype)
     assert len(outputs) == sum(c is not None for c in chunks)
@@ -87,6 +90,27 @@ def test_trainnetwork_shares_sum_to_the_serial_gradient(rng, name, load):
     assert abs(share_loss - loss) <= 1e-12 * max(1.0, abs(loss))
     np.testing.assert_allclose(summed, serial, rtol=1e-9, atol=1e-12)
     assert np.any(serial != 0)
+
+
+@pytest.mark.parametrize("name", list(NETWORKS))
+@pytest.mark.parametrize("direction", ["right", "left"])
+def test_shortest_cuts_every_share_to_the_whole_minibatchs_shortest(rng, name, direction):
+    """SequenceLength 'shortest': each share is cut to the mini-batch's shortest sequence, not
+    its own, so the sum of the shares is still the serial gradient."""
+    X = ragged(rng, 12, 3)
+    Y = targets_for(name, rng, X)
+    L.rng(0)
+    setup = prepare_training("trainNetwork", X, Y, NETWORKS[name](3),
+                             L.trainingOptions("adam", Verbose=False), "float64")
+    indices = rng.permutation(12)[:10]
+    loss, serial, share_loss, summed = serial_and_shares(
+        setup, indices, [3, 1, 0, 2], sequence_length="shortest", direction=direction)
+    assert abs(share_loss - loss) <= 1e-12 * max(1.0, abs(loss))
+    np.testing.assert_allclose(summed, serial, rtol=1e-9, atol=1e-12)
+    (longest,) = prepare_minibatch(indices, setup.data, setup.targets, "longest", direction,
+                                   np.float64)
+    forward_backward(setup.net, longest, {}, setup.params.grads, np.float64)
+    assert not np.allclose(setup.params.grad, serial)       # the cut did change the gradient
 
 
 @pytest.mark.parametrize("loss_name", ["crossentropy", "mse", "huber", "l1loss"])

@@ -99,7 +99,7 @@ def check_target_range(func, targets, dtype, name="Y"):
 
 
 def prepare_minibatch(indices, data, targets, sequence_length, direction, dtype,
-                      num_total=None):
+                      num_total=None, shortest=None):
     """Pack one mini-batch into the chunks that are its training iterations.
 
     ``data`` is the :class:`~lstmkit._inputs.InputData` of the network's
@@ -107,6 +107,9 @@ def prepare_minibatch(indices, data, targets, sequence_length, direction, dtype,
     with several outputs (each chunk's ``target`` is then a list too).
     ``num_total`` is the number of observations the loss is averaged over
     (default: the chunk's own; validation passes the whole set's size).
+    ``shortest``: with SequenceLength 'shortest', the length to cut to
+    (default: these observations' shortest; a share of a parallel mini-batch
+    gets the whole mini-batch's).
     """
     part = data.take(indices)
     several = isinstance(targets, list)
@@ -114,7 +117,7 @@ def prepare_minibatch(indices, data, targets, sequence_length, direction, dtype,
     tvals = [[t.values[i] for i in indices] if t.kind in ("label-sequence", "response-sequence")
              else None for t in target_list]
     if sequence_length == "shortest":
-        part, L = part.shortest(direction)
+        part, L = part.shortest(direction, shortest)
         tvals = [None if tv is None else
                  [t[..., :L] for t in tv] if direction == "right" else
                  [t[..., t.shape[-1] - L:] for t in tv] for tv in tvals]

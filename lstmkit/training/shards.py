@@ -50,20 +50,30 @@ def split_shares(indices, load):
     return [indices[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def prepare_shares(indices, load, data, targets, direction, dtype):
+def shortest_length(indices, data, sequence_length):
+    """The length a mini-batch is cut to with SequenceLength 'shortest' (else None)."""
+    if sequence_length != "shortest":
+        return None
+    return int(data.lengths[np.asarray(indices)].min())
+
+
+def prepare_shares(indices, load, data, targets, sequence_length, direction, dtype):
     """Each share's packed chunk (None for an empty share), normalized by the whole mini-batch.
 
-    Returns ``(chunks, totals)``: ``totals`` are the mini-batch's observations
-    and target rows, the normalization of trainnet's losses.
+    ``sequence_length`` is 'longest' or 'shortest' (every share cut to the
+    whole mini-batch's shortest sequence).  Returns ``(chunks, totals)``:
+    ``totals`` are the mini-batch's observations and target rows, the
+    normalization of trainnet's losses.
     """
     n = len(indices)
+    cut = shortest_length(indices, data, sequence_length)
     chunks = []
     for share in split_shares(indices, load):
         if share.size == 0:
             chunks.append(None)
             continue
-        (chunk,) = prepare_minibatch(share, data, targets, "longest", direction, dtype,
-                                     num_total=n)
+        (chunk,) = prepare_minibatch(share, data, targets, sequence_length, direction, dtype,
+                                     num_total=n, shortest=cut)
         chunks.append(chunk)
     return chunks, (n, target_rows([c for c in chunks if c is not None]))
 

@@ -36,7 +36,7 @@ from .data import check_target_range, make_targets, prepare_minibatch, target_ro
 from .info import TrainingInfo
 from .options import PARALLEL, TrainingOptions
 from .schedules import ScheduleRunner, check_schedule
-from .shards import prepare_shares
+from .shards import prepare_shares, shortest_length
 from .verbose import VerboseTable
 from .workers import WorkerLost
 
@@ -459,7 +459,7 @@ class _TrainingRun:
                                                        self.params.grads, self.dtype)
                 else:
                     loss, y = self.pool(self.params.theta, chunk.indices, chunk.totals,
-                                        self.params.grad)
+                                        chunk.shortest, self.params.grad)
                 norm = self.solver.regularize_and_threshold()
                 if not (np.isfinite(loss) and np.isfinite(norm)):
                     self._stop_not_finite("Training loss or gradient")
@@ -528,8 +528,8 @@ class _TrainingRun:
             for b in range(num_batches):
                 if b not in cache and self.pool is not None:
                     cache[b] = [ParallelBatch(order[b * M:(b + 1) * M], self.pool.load, s.data,
-                                              s.targets, options.SequencePaddingDirection,
-                                              self.dtype)]
+                                              s.targets, options.SequenceLength,
+                                              options.SequencePaddingDirection, self.dtype)]
                 elif b not in cache:
                     cache[b] = prepare_minibatch(order[b * M:(b + 1) * M], s.data, s.targets,
                                                  options.SequenceLength,
@@ -726,11 +726,12 @@ class ParallelBatch:
 
     batch = None
 
-    def __init__(self, indices, load, data, targets, direction, dtype):
+    def __init__(self, indices, load, data, targets, sequence_length, direction, dtype):
         self.indices = np.asarray(indices)
         self.n = self.indices.size
-        self.chunks, self.totals = prepare_shares(self.indices, load, data, targets, direction,
-                                                  dtype)
+        self.shortest = shortest_length(self.indices, data, sequence_length)
+        self.chunks, self.totals = prepare_shares(self.indices, load, data, targets,
+                                                  sequence_length, direction, dtype)
 
     def with_outputs(self, outputs):
         """(share chunk, its network output) for the non-empty shares."""
@@ -743,10 +744,11 @@ _BATCH_LAYERS = (BatchNormalizationLayer, DropoutLayer)
 
 def check_parallel_training(func, setup, options):
     """What data-parallel training cannot split: a clear error before any work."""
-    if options.SequenceLength != "longest":
-        fail(func, f"SequenceLength={options.SequenceLength!r} cannot be trained with "
-                   f"ExecutionEnvironment='{options.ExecutionEnvironment}' yet: use 'longest' "
-                   f"(nothing is padded either way) or ExecutionEnvironment='cpu'.")
+    if isinstance(options.SequenceLength, int):
+        fail(func, f"SequenceLength={options.SequenceLength!r} (truncated backpropagation, each "
+                   f"chunk an iteration) cannot be trained with ExecutionEnvironment="
+                   f"'{options.ExecutionEnvironment}' yet: use 'longest' or 'shortest', or "
+                   f"ExecutionEnvironment='cpu'.")
     for layer in setup.net.graph.layers:
         if isinstance(layer, _BATCH_LAYERS):
             fail(func, f"the {type(layer).__name__} '{layer.Name}' depends on the whole "

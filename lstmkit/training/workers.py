@@ -59,13 +59,18 @@ class ShareWorker:
         """Number of learnable values (checked against the client's)."""
         return int(self.setup.params.theta.size)
 
-    def gradient(self, theta, indices, num_total, totals, direction):
-        """Loss, gradient and output of the observations ``indices`` at weights ``theta``."""
+    def gradient(self, theta, indices, num_total, totals, direction, shortest=None):
+        """Loss, gradient and output of the observations ``indices`` at weights ``theta``.
+
+        ``shortest``: the length the whole mini-batch is cut to (SequenceLength
+        'shortest'), else None.
+        """
         from .trainer import forward_backward
         params = self.setup.params
         params.theta[:] = theta
         (chunk,) = prepare_minibatch(np.asarray(indices), self.setup.data, self.setup.targets,
-                                     "longest", direction, self.dtype, num_total=num_total)
+                                     "longest" if shortest is None else "shortest", direction,
+                                     self.dtype, num_total=num_total, shortest=shortest)
         loss, y, _ = forward_backward(self.setup.net, chunk, {}, params.grads, self.dtype, totals)
         return float(loss), params.grad.copy(), y
 
@@ -113,11 +118,15 @@ class PoolGradients:
         self._futures = []
         self.actors = []
 
-    def __call__(self, theta, indices, totals, grad):
-        """Sum the shares' gradients into ``grad``; return the loss and the outputs by share."""
+    def __call__(self, theta, indices, totals, shortest, grad):
+        """Sum the shares' gradients into ``grad``; return the loss and the outputs by share.
+
+        ``shortest``: the length the mini-batch is cut to (SequenceLength
+        'shortest'), else None.
+        """
         shares = split_shares(indices, self.load)
         n = len(indices)
-        calls = [(k, actor.gradient(theta, share, n, totals, self.direction))
+        calls = [(k, actor.gradient(theta, share, n, totals, self.direction, shortest))
                  for k, (actor, share) in enumerate(zip(self.actors, shares)) if share.size]
         loss = 0.0
         grad[:] = 0
