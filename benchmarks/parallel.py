@@ -1,6 +1,6 @@
 """Data-parallel training on a Dask pool: measured on this machine, modelled for more workers.
 
-    python benchmarks/parallel.py [--only small medium large] [--no-record]
+    python benchmarks/parallel.py [--only small medium large] [--no-record] [--predict-only]
 
 Needs the ``parallel`` extra.  For each shape (calls.py's small, medium and
 large, float32):
@@ -13,7 +13,10 @@ large, float32):
   = B, B/2, ..., B/64 (the call's time minus an echo of the same arrays);
 * the transfer: an echo of S bytes to a worker and back, fitted as
   2 * (alpha + S / beta) (loopback here);
-* the client's solver step over the S-byte parameter vector.
+* the client's solver step over the S-byte parameter vector;
+* prediction: a whole ``predict`` call over 4 B observations with
+  ExecutionEnvironment 'cpu' (2 threads) and 'parallel' (2 workers), median
+  of 3 after a warm-up (the network goes to the workers in every call).
 
 Model (the client sends the weights to each of P workers and receives P
 gradients, so its link carries 2 P S bytes per iteration):
@@ -124,6 +127,41 @@ def solver_step(size):
                                                    0.9, 0.999, 1e-8, 1), 20)
 
 
+def prediction(lk, X, Y, layers, N):
+    """Median whole-call predict time over 4 N observations: 'cpu' and 'parallel'."""
+    opts = lk.trainingOptions("adam", MiniBatchSize=N, MaxEpochs=1, Verbose=False)
+    net = lk.trainNetwork(X[:N], Y[:N], layers, opts)
+    data = (X * 4)[:4 * N] if len(X) < 4 * N else X[:4 * N]
+    out = {}
+    for env in ("cpu", "parallel"):
+        lk.predict(net, data[:N], ExecutionEnvironment=env)            # warm-up
+        out[env] = median_call(lambda e=env: lk.predict(net, data, ExecutionEnvironment=e), 3)
+    return out, len(data)
+
+
+def train_row(lk, lines, case, client, worker, alpha, beta, echo, X, Y, layers, N):
+    """One shape's row of the training table: measured and modelled."""
+    k1, k2 = ITERATIONS[case]
+    opts = lk.trainingOptions("adam", MiniBatchSize=N, MaxEpochs=1, Verbose=False)
+    lk.trainNetwork(X[:N], Y[:N], layers, opts)                    # compile here
+    two = per_iteration(lk, X, Y, layers, N, "cpu", k1, k2)
+    one = per_iteration(lk, X, Y, layers, N, "cpu", k1, k2, threads=1)
+    par = per_iteration(lk, X, Y, layers, N, "parallel", k1, k2)
+    tc, S = share_compute(client, worker, lk, X, Y, layers, N, echo)
+    step = solver_step(S // 4)
+    T1 = tc[1] + step
+    eff = {name: [T1 / (P * model(tc, S, step, a, b, P)) for P in (2, 4, 8, 16, 64)]
+           for name, (a, b) in (("loop", (alpha, beta)), ("10g", TEN_GBE))}
+    pred2 = model(tc, S, step, alpha, beta, 2)
+    lines.append(
+        f"| {case} (N={N}, {S / 2**20:.2f} MiB of weights) | {two * 1e3:.1f} ms | "
+        f"{one * 1e3:.1f} ms | {par * 1e3:.1f} ms | {pred2 * 1e3:.1f} ms "
+        f"({pred2 / par:.2f} of measured) | "
+        + " / ".join(f"{e:.2f}" for e in eff["loop"]) + " | "
+        + " / ".join(f"{e:.2f}" for e in eff["10g"]) + " |")
+    print(lines[-1], flush=True)
+
+
 def model(tc, S, step, alpha, beta, P):
     return tc[P] + 2 * alpha + 2 * P * S / beta + step
 
@@ -132,6 +170,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=["small", "medium", "large"])
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--predict-only", action="store_true",
+                        help="measure prediction only (no training table)")
     args = parser.parse_args()
     import lstmkit as lk
     pool = lk.parpool("Processes", 2)
@@ -149,34 +189,29 @@ def main():
              "(loopback) | model efficiency at 2 / 4 / 8 / 16 / 64 workers, loopback | same, "
              "10 GbE |",
              "|---|---|---|---|---|---|---|"]
+    predicted = []
     for case in args.only:
         N = CASES[case][0]
-        k1, k2 = ITERATIONS[case]
         X, Y, _ = make_data(case)
         layers = era_layers(lk, case)
-        opts = lk.trainingOptions("adam", MiniBatchSize=N, MaxEpochs=1, Verbose=False)
-        lk.trainNetwork(X[:N], Y[:N], layers, opts)                    # compile here
-        two = per_iteration(lk, X, Y, layers, N, "cpu", k1, k2)
-        one = per_iteration(lk, X, Y, layers, N, "cpu", k1, k2, threads=1)
-        par = per_iteration(lk, X, Y, layers, N, "parallel", k1, k2)
-        tc, S = share_compute(client, worker, lk, X, Y, layers, N, echo)
-        step = solver_step(S // 4)
-        T1 = tc[1] + step
-        eff = {name: [T1 / (P * model(tc, S, step, a, b, P)) for P in (2, 4, 8, 16, 64)]
-               for name, (a, b) in (("loop", (alpha, beta)), ("10g", TEN_GBE))}
-        pred2 = model(tc, S, step, alpha, beta, 2)
-        lines.append(
-            f"| {case} (N={N}, {S / 2**20:.2f} MiB of weights) | {two * 1e3:.1f} ms | "
-            f"{one * 1e3:.1f} ms | {par * 1e3:.1f} ms | {pred2 * 1e3:.1f} ms "
-            f"({pred2 / par:.2f} of measured) | "
-            + " / ".join(f"{e:.2f}" for e in eff["loop"]) + " | "
-            + " / ".join(f"{e:.2f}" for e in eff["10g"]) + " |")
-        print(lines[-1], flush=True)
+        if not args.predict_only:
+            train_row(lk, lines, case, client, worker, alpha, beta, echo, X, Y, layers, N)
+        times, count = prediction(lk, X, Y, layers, N)
+        predicted.append(f"| {case} | {count} | {times['cpu'] * 1e3:.1f} ms | "
+                         f"{times['parallel'] * 1e3:.1f} ms | "
+                         f"{times['cpu'] / times['parallel']:.2f} |")
+        print(predicted[-1], flush=True)
+    if args.predict_only:
+        lines = [lines[0].replace("data-parallel training (benchmarks/parallel.py)",
+                                  "prediction on the pool (benchmarks/parallel.py --predict-only)")]
+    lines += ["", "Prediction, whole predict call (median of 3):", "",
+              "| shape | observations | cpu, 2 threads | parallel, 2 workers | speed-up |",
+              "|---|---|---|---|---|"] + predicted
     report = "\n".join(lines)
     print(report)
     pool.delete()
     if not args.no_record:
-        record(report + "\n")
+        record("\n" + report + "\n")
 
 
 if __name__ == "__main__":

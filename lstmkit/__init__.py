@@ -66,6 +66,7 @@ from .training.schedules import (cosineLearnRate, cyclicalLearnRate, exponential
 from .training.trainer import trainNetwork
 from .training.trainnet import TrainnetInfo, trainnet
 from .testnet import testnet
+from ._device import GPUUnavailableWarning, canUseGPU, gpuDeviceCount
 from .parallel import FevalFuture, ParallelPool, fetchNext, fetchOutputs, gcp, parfeval, parpool
 from .losses import crossentropy, huber, l1loss, l2loss, mse
 from .metrics import (accuracyMetric, aucMetric, fScoreMetric, mapeMetric, precisionMetric,
@@ -100,7 +101,8 @@ __all__ = [
     "positionEmbeddingLayer", "layerGraph", "replaceLayer", "plot", "CustomLayer",
     "CustomClassificationLayer", "CustomRegressionLayer", "setLearnRateFactor", "setL2Factor",
     "getLearnRateFactor", "getL2Factor", "lstmProjectedLayer", "gruProjectedLayer", "parpool",
-    "gcp", "parfeval", "fetchOutputs", "fetchNext",
+    "gcp", "parfeval", "fetchOutputs", "fetchNext", "canUseGPU", "gpuDeviceCount",
+    "GPUUnavailableWarning",
     # the classes behind the factories and functions (isinstance checks, type hints)
     "AdditionLayer", "AveragePooling1DLayer", "BatchNormalizationLayer", "BiLSTMLayer",
     "ClassificationOutputLayer", "ClippedReLULayer", "ConcatenationLayer", "ConfusionMatrixChart",

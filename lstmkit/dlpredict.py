@@ -119,8 +119,8 @@ def minibatchpredict(
     UniformOutput: bool = True,
     InputDataFormats: str = "auto",
     OutputDataFormats: str = "auto",
-    ExecutionEnvironment: Literal["auto", "cpu", "parallel", "parallel-cpu",
-                                  "parallel-auto"] = "auto",
+    ExecutionEnvironment: Literal["auto", "cpu", "gpu", "multi-gpu", "parallel",
+                                  "parallel-cpu", "parallel-auto"] = "auto",
     Acceleration: Literal["auto", "mex", "none"] = "auto",
     Outputs: str | Sequence[str] | None = None,
     nargout: int = 1,
@@ -161,7 +161,7 @@ def minibatchpredict(
     OutputDataFormats : str, default 'auto'
         The layout of a numeric output: 'auto' ('BC' for N-by-K, 'TCB' for
         sequences) or a permutation of those letters.
-    ExecutionEnvironment : {'auto', 'cpu', 'parallel', 'parallel-cpu', 'parallel-auto'}, default 'auto'
+    ExecutionEnvironment : {'auto', 'cpu', 'gpu', 'multi-gpu', 'parallel', 'parallel-cpu', 'parallel-auto'}, default 'auto'
         'auto' and 'cpu' run in this process.  'parallel' (and its aliases;
         an lstmkit extension) splits the observations over the parallel
         pool's workers (:func:`lstmkit.parpool`; :func:`lstmkit.gcp` starts

@@ -644,11 +644,13 @@ def predict_on_pool(func, net, data, mini_batch_size, sequence_length, direction
     # a fresh key each call: a key shared with the last call (same network) could be in the
     # middle of its release there, and the parts would then lose their dependency
     [remote] = client.scatter([wire], broadcast=True, hash=False)
-    futures = [client.submit(_predict_part, remote, data.take(range(a, b)), mini_batch_size,
-                             sequence_length, direction, keep_states, out_nodes,
-                             workers=[w], allow_other_workers=True, pure=False)
-               for w, a, b in zip(workers, bounds[:-1], bounds[1:]) if b > a]
-    # allow_other_workers: a part whose worker dies runs on another (same result), not never
+    futures = []
+    for w, a, b in zip(workers, bounds[:-1], bounds[1:]):
+        if b > a:          # each part's data straight to its worker (not inside the task graph)
+            [part] = client.scatter([data.take(range(a, b))], workers=[w], hash=False)
+            futures.append(client.submit(_predict_part, remote, part, mini_batch_size,
+                                         sequence_length, direction, keep_states, out_nodes,
+                                         workers=[w], pure=False))
     try:
         parts = client.gather(futures)
     except Exception as exc:

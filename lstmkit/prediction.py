@@ -57,8 +57,8 @@ def predict(
     SequenceLength: str | int = "longest",
     SequencePaddingValue: float = 0.0,
     SequencePaddingDirection: Literal["right", "left"] = "right",
-    ExecutionEnvironment: Literal["auto", "cpu", "parallel", "parallel-cpu",
-                                  "parallel-auto"] = "auto",
+    ExecutionEnvironment: Literal["auto", "cpu", "gpu", "multi-gpu", "parallel",
+                                  "parallel-cpu", "parallel-auto"] = "auto",
     Acceleration: Literal["auto", "mex", "none"] = "auto",
     InputDataFormats: str = "auto",
     nargout: int = 1,
@@ -82,7 +82,7 @@ def predict(
         Which end 'shortest' truncates.
     SequencePaddingValue : float, default 0
         Accepted for compatibility; lstmkit never pads.
-    ExecutionEnvironment : {'auto', 'cpu', 'parallel', 'parallel-cpu', 'parallel-auto'}, default 'auto'
+    ExecutionEnvironment : {'auto', 'cpu', 'gpu', 'multi-gpu', 'parallel', 'parallel-cpu', 'parallel-auto'}, default 'auto'
         'parallel' (and its two aliases; an lstmkit extension: MATLAB's predict
         has no such option) splits the observations over the parallel pool's
         workers (:func:`lstmkit.parpool`; :func:`lstmkit.gcp` starts one):
@@ -193,8 +193,8 @@ def classify(
     SequenceLength: str | int = "longest",
     SequencePaddingValue: float = 0.0,
     SequencePaddingDirection: Literal["right", "left"] = "right",
-    ExecutionEnvironment: Literal["auto", "cpu", "parallel", "parallel-cpu",
-                                  "parallel-auto"] = "auto",
+    ExecutionEnvironment: Literal["auto", "cpu", "gpu", "multi-gpu", "parallel",
+                                  "parallel-cpu", "parallel-auto"] = "auto",
     Acceleration: Literal["auto", "mex", "none"] = "auto",
     nargout: int = 1,
 ) -> Any:
@@ -279,7 +279,7 @@ def predictAndUpdateState(
     SequenceLength: str | int = "longest",
     SequencePaddingValue: float = 0.0,
     SequencePaddingDirection: Literal["right", "left"] = "right",
-    ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
+    ExecutionEnvironment: Literal["auto", "cpu", "gpu", "multi-gpu"] = "auto",
     Acceleration: Literal["auto", "mex", "none"] = "auto",
     nargout: int = 1,
 ) -> SeriesNetwork | tuple:
@@ -349,7 +349,7 @@ def classifyAndUpdateState(
     SequenceLength: str | int = "longest",
     SequencePaddingValue: float = 0.0,
     SequencePaddingDirection: Literal["right", "left"] = "right",
-    ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
+    ExecutionEnvironment: Literal["auto", "cpu", "gpu", "multi-gpu"] = "auto",
     Acceleration: Literal["auto", "mex", "none"] = "auto",
     nargout: int = 1,
 ) -> SeriesNetwork | tuple:

@@ -34,7 +34,7 @@ def testnet(
     SequencePaddingValue: float = 0.0,
     InputDataFormats: str = "auto",
     TargetDataFormats: str = "auto",
-    ExecutionEnvironment: Literal["auto", "cpu"] = "auto",
+    ExecutionEnvironment: Literal["auto", "cpu", "gpu", "multi-gpu"] = "auto",
     Acceleration: Literal["auto", "mex", "none"] = "auto",
     ClassNames: Sequence | None = None,
 ) -> float | np.ndarray:
@@ -61,8 +61,11 @@ def testnet(
     MiniBatchSize, SequenceLength, SequencePaddingDirection, SequencePaddingValue
         As for :func:`minibatchpredict` (none of them changes a result).
     InputDataFormats, TargetDataFormats : str, default 'auto'
-    ExecutionEnvironment, Acceleration : str, default 'auto'
-        Checked only: lstmkit runs its compiled kernels on the CPU.
+    ExecutionEnvironment : {'auto', 'cpu', 'gpu', 'multi-gpu'}, default 'auto'
+        'gpu' runs on the CPU where lstmkit cannot use a GPU, with a
+        warning (see :func:`lstmkit.canUseGPU`).
+    Acceleration : {'auto', 'mex', 'none'}, default 'auto'
+        Checked only: the kernels are always compiled.
     ClassNames : sequence, optional
         lstmkit extension: the classes in the order of the network's output
         channels, for test labels that do not hold every class (MATLAB's

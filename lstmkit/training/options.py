@@ -10,6 +10,7 @@ from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
+from .._device import resolve_environment
 from .._files import check_writable_folder
 from .._validation import (_show, changed_options, check_bool, check_choice, check_positive_int,
                            as_float_array, check_real, fail, name_value_function)
@@ -171,8 +172,8 @@ def trainingOptions(
     CheckpointPath: str = "",
     CheckpointFrequency: int = 1,
     CheckpointFrequencyUnit: Literal["epoch", "iteration"] = "epoch",
-    ExecutionEnvironment: Literal["auto", "cpu", "parallel", "parallel-cpu",
-                                  "parallel-auto"] = "auto",
+    ExecutionEnvironment: Literal["auto", "cpu", "gpu", "multi-gpu", "parallel", "parallel-cpu",
+                                  "parallel-gpu", "parallel-auto"] = "auto",
     WorkerLoad: Sequence[float] | None = None,
     OutputFcn: Callable | Sequence[Callable] | None = None,
     Plots: Literal["none", "training-progress"] = "none",
@@ -267,14 +268,17 @@ def trainingOptions(
         ``CheckpointFrequency`` ``CheckpointFrequencyUnit``.
     CheckpointFrequency : int, default 1
     CheckpointFrequencyUnit : {'epoch', 'iteration'}, default 'epoch'
-    ExecutionEnvironment : {'auto', 'cpu', 'parallel', 'parallel-cpu', 'parallel-auto'}, default 'auto'
+    ExecutionEnvironment : {'auto', 'cpu', 'gpu', 'multi-gpu', 'parallel', 'parallel-cpu', 'parallel-gpu', 'parallel-auto'}, default 'auto'
         'auto' and 'cpu' train in this process.  'parallel', 'parallel-cpu'
         and 'parallel-auto' train on the parallel pool (:func:`lstmkit.parpool`;
         :func:`lstmkit.gcp` starts one if none is open): every mini-batch is
         split over the workers, each computes its share's gradient, and the
         sum is the mini-batch's (see :mod:`lstmkit.training.shards`).
-        'gpu', 'multi-gpu' and 'parallel-gpu' are errors until lstmkit has
-        GPUs.
+        'gpu' and 'multi-gpu' run on the CPU of this machine, and
+        'parallel-gpu' on CPU workers, where lstmkit cannot use a GPU, with
+        a :class:`~lstmkit.GPUUnavailableWarning` (once per process) that
+        names what is missing (see :func:`lstmkit.canUseGPU`): scripts
+        written for a GPU run unchanged.
     WorkerLoad : sequence of float, optional
         With a parallel ExecutionEnvironment: the relative share of each
         worker in every mini-batch (one non-negative number per worker, not
@@ -450,10 +454,10 @@ def _check_option(func, name, value):
     if name == "Shuffle":
         return check_choice(func, name, value, ("once", "never", "every-epoch"))
     if name == "ExecutionEnvironment":
-        if isinstance(value, str) and value.lower() in ("gpu", "multi-gpu", "parallel-gpu"):
-            fail(func, f"ExecutionEnvironment='{value}' is not supported: lstmkit has no GPU "
-                       f"support yet. Use 'auto', 'cpu' or 'parallel'.")
-        return check_choice(func, name, value, ("auto", "cpu") + PARALLEL)
+        value = check_choice(func, name, value,
+                             ("auto", "cpu", "gpu", "multi-gpu") + PARALLEL + ("parallel-gpu",))
+        resolve_environment(func, value)     # a GPU that cannot be used: warned now, not later
+        return value
     if name == "WorkerLoad":
         return check_worker_load(func, value)
     if name == "SequenceLength":

@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from .._data import check_sequences, read_era_inputs
+from .._device import resolve_environment
 from .._files import check_writable_folder
 from .._inputs import InputData
 from .._random import check_seed, global_rng, seeded
@@ -396,7 +397,7 @@ class _TrainingRun:
                 os.path.abspath(options.ProgressPlotFile)))
         self.tuner = ThreadTuner()
         self.pool = None
-        if options.ExecutionEnvironment in PARALLEL:
+        if resolve_environment(self.func, options.ExecutionEnvironment) in PARALLEL:
             check_parallel_training(self.func, setup, options)
             from .workers import PoolGradients
             self.pool = PoolGradients(self.func, pool_args, options, setup.params)
