@@ -17,6 +17,8 @@ stays float32.  The derivatives are written in terms of the activation's
 *output* ``y``, which the forward pass stores.
 """
 
+import math
+
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
@@ -64,7 +66,7 @@ def _tanh_impl(x):
         return impl
 
     def impl(x):
-        return np.tanh(x)
+        return math.tanh(x)            # math, not numpy: also compiles for CUDA
     return impl
 
 
@@ -79,7 +81,7 @@ def _sigmoid_impl(x):
 
     def impl(x):
         # exp overflows to inf for x < -709 and gives exactly 0: no NaN
-        return 1.0 / (1.0 + np.exp(-x))
+        return 1.0 / (1.0 + math.exp(-x))
     return impl
 
 

@@ -92,6 +92,57 @@ def block_rows(offsets, block):
 
 
 @njit(**JIT)
+def lstm_unit(ai, af, ag, ao, cp, pi, pf, po, peep, coupled, gate_kind, state_kind):
+    """The gate math of one hidden unit of one row: the GPU kernels' forward, from preactivations.
+
+    Returns the activated gates ``(i, f, g, o)``, the new cell state and the
+    hidden output, given the unit's four preactivations, its previous cell
+    state ``cp`` and peephole weights (used when ``peep``).  The CPU kernel
+    (:func:`_lstm_cell`) computes the same in passes over whole rows, which
+    LLVM vectorizes; the kernel tests check the two against one reference.
+    """
+    if peep:
+        ai += pi * cp
+        af += pf * cp
+    f = gate(af, gate_kind)
+    i = type(af)(1.0) - f if coupled else gate(ai, gate_kind)
+    g = state(ag, state_kind)
+    c = f * cp + i * g
+    if peep:
+        ao += po * c
+    o = gate(ao, gate_kind)
+    return i, f, g, o, c, o * state(c, state_kind)
+
+
+@njit(**JIT)
+def lstm_unit_backward(i, f, g, o, gh, sc, cp, dc, pi, pf, po, peep, coupled, gate_kind,
+                       state_kind):
+    """Gradients of one unit of one row through :func:`lstm_unit` (CPU and GPU kernels).
+
+    From the activated gates, the gradient ``gh`` of the hidden output, the
+    activated cell state ``sc = state(c)``, the previous cell state ``cp`` and
+    the gradient ``dc`` of the cell state: returns the gradients of the four
+    preactivations and of the previous cell state.  (The peephole weights'
+    gradients are ``di cp``, ``df cp`` and ``do c``.)
+    """
+    do_ = gh * sc * gate_grad(o, gate_kind)
+    dct = dc + gh * o * state_grad(sc, state_kind)
+    if peep:
+        dct += do_ * po
+    if coupled:
+        di_ = type(i)(0.0)
+        df_ = dct * (cp - g) * gate_grad(f, gate_kind)
+    else:
+        di_ = dct * g * gate_grad(i, gate_kind)
+        df_ = dct * cp * gate_grad(f, gate_kind)
+    dg_ = dct * i * state_grad(g, state_kind)
+    dnext = dct * f
+    if peep:
+        dnext += di_ * pi + df_ * pf
+    return di_, df_, dg_, do_, dnext
+
+
+@njit(**JIT)
 def _lstm_cell(a, c, h, P, H, gate_kind, state_kind, coupled):
     """One row of LSTM gate math, in place.
 
@@ -500,25 +551,13 @@ def _cell_backward(a, gh, sc, cp, ct, dck, P, dP, H, j0, j1, gate_kind, state_ki
         dpi = dP[j0:j1]
         dpf = dP[H + j0:H + j1]
         dpo = dP[2 * H + j0:2 * H + j1]
+    zero = a.dtype.type(0.0)
     for j in range(n):
-        i_ = ai[j]
-        f_ = af[j]
-        g_ = ag[j]
-        o_ = ao[j]
-        do_ = gq[j] * sq[j] * gate_grad(o_, gate_kind)
-        dct = dq[j] + gq[j] * o_ * state_grad(sq[j], state_kind)
+        pij, pfj, poj = (pi[j], pf[j], po[j]) if peep else (zero, zero, zero)
+        di_, df_, dg_, do_, dnext = lstm_unit_backward(
+            ai[j], af[j], ag[j], ao[j], gq[j], sq[j], cpq[j], dq[j], pij, pfj, poj, peep,
+            coupled, gate_kind, state_kind)
         if peep:
-            dct += do_ * po[j]
-        if coupled:
-            di_ = a.dtype.type(0.0)
-            df_ = dct * (cpq[j] - g_) * gate_grad(f_, gate_kind)
-        else:
-            di_ = dct * g_ * gate_grad(i_, gate_kind)
-            df_ = dct * cpq[j] * gate_grad(f_, gate_kind)
-        dg_ = dct * i_ * state_grad(g_, state_kind)
-        dnext = dct * f_
-        if peep:
-            dnext += di_ * pi[j] + df_ * pf[j]
             dpi[j] += di_ * cpq[j]
             dpf[j] += df_ * cpq[j]
             dpo[j] += do_ * ctq[j]
