@@ -32,6 +32,31 @@ BEFORE = 1  # 'before-multiplication'
 
 
 @njit(**JIT)
+def gru_update(pn, z, hp, state_kind):
+    """The candidate and the new state of one unit of one row (the GPU kernels').
+
+    ``pn`` is the candidate's whole preactivation (``W_h x + b_h`` plus
+    ``r (R_h h_{t-1} + b^R_h)`` after multiplication or ``R_h (r h_{t-1})``
+    before), ``z`` the activated update gate, ``hp`` the previous state.
+    Returns ``(n, h)``.  The CPU kernel computes the same in passes.
+    """
+    n = state(pn, state_kind)
+    return n, (type(z)(1.0) - z) * n + z * hp
+
+
+@njit(**JIT)
+def gru_unit_backward(gh, z, n, hp, gate_kind, state_kind):
+    """Gradients of one unit through the update ``h = (1 - z) n + z h_prev`` (CPU and GPU).
+
+    Returns the candidate's and the update gate's preactivation gradients and
+    the direct part of the previous state's gradient.
+    """
+    dn = gh * (type(z)(1.0) - z) * state_grad(n, state_kind)
+    dz = gh * (hp - n) * gate_grad(z, gate_kind)
+    return dn, dz, gh * z
+
+
+@njit(**JIT)
 def _update(a, h, H):
     """``h = (1 - z) * n + z * h`` in place from activated gates ``a``."""
     az = a[H:2 * H]
@@ -278,7 +303,6 @@ def _backward_rows(packed, h0, batch_sizes, offsets, k0, k1, gate_kind, state_ki
     T = batch_sizes.shape[0]
     drh, tmp = work
     gh = np.empty(H, gates.dtype)
-    one = gates.dtype.type(1.0)
     Prz, Pn, zeros = packed
     for t in range(T - 1, -1, -1):
         ke = min(k1, batch_sizes[t])
@@ -302,9 +326,8 @@ def _backward_rows(packed, h0, batch_sizes, offsets, k0, k1, gate_kind, state_ki
             dnk = dn[r]
             dhk = dh[k]
             for j in range(H):
-                dnk[j] = gh[j] * (one - az[j]) * state_grad(an[j], state_kind)
-                dz[j] = gh[j] * (hp[j] - an[j]) * gate_grad(az[j], gate_kind)
-                dhk[j] = gh[j] * az[j]
+                dnk[j], dz[j], dhk[j] = gru_unit_backward(gh[j], az[j], an[j], hp[j], gate_kind,
+                                                          state_kind)
             if mode == AFTER:
                 s = aux[r]
                 dnrk = dnr[r]
