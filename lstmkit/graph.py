@@ -24,6 +24,30 @@ from __future__ import annotations
 from ._validation import fail
 
 
+class HostRunner:
+    """How the graph runs a layer: its own forward and backward passes, on host arrays.
+
+    The GPU's runner (:class:`lstmkit.training.device.DeviceRunner`) has the
+    same three methods and runs the layers it has kernels for on the device.
+    """
+
+    @staticmethod
+    def forward(node, layer, x, batch, state, training, dtype):
+        return layer._forward(x, batch, state, training, dtype)
+
+    @staticmethod
+    def backward(node, layer, dy, cache, grads, need_dx):
+        return layer._backward(dy, cache, grads, need_dx)
+
+    @staticmethod
+    def add(a, b):
+        """Two gradients reaching one node's output (fan-out)."""
+        return a + b
+
+
+HOST = HostRunner()
+
+
 def split_port(destination):
     """``"name/in2"`` -> ``("name", "in2")``; ``"name"`` -> ``("name", None)``.
 
@@ -114,7 +138,8 @@ class Graph:
         raise KeyError(name)
 
     # -- computation -----------------------------------------------------------------------
-    def forward(self, values, batch, states, training, dtype, nodes, batches=None):
+    def forward(self, values, batch, states, training, dtype, nodes, batches=None,
+                runner=None):
         """Run ``nodes`` (node indices, in topological order).
 
         ``values`` maps node -> output for the nodes already computed (the
@@ -123,8 +148,11 @@ class Graph:
         ``batch`` is the input's :class:`~lstmkit._packing.PackedBatch`; a
         layer that changes sequence lengths gives the layers after it its own
         (``layer._output_batch``), and ``batches`` (a dict, optional) receives
-        every node's.  Returns ``(caches, new_states)``, dicts keyed by node.
+        every node's.  ``runner`` runs each layer (default :data:`HOST`, the
+        layers' own passes; the GPU's puts some layers on the device).
+        Returns ``(caches, new_states)``, dicts keyed by node.
         """
+        runner = runner or HOST
         caches, new_states = {}, {}
         if batches is None:
             batches = {}
@@ -133,7 +161,8 @@ class Graph:
             x = values[srcs[0]] if len(srcs) == 1 else [values[s] for s in srcs]
             in_batch = batches.get(srcs[0], batch) if srcs else batch
             layer = self.layers[k]
-            y, cache, state = layer._forward(x, in_batch, states.get(k), training, dtype)
+            y, cache, state = runner.forward(k, layer, x, in_batch, states.get(k), training,
+                                             dtype)
             values[k] = y
             caches[k] = cache
             new_states[k] = state
@@ -142,7 +171,7 @@ class Graph:
                 batches[k] = out_batch
         return caches, new_states
 
-    def backward(self, seeds, caches, grads, nodes):
+    def backward(self, seeds, caches, grads, nodes, runner=None):
         """Backpropagate through ``nodes`` (the forward pass's, in topological order).
 
         ``seeds`` maps node -> gradient of that node's output (a node after the
@@ -151,6 +180,7 @@ class Graph:
         learnable name -> the array the layer writes its gradient into.  Gradients are not computed for the
         inputs of nodes outside ``nodes`` (the input layers).
         """
+        runner = runner or HOST
         inside = set(nodes)
         pending = dict(seeds)
         for k in reversed(nodes):
@@ -159,13 +189,13 @@ class Graph:
                 continue   # this node does not reach the loss
             srcs = self.sources[k]
             need = [s in inside for s in srcs]
-            dx = self.layers[k]._backward(dy, caches[k], grads[k], any(need))
+            dx = runner.backward(k, self.layers[k], dy, caches[k], grads[k], any(need))
             if not any(need):
                 continue
             parts = [dx] if len(srcs) == 1 else dx
             for s, part, wanted in zip(srcs, parts, need):
                 if wanted and part is not None:
-                    pending[s] = part if s not in pending else pending[s] + part
+                    pending[s] = part if s not in pending else runner.add(pending[s], part)
 
 
 def _num_inputs(layer):

@@ -145,15 +145,15 @@ class LossGraph:
         self.seed_node = graph.sources[self.out_node][0] if fused else self.out_node
         self.backward_nodes = [k for k in self.nodes if not (fused and k == self.out_node)]
 
-    def forward(self, x, batch, states, training, dtype):
+    def forward(self, x, batch, states, training, dtype, runner=None):
         """The network's output on packed inputs ``x`` (a dict input node -> rows).
 
         Returns ``(y, caches, new_states)``; ``y`` is a list of the outputs
-        for a network with several.
+        for a network with several.  ``runner``: see :meth:`lstmkit.graph.Graph.forward`.
         """
         values = dict(x)
         caches, new_states = self.graph.forward(values, batch, states, training, dtype,
-                                                self.nodes)
+                                                self.nodes, runner=runner)
         if self.several:
             return [values[k] for k in self.out_nodes], caches, new_states
         return values[self.out_node], caches, new_states
@@ -171,7 +171,7 @@ def _work(chunk):
     return getattr(batch, "num_rows", None) or chunk.n
 
 
-def forward_backward(net, chunk, states, grads, dtype, totals=None):
+def forward_backward(net, chunk, states, grads, dtype, totals=None, runner=None):
     """Loss and gradients of one chunk.
 
     Runs the graph forward from ``states`` (a dict node -> state), the loss,
@@ -179,11 +179,12 @@ def forward_backward(net, chunk, states, grads, dtype, totals=None):
     learnable name -> array).  ``totals`` (observations, target rows)
     normalizes a trainnet loss over a whole mini-batch of which the chunk is a
     share (:mod:`lstmkit.training.shards`).  Returns ``(loss, y, new_states)``,
-    ``y`` the network output (for the metrics).
+    ``y`` the network output (for the metrics).  ``runner`` runs the layers
+    (:meth:`lstmkit.graph.Graph.forward`; the GPU's puts some on the device).
     """
-    y, caches, states = net.forward(chunk.x, chunk.batch, states, True, dtype)
+    y, caches, states = net.forward(chunk.x, chunk.batch, states, True, dtype, runner)
     loss, dy = net.loss(y, chunk, totals)
-    net.graph.backward(net.seeds(dy), caches, grads, net.backward_nodes)
+    net.graph.backward(net.seeds(dy), caches, grads, net.backward_nodes, runner)
     return loss, y, states
 
 
