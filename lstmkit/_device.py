@@ -4,29 +4,32 @@ MATLAB scripts ask for a GPU as a matter of course (``ExecutionEnvironment
 "gpu"`` in trainingOptions, predict and minibatchpredict).  lstmkit's choice,
 so that such scripts port unchanged: where a GPU is asked for and lstmkit
 cannot use one, the call runs on the CPU and warns once per process, naming
-what is missing: the ``gpu`` extra (numba-cuda), a CUDA driver and device, or
-lstmkit's GPU engine for whole networks (issue 17: the kernels are being
-built; until they run whole networks, every call runs on the CPU).  The
-warning comes when the option is given (trainingOptions, a prediction call),
-never after a training.
+what is missing: the ``gpu`` extra (numba-cuda) or a CUDA driver and device
+(Numba's CUDA simulator is not a GPU).  The warning comes when the option is
+given (trainingOptions, a prediction call), never after a training.
 
-``"auto"`` runs on the GPU where lstmkit can use one, else on the CPU,
-silently, as MATLAB does.  ``"multi-gpu"`` falls back to the CPU of this
-machine and ``"parallel-gpu"`` to CPU workers of the parallel pool
-(``"parallel-cpu"``).
+With a usable GPU, ``"gpu"`` runs the layers lstmkit has device kernels for
+on it (:mod:`lstmkit.training.device`), ``"multi-gpu"`` uses one GPU, and
+``"parallel-gpu"`` CPU workers of the parallel pool (each with a warning).
+``"auto"`` stays on the CPU until the GPU path has been timed on a GPU
+(:data:`AUTO_USES_GPU`); MATLAB's ``"auto"`` uses a GPU where there is one.
+Without a GPU, ``"multi-gpu"`` falls back to the CPU of this machine and
+``"parallel-gpu"`` to CPU workers of the parallel pool (``"parallel-cpu"``).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 import warnings
 
 #: ExecutionEnvironment values that ask for GPUs, and what each runs as without one
 GPU_FALLBACK = {"gpu": "cpu", "multi-gpu": "cpu", "parallel-gpu": "parallel-cpu"}
 
-#: whether lstmkit's GPU engine runs whole networks (issue 17 builds it; False until then)
-GPU_ENGINE = False
+#: whether 'auto' picks the GPU where one can be used.  Not yet: lstmkit's GPU path has not
+#: been timed on a GPU (issue 17), so 'auto' stays on the measured CPU path; 'gpu' uses it.
+AUTO_USES_GPU = False
 
 
 class GPUUnavailableWarning(UserWarning):
@@ -43,6 +46,9 @@ def _cuda_devices():
     Only looked at when numba-cuda is installed; the driver is asked once per
     process.
     """
+    if os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0"):
+        return 0, ("Numba's CUDA simulator is on (NUMBA_ENABLE_CUDASIM): it runs kernels as "
+                   "Python to test them and is not a GPU")
     if importlib.util.find_spec("numba_cuda") is None:
         return 0, ('lstmkit\'s GPU extra is not installed (pip install "lstmkit[gpu]" '
                    'installs numba-cuda)')
@@ -57,44 +63,43 @@ def _cuda_devices():
 
 def gpu_problem():
     """Why lstmkit runs a GPU request on the CPU (a sentence), or None when it can use a GPU."""
-    count, problem = _cuda_devices()
-    if problem is not None:
-        return problem
-    if not GPU_ENGINE:
-        return (f"{count} CUDA device{'s are' if count != 1 else ' is'} visible, but lstmkit's "
-                f"GPU engine does not run whole networks yet")
-    return None
+    return _cuda_devices()[1]
 
 
 def resolve_environment(func, value, warn=True):
     """The environment a call runs in for an ExecutionEnvironment value (checked already).
 
-    'auto' -> 'gpu' where lstmkit can use a GPU, else 'cpu'; a GPU value
+    'auto' -> 'cpu' (see :data:`AUTO_USES_GPU`); a GPU value
     without a usable GPU -> its CPU fallback (:data:`GPU_FALLBACK`), with a
     :class:`GPUUnavailableWarning` once per process and value; anything else
     unchanged.
     """
     if value == "auto":
-        return "gpu" if gpu_problem() is None else "cpu"
+        return "gpu" if AUTO_USES_GPU and gpu_problem() is None else "cpu"
     if value not in GPU_FALLBACK:
         return value
     problem = gpu_problem()
     if problem is None:
-        return value
-    fallback = GPU_FALLBACK[value]
+        if value == "gpu":
+            return "gpu"
+        fallback = "gpu" if value == "multi-gpu" else "parallel-cpu"
+        problem = ("lstmkit uses one GPU" if value == "multi-gpu" else
+                   "the parallel pool's workers run lstmkit on their CPUs")
+    else:
+        fallback = GPU_FALLBACK[value]
     if warn and value not in _warned:
         _warned.add(value)
+        where = {"cpu": "the CPU", "gpu": "one GPU",
+                 "parallel-cpu": "the CPU workers of the parallel pool"}[fallback]
         warnings.warn(
-            f"{func}: ExecutionEnvironment='{value}' runs on the CPU"
-            f"{' workers of the parallel pool' if fallback.startswith('parallel') else ''}: "
-            f"{problem}. Results are the same; set ExecutionEnvironment='{fallback}' to "
-            f"silence this.", GPUUnavailableWarning, stacklevel=_caller_level())
+            f"{func}: ExecutionEnvironment='{value}' runs on {where}: {problem}. Results are "
+            f"the same; set ExecutionEnvironment='{fallback}' to silence this.",
+            GPUUnavailableWarning, stacklevel=_caller_level())
     return fallback
 
 
 def _caller_level():
     """The ``stacklevel`` that points a warning at the first frame outside lstmkit."""
-    import os
     import sys
     package = os.path.dirname(os.path.abspath(__file__))
     frame, level = sys._getframe(1), 1
@@ -106,9 +111,10 @@ def _caller_level():
 def canUseGPU() -> bool:
     """Whether lstmkit runs on a GPU here, as MATLAB's ``canUseGPU``.
 
-    True when the ``gpu`` extra is installed, a CUDA device is visible and
-    lstmkit's GPU engine can run networks on it; scripts that branch on it
-    (``if canUseGPU(): ...``) then take the branch that will really run.
+    True when the ``gpu`` extra is installed and a CUDA device is visible
+    (Numba's CUDA simulator is not one): ``ExecutionEnvironment="gpu"`` then
+    runs on it, and scripts that branch on it (``if canUseGPU(): ...``) take
+    the branch that will really run.
 
     Returns
     -------
@@ -126,9 +132,8 @@ def canUseGPU() -> bool:
 def gpuDeviceCount() -> int:
     """Number of CUDA devices visible to lstmkit, as MATLAB's ``gpuDeviceCount``.
 
-    0 without the ``gpu`` extra or without a CUDA driver and device.  A
-    visible device is not yet one lstmkit can train on: see
-    :func:`canUseGPU`.
+    0 without the ``gpu`` extra, without a CUDA driver and device, or on
+    Numba's CUDA simulator.
 
     Returns
     -------

@@ -60,11 +60,12 @@ def _inputs(func, net, X, more_inputs):
 
 
 def _run(func, net, Xs, fmt, mini_batch_size=128, sequence_length="longest", direction="right",
-         keep_states=False, training=False, out_nodes=None, parallel=False):
+         keep_states=False, training=False, out_nodes=None, environment="cpu"):
     """Outputs of ``out_nodes`` (default: the network's outputs) for the inputs ``Xs``.
 
     Returns ``(outputs, single, final)``: a list of outputs, one per node.
-    ``parallel``: the observations split over the parallel pool's workers.
+    ``environment``: where it runs, 'cpu', 'gpu' (the device runner) or a
+    parallel value (the observations split over the pool's workers).
     """
     check_runnable(func, net, several=True)
     names = ["X"] if len(Xs) == 1 else None
@@ -75,13 +76,17 @@ def _run(func, net, Xs, fmt, mini_batch_size=128, sequence_length="longest", dir
                             "stateful prediction" if keep_states else "SequenceLength chunks")
     check_data_lengths(func, net._graph, data.sequences, sequence_length)
     out_nodes = out_nodes or output_nodes(net)
-    if parallel:
+    if environment in PARALLEL:
         from .parallel import predict_on_pool
         out, final = predict_on_pool(func, net, data, mini_batch_size, sequence_length, direction,
                                      keep_states, out_nodes)
     else:
+        runner = None
+        if environment == "gpu":
+            from .training.device import prediction_runner
+            runner = prediction_runner(net)
         out, final = predict_batches(net, data, mini_batch_size, sequence_length, direction,
-                                     keep_states, training, out_nodes)
+                                     keep_states, training, out_nodes, runner)
     return out, single, final
 
 
@@ -209,7 +214,7 @@ def minibatchpredict(
     nargout = check_nargout(func, nargout, len(nodes))
     outs, _, _ = _run(func, net, Xs, in_fmt, checked["MiniBatchSize"], checked["SequenceLength"],
                       direction, out_nodes=nodes[:nargout],
-                      parallel=checked["ExecutionEnvironment"] in PARALLEL)
+                      environment=checked["ExecutionEnvironment"])
     sizes = infer_sizes(func, net._graph)
     seqs = [sizes.output_is_sequence[k] for k in nodes[:nargout]]
     results = []
@@ -280,11 +285,11 @@ def _single_pass(func, net, X, more_inputs, fmt, nargout, training, **batching):
 
 
 def predict_dlnetwork(net, X, more_inputs, InputDataFormats, nargout, mini_batch_size,
-                      sequence_length, direction, parallel=False):
+                      sequence_length, direction, environment="cpu"):
     """predict on a dlnetwork (see :func:`lstmkit.predict`; options already checked)."""
     return _single_pass("predict", net, X, more_inputs, InputDataFormats, nargout, False,
                         mini_batch_size=mini_batch_size, sequence_length=sequence_length,
-                        direction=direction, parallel=parallel)
+                        direction=direction, environment=environment)
 
 
 @name_value_function(variadic=True)

@@ -533,7 +533,7 @@ def initial_states(graph, columns, dtype):
 
 
 def predict_batches(net, data, mini_batch_size, sequence_length, direction, keep_states=False,
-                    training=False, out_nodes=None):
+                    training=False, out_nodes=None, runner=None):
     """Network outputs for every observation, in the caller's order.
 
     ``net`` is a SeriesNetwork or a dlnetwork (anything with ``_graph``,
@@ -547,7 +547,9 @@ def predict_batches(net, data, mini_batch_size, sequence_length, direction, keep
     Returns ``(outputs, final)``: a list of K-by-T arrays (sequence output) or
     an N-by-K array (a list of those, one per node, with ``out_nodes``), and,
     with ``keep_states``, a dict node -> the recurrent layer's final states as
-    arrays of shape (N, size) in the caller's order.
+    arrays of shape (N, size) in the caller's order.  ``runner`` runs the
+    layers (:meth:`lstmkit.graph.Graph.forward`; the GPU's puts some on the
+    device).
     """
     dtype = net._dtype
     graph = net._graph
@@ -579,11 +581,12 @@ def predict_batches(net, data, mini_batch_size, sequence_length, direction, keep
                 states = truncate_states(states, n)
                 node_batches = {}
                 tuner.begin()
-                _, states = graph.forward(values, batch, states, training, dtype, nodes, node_batches)
+                _, states = graph.forward(values, batch, states, training, dtype, nodes,
+                                          node_batches, runner)
                 tuner.end(getattr(batch, "num_rows", 1))
                 ending = np.flatnonzero(full.lengths[:n] <= stop)  # sequences ending in this chunk
                 for w, (node, seq) in enumerate(zip(wanted, is_sequence)):
-                    y = values[node]
+                    y = values[node] if runner is None else runner.host(values[node])
                     if seq:
                         for k, piece in enumerate(node_batches.get(node, batch).unpack(y)):
                             pieces[w][k].append(piece)

@@ -43,8 +43,12 @@ def _outputs(func, net, X, opts, keep_states=False):
         out, _ = predict_on_pool(func, net, seqs, opts["MiniBatchSize"], opts["SequenceLength"],
                                  opts["SequencePaddingDirection"])
         return out, single
+    runner = None
+    if opts["ExecutionEnvironment"] == "gpu":
+        from .training.device import prediction_runner
+        runner = prediction_runner(net)
     out, final = predict_batches(net, seqs, opts["MiniBatchSize"], opts["SequenceLength"],
-                                 opts["SequencePaddingDirection"], keep_states)
+                                 opts["SequencePaddingDirection"], keep_states, runner=runner)
     return (out, single, final) if keep_states else (out, single)
 
 
@@ -144,7 +148,7 @@ def predict(
         return predict_dlnetwork(net, X, more_inputs, InputDataFormats, nargout,
                                  checked["MiniBatchSize"], checked["SequenceLength"],
                                  checked["SequencePaddingDirection"],
-                                 checked["ExecutionEnvironment"] in PARALLEL)
+                                 checked["ExecutionEnvironment"])
     if more_inputs:
         fail(func, f"a network from trainNetwork has one input; received {1 + len(more_inputs)} "
                    f"data arguments.", TypeError)

@@ -176,10 +176,16 @@ def testnet(
     for metric in metric_objs:
         metric._reset()
     forward = LossGraph(graph, None, False, out_nodes if several else None)
+    runner = None
+    if opts["ExecutionEnvironment"] == "gpu":
+        from .training.device import host_output, prediction_runner
+        runner = prediction_runner(net)
     num_outputs = [t.num_outputs for t in targets] if several else targets[0].num_outputs
     values = dict.fromkeys(losses, 0.0)
     for chunk in chunks:
-        y, _, _ = forward.forward(chunk.x, chunk.batch, {}, False, net._dtype)
+        y, _, _ = forward.forward(chunk.x, chunk.batch, {}, False, net._dtype, runner)
+        if runner is not None:
+            y = host_output(y)
         for k, loss in losses.items():
             values[k] += loss(y, chunk, totals, need_grad=False)[0]
         for metric in metric_objs:

@@ -90,15 +90,22 @@ def test_auto_stays_on_the_cpu_silently(no_gpu):
 
 def test_the_warning_names_what_is_missing(monkeypatch):
     monkeypatch.setattr(_device, "_cuda_devices", _device._cuda_devices.__wrapped__)
+    monkeypatch.setenv("NUMBA_ENABLE_CUDASIM", "1")
+    assert "simulator is on" in _device.gpu_problem()
+    monkeypatch.setenv("NUMBA_ENABLE_CUDASIM", "0")
     monkeypatch.setattr(_device.importlib.util, "find_spec", lambda name: None)
     assert "pip install \"lstmkit[gpu]\"" in _device.gpu_problem()
     assert L.gpuDeviceCount() == 0 and L.canUseGPU() is False
     monkeypatch.setattr(_device, "_cuda_devices", lambda: (2, None))
-    assert _device.gpu_problem() == ("2 CUDA devices are visible, but lstmkit's GPU engine "
-                                     "does not run whole networks yet")
-    assert L.gpuDeviceCount() == 2 and L.canUseGPU() is False
-    with pytest.warns(L.GPUUnavailableWarning, match="2 CUDA devices are visible"):
-        assert _device.resolve_environment("predict", "gpu") == "cpu"
+    assert _device.gpu_problem() is None
+    assert L.gpuDeviceCount() == 2 and L.canUseGPU() is True
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _device.resolve_environment("predict", "gpu") == "gpu"
+        assert _device.resolve_environment("predict", "auto") == "cpu"   # until timed on a GPU
+    with pytest.warns(L.GPUUnavailableWarning, match="'parallel-gpu' runs on the CPU workers "
+                                                     "of the parallel pool"):
+        assert _device.resolve_environment("x", "parallel-gpu") == "parallel-cpu"
 
 
 def test_bad_values_are_still_errors():

@@ -37,6 +37,7 @@ from .data import check_target_range, make_targets, prepare_minibatch, target_ro
 from .info import TrainingInfo
 from .options import PARALLEL, TrainingOptions
 from .schedules import ScheduleRunner, check_schedule
+from .device import device_forward_backward
 from .shards import prepare_shares, shortest_length
 from .verbose import VerboseTable
 from .workers import WorkerLost
@@ -398,7 +399,12 @@ class _TrainingRun:
                 os.path.abspath(options.ProgressPlotFile)))
         self.tuner = ThreadTuner()
         self.pool = None
-        if resolve_environment(self.func, options.ExecutionEnvironment) in PARALLEL:
+        environment = resolve_environment(self.func, options.ExecutionEnvironment)
+        self.device = None
+        if environment == "gpu":
+            from .device import DeviceRunner
+            self.device = DeviceRunner(setup.params._layers, setup.params)
+        if environment in PARALLEL:
             check_parallel_training(self.func, setup, options)
             from .workers import PoolGradients
             self.pool = PoolGradients(self.func, pool_args, options, setup.params)
@@ -456,7 +462,11 @@ class _TrainingRun:
                 rate = options.InitialLearnRate * self.schedule.factor(epoch, self.iteration + 1)
                 states = truncate_states({} if new_batch else states, chunk.n)
                 tuner.begin()
-                if self.pool is None:
+                if self.device is not None:
+                    loss, y, states = device_forward_backward(self.device, self.net, chunk,
+                                                              states, self.params.grads,
+                                                              self.dtype)
+                elif self.pool is None:
                     loss, y, states = forward_backward(self.net, chunk, states,
                                                        self.params.grads, self.dtype)
                 else:

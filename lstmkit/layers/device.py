@@ -1,0 +1,169 @@
+"""The layers' passes on a CUDA device (ExecutionEnvironment 'gpu'), for the layers that have them.
+
+Each entry of :data:`DEVICE_LAYERS` is a class with the layer's ``forward``
+and ``backward`` on device arrays, taking the layer's learnables and their
+gradients as device arrays (``w`` and ``g``: name -> array, the layer's
+shapes) and calling :mod:`lstmkit.kernels.cuda`.  They compute what the
+layer's own ``_forward`` / ``_backward`` compute, on the same packed rows;
+a layer without an entry runs its own passes on the host, its inputs and
+gradients copied across (:class:`lstmkit.training.device.DeviceRunner`).
+
+Imported only where numba-cuda is installed.
+"""
+
+import numpy as np
+from numba import cuda
+
+from ..kernels.cuda import gru as gru_kernels
+from ..kernels.cuda import lstm as lstm_kernels
+from ..kernels.cuda.dense import column_sums, matmul
+from .fully_connected import FullyConnectedLayer
+from .gru import GRULayer, RESET_GATE_MODES
+from .lstm import LSTMLayer
+
+
+def is_device(a):
+    """Whether ``a`` is a CUDA device array (or the simulator's)."""
+    return hasattr(a, "copy_to_host") and not isinstance(a, np.ndarray)
+
+
+def to_device(a):
+    return a if is_device(a) else cuda.to_device(np.ascontiguousarray(a))
+
+
+def to_host(a):
+    return a.copy_to_host() if is_device(a) else a
+
+
+def zeros(shape, dtype):
+    return cuda.to_device(np.zeros(shape, dtype))
+
+
+def _empty(shape, dtype):
+    return cuda.device_array(shape, dtype)
+
+
+class DeviceLSTM:
+    """:class:`~lstmkit.layers.lstm.LSTMLayer` on the device."""
+
+    @staticmethod
+    def forward(layer, x, batch, state, training, dtype, w):
+        batch = layer._sequence_batch(x, batch)
+        H = layer.NumHiddenUnits
+        S = x.shape[0]
+        if state is None:
+            h, c = layer._initial_state(batch.num_observations, None, dtype)
+        else:
+            h, c = to_host(state[0]), to_host(state[1])
+        h0, c0 = to_device(h), to_device(c)
+        h, c = to_device(h.copy()), to_device(c.copy())
+        P = w["PeepholeWeights"].reshape(3 * H) if layer.HasPeepholes else _empty(0, dtype)
+        gates, cell, hidden = _empty((S, 4 * H), dtype), _empty((S, H), dtype), \
+            _empty((S, H), dtype)
+        gk, sk = layer._codes()
+        lstm_kernels.lstm_forward_train(x, w["InputWeights"], w["RecurrentWeights"],
+                                        w["Bias"].reshape(4 * H), P, h, c, batch.batch_sizes, gk,
+                                        sk, layer.CoupledInputForget, gates, cell, hidden)
+        sequence = layer.OutputMode == "sequence"
+        y = hidden if sequence else h
+        cache = (x, h0, c0, gates, cell, hidden, batch, P, sequence) if training else None
+        return y, cache, (h, c)
+
+    @staticmethod
+    def backward(layer, dy, cache, w, g, need_dx):
+        x, h0, c0, gates, cell, hidden, batch, P, sequence = cache
+        H = layer.NumHiddenUnits
+        dtype = gates.dtype
+        if sequence:
+            dhidden, dh = dy, zeros(h0.shape, dtype)
+        else:
+            dhidden, dh = _empty((0, H), dtype), to_device(to_host(dy).copy())
+        dc = zeros(c0.shape, dtype)
+        dx = _empty((x.shape[0] if need_dx else 0, x.shape[1]), dtype)
+        dP = g["PeepholeWeights"].reshape(3 * H) if layer.HasPeepholes else _empty(0, dtype)
+        gk, sk = layer._codes()
+        lstm_kernels.lstm_backward(x, w["InputWeights"], w["RecurrentWeights"], P, h0, c0,
+                                   batch.batch_sizes, gk, sk, layer.CoupledInputForget, gates,
+                                   cell, hidden, dhidden, dh, dc, g["InputWeights"],
+                                   g["RecurrentWeights"], g["Bias"].reshape(4 * H), dP, dx)
+        return dx if need_dx else None
+
+
+class DeviceGRU:
+    """:class:`~lstmkit.layers.gru.GRULayer` on the device, in its three reset modes."""
+
+    @staticmethod
+    def _biases(layer, arr, dtype):
+        H = layer.NumHiddenUnits
+        bias = arr.reshape(layer._bias_rows())
+        if layer.ResetGateMode == RESET_GATE_MODES[2]:
+            return bias[:3 * H], bias[3 * H:]
+        return bias[:3 * H], None
+
+    @staticmethod
+    def forward(layer, x, batch, state, training, dtype, w):
+        batch = layer._sequence_batch(x, batch)
+        H = layer.NumHiddenUnits
+        S = x.shape[0]
+        h = layer._initial_state(batch.num_observations, None, dtype)[0] if state is None \
+            else to_host(state[0])
+        h0 = to_device(h)
+        h = to_device(h.copy())
+        b, bR = DeviceGRU._biases(layer, w["Bias"], dtype)
+        bR = zeros(3 * H, dtype) if bR is None else bR
+        gates, aux, hidden = _empty((S, 3 * H), dtype), _empty((S, H), dtype), \
+            _empty((S, H), dtype)
+        gk, sk = layer._codes()
+        gru_kernels.gru_forward(x, w["InputWeights"], w["RecurrentWeights"], b, bR, h,
+                                batch.batch_sizes, gk, sk, layer._mode(), gates, aux, hidden)
+        sequence = layer.OutputMode == "sequence"
+        y = hidden if sequence else h
+        cache = (x, h0, batch, gates, aux, hidden, sequence, bR) if training else None
+        return y, cache, (h,)
+
+    @staticmethod
+    def backward(layer, dy, cache, w, g, need_dx):
+        x, h0, batch, gates, aux, hidden, sequence, bR = cache
+        H = layer.NumHiddenUnits
+        dtype = gates.dtype
+        if sequence:
+            dhidden, dh = dy, zeros(h0.shape, dtype)
+        else:
+            dhidden, dh = _empty((0, H), dtype), to_device(to_host(dy).copy())
+        db, dbR = DeviceGRU._biases(layer, g["Bias"], dtype)
+        dbR = _empty(3 * H, dtype) if dbR is None else dbR
+        dx = _empty((x.shape[0] if need_dx else 0, x.shape[1]), dtype)
+        gk, sk = layer._codes()
+        gru_kernels.gru_backward(x, w["InputWeights"], w["RecurrentWeights"], bR, h0,
+                                 batch.batch_sizes, gk, sk, layer._mode(), gates, aux, hidden,
+                                 dhidden, dh, g["InputWeights"], g["RecurrentWeights"], db, dbR,
+                                 dx)
+        return dx if need_dx else None
+
+
+class DeviceFullyConnected:
+    """:class:`~lstmkit.layers.fully_connected.FullyConnectedLayer` on the device."""
+
+    @staticmethod
+    def forward(layer, x, batch, state, training, dtype, w):
+        K = layer.OutputSize
+        y = _empty((x.shape[0], K), dtype)
+        matmul(x, w["Weights"].T, y, bias=w["Bias"].reshape(K))
+        return y, (x if training else None), None
+
+    @staticmethod
+    def backward(layer, dy, cache, w, g, need_dx):
+        x = cache
+        K = layer.OutputSize
+        matmul(dy.T, x, g["Weights"])
+        column_sums(dy, g["Bias"].reshape(K))
+        if not need_dx:
+            return None
+        dx = _empty(x.shape, x.dtype)
+        matmul(dy, w["Weights"], dx)
+        return dx
+
+
+#: the layer classes with device passes (exact classes: a subclass may compute otherwise)
+DEVICE_LAYERS = {LSTMLayer: DeviceLSTM, GRULayer: DeviceGRU,
+                 FullyConnectedLayer: DeviceFullyConnected}

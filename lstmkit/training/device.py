@@ -1,0 +1,131 @@
+"""Training and prediction with ExecutionEnvironment 'gpu': the layers with kernels on the device.
+
+One engine: the graph, the packing, the losses, the metrics, L2, clipping
+and the solver are the CPU run's.  :class:`DeviceRunner` is the graph's
+runner (:class:`lstmkit.graph.HostRunner`'s three methods) that runs every
+layer of :data:`lstmkit.layers.device.DEVICE_LAYERS` on the device, from a
+device copy of the learnables, and every other layer on the host, copying its
+input and gradient across.  Per iteration the learnables go to the device
+once and the device layers' gradients come back once (each one vector of
+their size); the loss and its gradient are computed on the host from the
+network output (small next to the recurrent states), so trainNetwork's and
+trainnet's losses are the same code in both runs.
+
+First version (issue 17): the device layers are lstmLayer (with its
+peephole and coupled-gate variants), gruLayer (three reset modes) and
+fullyConnectedLayer; the products are plain numba-cuda kernels, not yet
+cuBLAS, and nothing of this has been timed on a GPU.
+"""
+
+from __future__ import annotations
+
+from ..graph import HOST
+
+
+class DeviceRunner:
+    """The graph's runner for the GPU (see the module's description)."""
+
+    def __init__(self, layers, params=None, dtype=None):
+        """``params``: the training's ParameterVector (weights loaded each iteration,
+        gradients stored); without it, prediction: the layers' learnables in ``dtype``,
+        copied to the device once."""
+        from numba import cuda
+        from ..layers.base import kernel_array
+        from ..layers.device import DEVICE_LAYERS, to_device
+        self.impl = {k: DEVICE_LAYERS.get(type(layer)) for k, layer in enumerate(layers)}
+        self.params = params
+        self.weights = [{} for _ in layers]
+        if params is None:
+            for k, layer in enumerate(layers):
+                if self.impl[k] is not None:
+                    self.weights[k] = {lb.name: to_device(kernel_array(getattr(layer, lb.name),
+                                                                       dtype))
+                                       for lb in layer.learnables}
+            return
+        P = params.theta.size
+        self.theta = cuda.device_array(P, params.theta.dtype)
+        self.grad = cuda.device_array(P, params.theta.dtype)
+        self.grads = [{} for _ in layers]
+        self.segments = [[] for _ in layers]
+        for (k, lb, shape), lo, hi in zip(params._entries, params.segments[:-1],
+                                          params.segments[1:]):
+            if self.impl[k] is None:
+                continue
+            lo, hi = int(lo), int(hi)
+            self.weights[k][lb.name] = self.theta[lo:hi].reshape(shape)
+            self.grads[k][lb.name] = self.grad[lo:hi].reshape(shape)
+            self.segments[k].append((lo, hi))
+
+    @property
+    def device_nodes(self):
+        return [k for k, impl in self.impl.items() if impl is not None]
+
+    def load_weights(self):
+        """The host learnables to the device (once per iteration, before the forward pass)."""
+        self.theta.copy_to_device(self.params.theta)
+
+    def store_gradients(self):
+        """The device layers' gradients into the host gradient (after the backward pass)."""
+        grad = self.grad.copy_to_host()
+        for k in self.device_nodes:
+            for lo, hi in self.segments[k]:
+                self.params.grad[lo:hi] = grad[lo:hi]
+
+    # -- the runner's three methods --------------------------------------------------------
+    def forward(self, node, layer, x, batch, state, training, dtype):
+        from ..layers.device import to_device, to_host
+        impl = self.impl[node]
+        if impl is None:
+            x = [to_host(v) for v in x] if isinstance(x, list) else to_host(x)
+            return HOST.forward(node, layer, x, batch, state, training, dtype)
+        y, cache, new_state = impl.forward(layer, to_device(x), batch, state, training, dtype,
+                                           self.weights[node])
+        if new_state is not None:
+            new_state = tuple(to_host(s) for s in new_state)
+        return y, cache, new_state
+
+    def backward(self, node, layer, dy, cache, grads, need_dx):
+        from ..layers.device import to_device, to_host
+        impl = self.impl[node]
+        if impl is None:
+            return HOST.backward(node, layer, to_host(dy), cache, grads, need_dx)
+        return impl.backward(layer, to_device(dy), cache, self.weights[node], self.grads[node],
+                             need_dx)
+
+    @staticmethod
+    def add(a, b):
+        from ..layers.device import to_host
+        return to_host(a) + to_host(b)
+
+    @staticmethod
+    def host(a):
+        """A layer's output on the host."""
+        from ..layers.device import to_host
+        return to_host(a)
+
+
+def prediction_runner(net):
+    """The device runner for predicting with ``net`` (its learnables copied to the device)."""
+    return DeviceRunner(net._graph.layers, dtype=net._dtype)
+
+
+def host_output(y):
+    """The network output on the host (for the loss and the metrics)."""
+    from ..layers.device import to_host
+    return [to_host(v) for v in y] if isinstance(y, list) else to_host(y)
+
+
+def device_forward_backward(runner, net, chunk, states, grads, dtype, totals=None):
+    """:func:`lstmkit.training.trainer.forward_backward` with the device runner.
+
+    Returns ``(loss, y, new_states)`` on the host; the gradient is in
+    ``runner.params.grad`` (host layers write there directly).
+    """
+    runner.load_weights()
+    y, caches, states = net.forward(chunk.x, chunk.batch, states, True, dtype, runner)
+    y = host_output(y)
+    loss, dy = net.loss(y, chunk, totals)
+    net.graph.backward(net.seeds(dy), caches, grads, net.backward_nodes, runner)
+    runner.store_gradients()
+    return loss, y, states
+

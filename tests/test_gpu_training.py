@@ -1,0 +1,123 @@
+"""ExecutionEnvironment 'gpu' end to end on Numba's CUDA simulator: the same results as 'cpu'.
+
+The simulator is not a GPU (lstmkit falls back to the CPU on it); these tests
+tell lstmkit it is one, so that trainNetwork, trainnet and the prediction
+functions run their device layers' kernels (as Python threads: tiny sizes).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba_cuda")
+
+from numba import cuda  # noqa: E402
+
+import lstmkit as L  # noqa: E402
+from lstmkit import _device  # noqa: E402
+
+if not cuda.is_available():
+    pytest.skip("neither the CUDA simulator nor a CUDA device is available",
+                allow_module_level=True)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def simulated_gpu(monkeypatch):
+    monkeypatch.setattr(_device, "_cuda_devices", lambda: (1, None))
+    _device._warned.clear()
+    yield
+    _device._warned.clear()
+
+
+def weights(net):
+    return np.concatenate([np.ravel(getattr(layer, lb.name)) for layer in net.Layers
+                           for lb in layer.learnables])
+
+
+def ragged(rng, n, C, low=2, high=5):
+    return [rng.standard_normal((C, int(T))) for T in rng.integers(low, high + 1, n)]
+
+
+def train_both(X, Y, layers, **opts):
+    common = {**dict(MaxEpochs=2, MiniBatchSize=4, Verbose=False, Shuffle="never"), **opts}
+    cpu = L.trainNetwork(X, Y, layers, L.trainingOptions("adam", **common), dtype="float64",
+                         seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # a usable (simulated) GPU: no fallback
+        gpu = L.trainNetwork(X, Y, layers, L.trainingOptions(
+            "adam", ExecutionEnvironment="gpu", **common), dtype="float64", seed=2)
+    return cpu, gpu
+
+
+def test_lstm_classification_on_the_gpu_equals_the_cpu(rng):
+    X = ragged(rng, 8, 3)
+    Y = np.array(list("abc") * 3)[:8]
+    layers = [L.sequenceInputLayer(3), L.lstmLayer(4, OutputMode="last"),
+              L.fullyConnectedLayer(3), L.softmaxLayer(), L.classificationLayer()]
+    cpu, gpu = train_both(X, Y, layers, GradientThreshold=1, L2Regularization=1e-3)
+    np.testing.assert_allclose(weights(gpu), weights(cpu), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(gpu.TrainingInfo.TrainingLoss, cpu.TrainingInfo.TrainingLoss,
+                               rtol=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(L.predict(cpu, X, ExecutionEnvironment="gpu"),
+                                   L.predict(cpu, X), rtol=1e-12, atol=1e-14)
+        assert np.array_equal(L.classify(cpu, X, ExecutionEnvironment="gpu"), L.classify(cpu, X))
+
+
+def test_sequence_regression_with_peepholes_gru_and_a_host_layer_between(rng):
+    """Device layers (LSTM with peepholes, GRU before multiplication, fully connected) around
+    a layer that runs on the host (layer normalization): the inputs and gradients cross."""
+    X = ragged(rng, 6, 2)
+    Y = [rng.standard_normal((2, x.shape[1])) for x in X]
+    layers = [L.sequenceInputLayer(2), L.lstmLayer(3, HasPeepholes=True),
+              L.layerNormalizationLayer(), L.gruLayer(3, ResetGateMode="before-multiplication"),
+              L.fullyConnectedLayer(2), L.regressionLayer()]
+    cpu, gpu = train_both(X, Y, layers)
+    np.testing.assert_allclose(weights(gpu), weights(cpu), rtol=1e-9, atol=1e-12)
+
+
+def test_truncated_sequences_carry_the_states_across_chunks(rng):
+    X = ragged(rng, 4, 2, 5, 7)
+    Y = np.array(list("ab") * 2)
+    layers = [L.sequenceInputLayer(2), L.gruLayer(3, OutputMode="last",
+                                                  ResetGateMode="recurrent-bias-after-"
+                                                                "multiplication"),
+              L.fullyConnectedLayer(2), L.softmaxLayer(), L.classificationLayer()]
+    cpu, gpu = train_both(X, Y, layers, SequenceLength=3, MaxEpochs=1)
+    np.testing.assert_allclose(weights(gpu), weights(cpu), rtol=1e-9, atol=1e-12)
+
+
+def test_trainnet_and_minibatchpredict_on_the_gpu(rng):
+    X = [x.T for x in ragged(rng, 6, 2)]
+    T = [rng.standard_normal((x.shape[0], 2)) for x in X]
+    layers = [L.sequenceInputLayer(2), L.lstmLayer(3, CoupledInputForget=True),
+              L.fullyConnectedLayer(2)]
+    common = dict(MaxEpochs=2, MiniBatchSize=3, Verbose=False)
+    cpu = L.trainnet(X, T, layers, "mse", L.trainingOptions("adam", **common), dtype="float64",
+                     seed=4)
+    gpu = L.trainnet(X, T, layers, "mse", L.trainingOptions(
+        "adam", ExecutionEnvironment="gpu", **common), dtype="float64", seed=4)
+    w = [np.concatenate([np.ravel(v) for v in n.Learnables.Value]) for n in (cpu, gpu)]
+    np.testing.assert_allclose(w[1], w[0], rtol=1e-9, atol=1e-12)
+    here = L.minibatchpredict(cpu, X, UniformOutput=False)
+    there = L.minibatchpredict(cpu, X, UniformOutput=False, ExecutionEnvironment="gpu")
+    for a, b in zip(there, here):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    Y, state = L.predict(cpu, X, nargout=2, ExecutionEnvironment="gpu")
+    Y0, state0 = L.predict(cpu, X, nargout=2)
+    for a, b in zip(state.Value, state0.Value):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    assert L.testnet(cpu, X, T, "mse", ExecutionEnvironment="gpu") == pytest.approx(
+        L.testnet(cpu, X, T, "mse"), rel=1e-12)
+
+
+def test_multi_gpu_uses_one_gpu_with_a_warning(rng):
+    with pytest.warns(L.GPUUnavailableWarning, match="'multi-gpu' runs on one GPU: lstmkit "
+                                                     "uses one GPU"):
+        L.trainingOptions("adam", ExecutionEnvironment="multi-gpu")
+    assert _device.resolve_environment("x", "multi-gpu", warn=False) == "gpu"
+    assert _device.resolve_environment("x", "auto") == "cpu"     # not until timed on a GPU
