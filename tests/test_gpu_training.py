@@ -121,3 +121,62 @@ def test_multi_gpu_uses_one_gpu_with_a_warning(rng):
         L.trainingOptions("adam", ExecutionEnvironment="multi-gpu")
     assert _device.resolve_environment("x", "multi-gpu", warn=False) == "gpu"
     assert _device.resolve_environment("x", "auto") == "cpu"     # not until timed on a GPU
+
+
+def test_a_failing_gpu_ends_the_run_with_a_clear_error_and_the_last_network(rng, monkeypatch):
+    from lstmkit.training import trainer
+    from lstmkit.training.device import DeviceLost
+
+    class CudaAPIError(Exception):          # what numba-cuda raises for a lost device
+        pass
+    CudaAPIError.__module__ = "numba_cuda.numba.cuda.cudadrv.driver"
+    real = trainer.device_forward_backward
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise CudaAPIError("[999] CUDA_ERROR_UNKNOWN")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(trainer, "device_forward_backward", failing)
+    X = ragged(rng, 8, 3)
+    Y = np.array(list("ab") * 4)
+    layers = [L.sequenceInputLayer(3), L.lstmLayer(3, OutputMode="last"),
+              L.fullyConnectedLayer(2), L.softmaxLayer(), L.classificationLayer()]
+    with pytest.raises(DeviceLost, match=r"trainNetwork: the GPU failed during training "
+                                         r"\(CudaAPIError: \[999\] CUDA_ERROR_UNKNOWN\)") as caught:
+        L.trainNetwork(X, Y, layers, L.trainingOptions(
+            "adam", ExecutionEnvironment="gpu", MaxEpochs=3, MiniBatchSize=4, Verbose=False))
+    net = caught.value.network
+    assert net.TrainingInfo.StopReason == "The GPU failed"
+    assert len(net.TrainingInfo.TrainingLoss) == 2        # the iterations that completed
+    assert np.all(np.isfinite(weights(net)))
+    monkeypatch.setattr(trainer, "device_forward_backward", real)
+    with pytest.raises(ZeroDivisionError):                # a bug is not a lost device
+        monkeypatch.setattr(trainer, "device_forward_backward",
+                            lambda *a, **k: 1 / 0)
+        L.trainNetwork(X, Y, layers, L.trainingOptions(
+            "adam", ExecutionEnvironment="gpu", MaxEpochs=1, Verbose=False))
+
+
+def test_a_network_too_large_for_the_gpu_is_a_clear_error_before_training(rng, monkeypatch):
+    class Context:
+        @staticmethod
+        def get_memory_info():
+            return 2 ** 20, 2 ** 31                      # 1 MiB free of 2 GiB
+
+    monkeypatch.setattr(cuda, "current_context", lambda: Context(), raising=False)
+    X = ragged(rng, 8, 3)
+    Y = np.array(list("ab") * 4)
+    layers = [L.sequenceInputLayer(3), L.lstmLayer(300, OutputMode="last"),
+              L.fullyConnectedLayer(2), L.softmaxLayer(), L.classificationLayer()]
+    called = []
+    with pytest.raises(MemoryError, match=r"trainNetwork: training on the GPU needs about "
+                                          r"[0-9.]+ GiB of its memory for a mini-batch of up "
+                                          r"to \d+ time steps \(4 sequences\), and the GPU has "
+                                          r"0.00 GiB free of 2.00 GiB"):
+        L.trainNetwork(X, Y, layers, L.trainingOptions(
+            "adam", ExecutionEnvironment="gpu", MiniBatchSize=4, Verbose=False,
+            OutputFcn=lambda info: called.append(info) or False))
+    assert not [i for i in called if i.State == "iteration"]     # before any iteration

@@ -19,7 +19,30 @@ cuBLAS, and nothing of this has been timed on a GPU.
 
 from __future__ import annotations
 
+import numpy as np
+
+from .._validation import fail
 from ..graph import HOST
+
+
+class DeviceLost(RuntimeError):
+    """The GPU failed during training (the run stops with the last complete network).
+
+    ``network`` holds that network (the failed iteration's update never ran).
+    """
+
+    def __init__(self, func, exc):
+        super().__init__(f"{func}: the GPU failed during training ({type(exc).__name__}: "
+                         f"{exc}); the network of the last complete iteration is kept "
+                         f"(this error's .network).")
+        self.network = None
+
+
+def is_device_error(exc):
+    """Whether ``exc`` comes from the CUDA driver or runtime (a lost or failing device)."""
+    module = type(exc).__module__ or ""
+    return module.startswith(("numba.cuda", "numba_cuda", "cuda.")) or \
+        type(exc).__name__ in ("CudaAPIError", "CudaDriverError", "CudaSupportError")
 
 
 class DeviceRunner:
@@ -55,6 +78,37 @@ class DeviceRunner:
             self.weights[k][lb.name] = self.theta[lo:hi].reshape(shape)
             self.grads[k][lb.name] = self.grad[lo:hi].reshape(shape)
             self.segments[k].append((lo, hi))
+
+    def check_memory(self, func, layers, rows, observations):
+        """A clear error, before training, when a mini-batch cannot fit in the GPU's free memory.
+
+        ``rows`` is the most packed rows (time steps) a mini-batch can have and
+        ``observations`` its sequences.  The estimate counts what the device
+        layers keep for the backward pass and their work arrays, and the
+        learnables and gradient; a device that does not report its memory
+        (the simulator) is not checked.
+        """
+        try:
+            from numba import cuda
+            free, total = cuda.current_context().get_memory_info()
+        except Exception:
+            return
+        itemsize = self.params.theta.dtype.itemsize
+        need = 2 * self.params.theta.size * itemsize
+        for k in self.device_nodes:
+            layer = layers[k]
+            H = int(getattr(layer, "NumHiddenUnits", 0) or getattr(layer, "OutputSize", 0))
+            C = getattr(layer, "InputSize", 0)
+            C = int(C) if isinstance(C, (int, np.integer)) else 0
+            per_row = 4 * H + 6 * H + 2 * C
+            need += (rows * per_row + 6 * observations * H) * itemsize
+        if need > free:
+            gib = 2 ** 30
+            fail(func, f"training on the GPU needs about {need / gib:.2f} GiB of its memory for "
+                       f"a mini-batch of up to {rows} time steps ({observations} sequences), "
+                       f"and the GPU has {free / gib:.2f} GiB free of {total / gib:.2f} GiB. "
+                       f"Use a smaller MiniBatchSize, an integer SequenceLength, or "
+                       f"ExecutionEnvironment='cpu'.", MemoryError)
 
     @property
     def device_nodes(self):

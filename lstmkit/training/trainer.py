@@ -37,7 +37,7 @@ from .data import check_target_range, make_targets, prepare_minibatch, target_ro
 from .info import TrainingInfo
 from .options import PARALLEL, TrainingOptions
 from .schedules import ScheduleRunner, check_schedule
-from .device import device_forward_backward
+from .device import DeviceLost, device_forward_backward, is_device_error
 from .shards import prepare_shares, shortest_length
 from .verbose import VerboseTable
 from .workers import WorkerLost
@@ -404,6 +404,11 @@ class _TrainingRun:
         if environment == "gpu":
             from .device import DeviceRunner
             self.device = DeviceRunner(setup.params._layers, setup.params)
+            lengths = np.sort(np.asarray(setup.data.lengths))[::-1]
+            M = min(options.MiniBatchSize, lengths.size)
+            if isinstance(options.SequenceLength, int):
+                lengths = np.minimum(lengths, options.SequenceLength)
+            self.device.check_memory(self.func, setup.params._layers, int(lengths[:M].sum()), M)
         if environment in PARALLEL:
             check_parallel_training(self.func, setup, options)
             from .workers import PoolGradients
@@ -463,9 +468,13 @@ class _TrainingRun:
                 states = truncate_states({} if new_batch else states, chunk.n)
                 tuner.begin()
                 if self.device is not None:
-                    loss, y, states = device_forward_backward(self.device, self.net, chunk,
-                                                              states, self.params.grads,
-                                                              self.dtype)
+                    try:
+                        loss, y, states = device_forward_backward(
+                            self.device, self.net, chunk, states, self.params.grads, self.dtype)
+                    except Exception as exc:
+                        if not is_device_error(exc):
+                            raise
+                        raise DeviceLost(self.func, exc) from exc
                 elif self.pool is None:
                     loss, y, states = forward_backward(self.net, chunk, states,
                                                        self.params.grads, self.dtype)
@@ -515,8 +524,9 @@ class _TrainingRun:
                     break
         except KeyboardInterrupt:
             self.stop_reason = "Stopped manually"
-        except WorkerLost as lost:
-            self.stop_reason = "A parallel pool worker failed"
+        except (WorkerLost, DeviceLost) as lost:
+            self.stop_reason = ("A parallel pool worker failed" if isinstance(lost, WorkerLost)
+                                else "The GPU failed")
             lost.network = self._finish(pending)     # the last complete network, for the caller
             raise lost from lost.__cause__
         finally:
