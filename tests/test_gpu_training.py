@@ -180,3 +180,23 @@ def test_a_network_too_large_for_the_gpu_is_a_clear_error_before_training(rng, m
             "adam", ExecutionEnvironment="gpu", MiniBatchSize=4, Verbose=False,
             OutputFcn=lambda info: called.append(info) or False))
     assert not [i for i in called if i.State == "iteration"]     # before any iteration
+
+
+@pytest.mark.parametrize("mode", ["last", "sequence"])
+def test_bilstm_on_the_gpu_equals_the_cpu(rng, mode):
+    X = ragged(rng, 6, 3)
+    if mode == "last":
+        Y = np.array(list("abc") * 2)
+        head = [L.softmaxLayer(), L.classificationLayer()]
+        K = 3
+    else:
+        Y = [rng.standard_normal((2, x.shape[1])) for x in X]
+        head = [L.regressionLayer()]
+        K = 2
+    layers = [L.sequenceInputLayer(3), L.bilstmLayer(3, OutputMode=mode),
+              L.fullyConnectedLayer(K)] + head
+    cpu, gpu = train_both(X, Y, layers)
+    np.testing.assert_allclose(weights(gpu), weights(cpu), rtol=1e-9, atol=1e-12)
+    here, there = L.predict(cpu, X), L.predict(cpu, X, ExecutionEnvironment="gpu")
+    for a, b in zip(there, here):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

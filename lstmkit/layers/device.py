@@ -16,7 +16,8 @@ from numba import cuda
 
 from ..kernels.cuda import gru as gru_kernels
 from ..kernels.cuda import lstm as lstm_kernels
-from ..kernels.cuda.dense import column_sums, matmul
+from ..kernels.cuda.dense import add_into, column_sums, copy_into, gather_rows, matmul
+from .bilstm import BiLSTMLayer
 from .fully_connected import FullyConnectedLayer
 from .gru import GRULayer, RESET_GATE_MODES
 from .lstm import LSTMLayer
@@ -87,6 +88,84 @@ class DeviceLSTM:
                                    cell, hidden, dhidden, dh, dc, g["InputWeights"],
                                    g["RecurrentWeights"], g["Bias"].reshape(4 * H), dP, dx)
         return dx if need_dx else None
+
+
+class DeviceBiLSTM:
+    """:class:`~lstmkit.layers.bilstm.BiLSTMLayer` on the device: two LSTM directions, the
+    backward one on the packed rows reversed in time (the CPU layer's permutation)."""
+
+    @staticmethod
+    def _reversed(a, index):
+        out = _empty(a.shape, a.dtype)
+        gather_rows(a, a, index, out)
+        return out
+
+    @staticmethod
+    def forward(layer, x, batch, state, training, dtype, w):
+        batch = layer._sequence_batch(x, batch)
+        H = layer.NumHiddenUnits
+        S = x.shape[0]
+        if state is None:
+            h, c = layer._initial_state(batch.num_observations, None, dtype)
+        else:
+            h, c = to_host(state[0]), to_host(state[1])
+        sequence = layer.OutputMode == "sequence"
+        gk, sk = layer._codes()
+        index = cuda.to_device(np.asarray(batch.reverse_rows, np.int64))
+        y = _empty((S if sequence else h.shape[0], 2 * H), dtype)
+        finals, caches = [], []
+        for d in range(2):
+            blk = slice(4 * H * d, 4 * H * (d + 1))
+            xd = DeviceBiLSTM._reversed(x, index) if d == 1 else x
+            h0 = to_device(np.ascontiguousarray(h[:, d * H:(d + 1) * H]))
+            c0 = to_device(np.ascontiguousarray(c[:, d * H:(d + 1) * H]))
+            hd, cd = to_device(h0.copy_to_host()), to_device(c0.copy_to_host())
+            gates, cell, hidden = _empty((S, 4 * H), dtype), _empty((S, H), dtype), \
+                _empty((S, H), dtype)
+            lstm_kernels.lstm_forward_train(
+                xd, w["InputWeights"][blk], w["RecurrentWeights"][blk],
+                w["Bias"].reshape(8 * H)[blk], _empty(0, dtype), hd, cd, batch.batch_sizes, gk,
+                sk, False, gates, cell, hidden)
+            out = (DeviceBiLSTM._reversed(hidden, index) if d == 1 else hidden) if sequence \
+                else hd
+            copy_into(out, y, 0, d * H)
+            finals.append((hd.copy_to_host(), cd.copy_to_host()))
+            caches.append((xd, h0, c0, gates, cell, hidden))
+        new_state = (np.concatenate([f[0] for f in finals], axis=1),
+                     np.concatenate([f[1] for f in finals], axis=1))
+        cache = (caches, batch, index, sequence) if training else None
+        return y, cache, new_state
+
+    @staticmethod
+    def backward(layer, dy, cache, w, g, need_dx):
+        caches, batch, index, sequence = cache
+        H = layer.NumHiddenUnits
+        dtype = dy.dtype
+        gk, sk = layer._codes()
+        dx = None
+        for d, (xd, h0, c0, gates, cell, hidden) in enumerate(caches):
+            blk = slice(4 * H * d, 4 * H * (d + 1))
+            dyd = _empty((dy.shape[0], H), dtype)
+            copy_into(dy[:, d * H:(d + 1) * H], dyd)
+            if sequence:
+                dhidden = DeviceBiLSTM._reversed(dyd, index) if d == 1 else dyd
+                dh = zeros(h0.shape, dtype)
+            else:
+                dhidden, dh = _empty((0, H), dtype), dyd
+            dc = zeros(c0.shape, dtype)
+            dxd = _empty((xd.shape[0] if need_dx else 0, xd.shape[1]), dtype)
+            lstm_kernels.lstm_backward(
+                xd, w["InputWeights"][blk], w["RecurrentWeights"][blk], _empty(0, dtype), h0,
+                c0, batch.batch_sizes, gk, sk, False, gates, cell, hidden, dhidden, dh, dc,
+                g["InputWeights"][blk], g["RecurrentWeights"][blk],
+                g["Bias"].reshape(8 * H)[blk], _empty(0, dtype), dxd)
+            if need_dx:
+                dxd = DeviceBiLSTM._reversed(dxd, index) if d == 1 else dxd
+                if dx is None:
+                    dx = dxd
+                else:
+                    add_into(dx, dxd)
+        return dx
 
 
 class DeviceGRU:
@@ -165,5 +244,5 @@ class DeviceFullyConnected:
 
 
 #: the layer classes with device passes (exact classes: a subclass may compute otherwise)
-DEVICE_LAYERS = {LSTMLayer: DeviceLSTM, GRULayer: DeviceGRU,
+DEVICE_LAYERS = {LSTMLayer: DeviceLSTM, BiLSTMLayer: DeviceBiLSTM, GRULayer: DeviceGRU,
                  FullyConnectedLayer: DeviceFullyConnected}

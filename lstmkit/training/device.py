@@ -12,8 +12,8 @@ network output (small next to the recurrent states), so trainNetwork's and
 trainnet's losses are the same code in both runs.
 
 First version (issue 17): the device layers are lstmLayer (with its
-peephole and coupled-gate variants), gruLayer (three reset modes) and
-fullyConnectedLayer; the products are plain numba-cuda kernels, not yet
+peephole and coupled-gate variants), bilstmLayer, gruLayer (three reset
+modes) and fullyConnectedLayer; the products are plain numba-cuda kernels, not yet
 cuBLAS, and nothing of this has been timed on a GPU.
 """
 

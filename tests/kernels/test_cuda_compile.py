@@ -37,6 +37,8 @@ kernels = [
     (dense._matmul, (A2, A2, A2, A1, b)),
     (dense._column_sums, (C2, V1)),
     (dense._gather_rows, (C2, C2, I1, C2)),
+    (dense._copy_block, (A2, A2, i64, i64)),
+    (dense._add_into, (C2, A2)),
     (gru._after_forward, (C2, C2, A1, A1, C2, C2, C2, i64, i64, i64, i64)),
     (gru._before_gates, (C2, C2, A1, A1, C2, C2, i64, i64, i64)),
     (gru._before_update, (C2, A2, A1, C2, C2, i64, i64, i64)),

@@ -85,3 +85,39 @@ def gather_rows(src, first, index, out):
         return
     blocks, threads = grid_1d(out.shape[0] * out.shape[1])
     _gather_rows[blocks, threads](src, first, index, out)
+
+
+@cuda.jit
+def _copy_block(src, dst, r0, c0):
+    k = cuda.grid(1)
+    W = src.shape[1]
+    if k < src.shape[0] * W:
+        i = k // W
+        j = k - i * W
+        dst[r0 + i, c0 + j] = src[i, j]
+
+
+def copy_into(src, dst, r0=0, c0=0):
+    """``dst[r0:r0 + m, c0:c0 + n] = src`` (any strides: column blocks of a wider array)."""
+    if src.shape[0] == 0 or src.shape[1] == 0:
+        return
+    blocks, threads = grid_1d(src.shape[0] * src.shape[1])
+    _copy_block[blocks, threads](src, dst, r0, c0)
+
+
+@cuda.jit
+def _add_into(dst, src):
+    k = cuda.grid(1)
+    W = dst.shape[1]
+    if k < dst.shape[0] * W:
+        i = k // W
+        j = k - i * W
+        dst[i, j] += src[i, j]
+
+
+def add_into(dst, src):
+    """``dst += src`` (same shape)."""
+    if dst.shape[0] == 0 or dst.shape[1] == 0:
+        return
+    blocks, threads = grid_1d(dst.shape[0] * dst.shape[1])
+    _add_into[blocks, threads](dst, src)
