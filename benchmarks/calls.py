@@ -77,16 +77,16 @@ def one_batch_network(lk, case, X, Y):
                            lk.trainingOptions("adam", MaxEpochs=1, MiniBatchSize=N, Verbose=False))
 
 
-def worker_lstmkit(case, api, epochs=None):
+def worker_lstmkit(case, api, epochs=None, env="cpu"):
     import lstmkit as lk
     N, T, C, H, K, mode, _, _, E, bi = CASES[case]
     E = epochs or E
     X, Y, _ = make_data(case)
     rnn = (lk.bilstmLayer if bi else lk.lstmLayer)(H, OutputMode=mode)
     opts = lk.trainingOptions("adam", MiniBatchSize=N, MaxEpochs=E, L2Regularization=0,
-                              Shuffle="never", Verbose=False)
+                              Shuffle="never", Verbose=False, ExecutionEnvironment=env)
     warm = lk.trainingOptions("adam", MiniBatchSize=N, MaxEpochs=1, L2Regularization=0,
-                              Shuffle="never", Verbose=False)
+                              Shuffle="never", Verbose=False, ExecutionEnvironment=env)
     few = X[:2 * N], Y[:2 * N]
     if api == "trainNetwork":
         layers = era_layers(lk, case)
@@ -94,9 +94,9 @@ def worker_lstmkit(case, api, epochs=None):
         t0 = time.perf_counter()
         net = lk.trainNetwork(X, Y, layers, opts)
         t1 = time.perf_counter()
-        lk.predict(net, X[:N], MiniBatchSize=N)
+        lk.predict(net, X[:N], MiniBatchSize=N, ExecutionEnvironment=env)
         t2 = time.perf_counter()
-        lk.predict(net, X, MiniBatchSize=N)
+        lk.predict(net, X, MiniBatchSize=N, ExecutionEnvironment=env)
         t3 = time.perf_counter()
     else:                                                        # trainnet era, T-by-C
         Xt = [x.T for x in X]
@@ -109,15 +109,15 @@ def worker_lstmkit(case, api, epochs=None):
         t0 = time.perf_counter()
         net = lk.trainnet(Xt, Yt, layers, loss, opts)
         t1 = time.perf_counter()
-        lk.minibatchpredict(net, Xt[:N], MiniBatchSize=N)
+        lk.minibatchpredict(net, Xt[:N], MiniBatchSize=N, ExecutionEnvironment=env)
         t2 = time.perf_counter()
-        lk.minibatchpredict(net, Xt, MiniBatchSize=N)
+        lk.minibatchpredict(net, Xt, MiniBatchSize=N, ExecutionEnvironment=env)
         t3 = time.perf_counter()
     iterations = E * len(X) // N
     return {"train": t1 - t0, "predict": t3 - t2, "iterations": iterations}
 
 
-def worker_torch(case, epochs=None):
+def worker_torch(case, epochs=None, device="cpu"):
     import numpy as np
     import torch
     N, T, C, H, K, mode, _, batches, E, bi = CASES[case]
@@ -138,17 +138,22 @@ def worker_torch(case, epochs=None):
             for n, s in enumerate(Y[b * N:(b + 1) * N]):
                 t[:s.shape[1], n] = s.T
             y = torch.from_numpy(t)
-        return torch.from_numpy(x), torch.from_numpy(ln - 1), y
+        return (torch.from_numpy(x).to(device), torch.from_numpy(ln - 1).to(device),
+                y.to(device))
 
     def build():
-        lstm = torch.nn.LSTM(C, H, bidirectional=bi)
-        fc = torch.nn.Linear(2 * H if bi else H, K)
+        lstm = torch.nn.LSTM(C, H, bidirectional=bi).to(device)
+        fc = torch.nn.Linear(2 * H if bi else H, K).to(device)
         return lstm, fc
+
+    def sync():
+        if device != "cpu":
+            torch.cuda.synchronize()
 
     def forward(lstm, fc, x, last):
         out, _ = lstm(x)
         if mode == "last":
-            return fc(out[last, torch.arange(x.shape[1])])
+            return fc(out[last, torch.arange(x.shape[1], device=x.device)])
         return fc(out)
 
     def train(nb, epochs):
@@ -174,12 +179,16 @@ def worker_torch(case, epochs=None):
                 forward(lstm, fc, x, last)
 
     train(2, 1)
+    sync()
     t0 = time.perf_counter()
     lstm, fc = train(batches, E)
+    sync()
     t1 = time.perf_counter()
     predict(lstm, fc, 1)
+    sync()
     t2 = time.perf_counter()
     predict(lstm, fc, batches)
+    sync()
     t3 = time.perf_counter()
     return {"train": t1 - t0, "predict": t3 - t2}
 
