@@ -200,3 +200,25 @@ def test_bilstm_on_the_gpu_equals_the_cpu(rng, mode):
     here, there = L.predict(cpu, X), L.predict(cpu, X, ExecutionEnvironment="gpu")
     for a, b in zip(there, here):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_projected_layers_on_the_gpu_equal_the_cpu(rng):
+    X = ragged(rng, 6, 4)
+    Y = [rng.standard_normal((2, x.shape[1])) for x in X]
+    layers = [L.sequenceInputLayer(4), L.lstmProjectedLayer(5, 2, 3),
+              L.gruProjectedLayer(4, 2, 3, ResetGateMode="recurrent-bias-after-multiplication"),
+              L.fullyConnectedLayer(2), L.regressionLayer()]
+    cpu, gpu = train_both(X, Y, layers)
+    np.testing.assert_allclose(weights(gpu), weights(cpu), rtol=1e-9, atol=1e-12)
+
+
+def test_which_layers_run_on_the_device():
+    from lstmkit.training.device import DeviceRunner
+    net = L.dlnetwork([L.sequenceInputLayer(3), L.lstmLayer(4), L.bilstmLayer(2),
+                       L.gruLayer(3), L.lstmProjectedLayer(4, 2, 2),
+                       L.gruProjectedLayer(3, 2, 2), L.layerNormalizationLayer(),
+                       L.dropoutLayer(), L.fullyConnectedLayer(2)])
+    runner = DeviceRunner(net._graph.layers, dtype=np.float32)
+    on = [type(net._graph.layers[k]).__name__ for k in runner.device_nodes]
+    assert on == ["LSTMLayer", "BiLSTMLayer", "GRULayer", "LSTMProjectedLayer",
+                  "GRUProjectedLayer", "FullyConnectedLayer"]

@@ -19,8 +19,8 @@ from ..kernels.cuda import lstm as lstm_kernels
 from ..kernels.cuda.dense import add_into, column_sums, copy_into, gather_rows, matmul
 from .bilstm import BiLSTMLayer
 from .fully_connected import FullyConnectedLayer
-from .gru import GRULayer, RESET_GATE_MODES
-from .lstm import LSTMLayer
+from .gru import GRULayer, GRUProjectedLayer, RESET_GATE_MODES
+from .lstm import LSTMLayer, LSTMProjectedLayer
 
 
 def is_device(a):
@@ -243,6 +243,45 @@ class DeviceFullyConnected:
         return dx
 
 
+class DeviceProjected:
+    """A projected layer (lstmProjectedLayer, gruProjectedLayer) on the device: the plain
+    layer's passes with the effective matrices ``InputWeights @ InputProjector.T`` and
+    ``RecurrentWeights @ OutputProjector.T``, whose gradients are then factored (the CPU
+    layers' :class:`~lstmkit.layers.recurrent.ProjectedWeights`)."""
+
+    def __init__(self, plain):
+        self.plain = plain
+
+    @staticmethod
+    def _effective(w):
+        Wi, Qi = w["InputWeights"], w["InputProjector"]
+        Wr, Qo = w["RecurrentWeights"], w["OutputProjector"]
+        W = _empty((Wi.shape[0], Qi.shape[0]), Wi.dtype)
+        R = _empty((Wr.shape[0], Qo.shape[0]), Wr.dtype)
+        matmul(Wi, Qi.T, W)
+        matmul(Wr, Qo.T, R)
+        return dict(w, InputWeights=W, RecurrentWeights=R)
+
+    def forward(self, layer, x, batch, state, training, dtype, w):
+        eff = self._effective(w)
+        y, cache, new_state = self.plain.forward(layer, x, batch, state, training, dtype, eff)
+        return y, (None if cache is None else (cache, eff)), new_state
+
+    def backward(self, layer, dy, cache, w, g, need_dx):
+        cache, eff = cache
+        dW = _empty(eff["InputWeights"].shape, dy.dtype)
+        dR = _empty(eff["RecurrentWeights"].shape, dy.dtype)
+        dx = self.plain.backward(layer, dy, cache, eff,
+                                 dict(g, InputWeights=dW, RecurrentWeights=dR), need_dx)
+        matmul(dW, w["InputProjector"], g["InputWeights"])
+        matmul(dW.T, w["InputWeights"], g["InputProjector"])
+        matmul(dR, w["OutputProjector"], g["RecurrentWeights"])
+        matmul(dR.T, w["RecurrentWeights"], g["OutputProjector"])
+        return dx
+
+
 #: the layer classes with device passes (exact classes: a subclass may compute otherwise)
 DEVICE_LAYERS = {LSTMLayer: DeviceLSTM, BiLSTMLayer: DeviceBiLSTM, GRULayer: DeviceGRU,
+                 LSTMProjectedLayer: DeviceProjected(DeviceLSTM),
+                 GRUProjectedLayer: DeviceProjected(DeviceGRU),
                  FullyConnectedLayer: DeviceFullyConnected}
