@@ -13,8 +13,9 @@ trainnet's losses are the same code in both runs.
 
 First version (issue 17): the device layers are lstmLayer (with its
 peephole and coupled-gate variants), bilstmLayer, gruLayer (three reset
-modes), the projected LSTM and GRU layers and fullyConnectedLayer; the products are plain numba-cuda kernels, not yet
-cuBLAS, and nothing of this has been timed on a GPU.
+modes), the projected LSTM and GRU layers and fullyConnectedLayer; the
+products are plain numba-cuda kernels, not yet cuBLAS, and nothing of this
+has been timed on a GPU.
 """
 
 from __future__ import annotations
