@@ -67,6 +67,8 @@ from .training.trainer import trainNetwork
 from .training.trainnet import TrainnetInfo, trainnet
 from .testnet import testnet
 from ._device import GPUUnavailableWarning, canUseGPU, gpuDeviceCount
+from .dlarrays import (DLArray, dims, dlarray, dlfeval, dlgradient, extractdata, finddim, relu,
+                       sigmoid, softmax, stripdims)
 from .parallel import FevalFuture, ParallelPool, fetchNext, fetchOutputs, gcp, parfeval, parpool
 from .losses import crossentropy, huber, l1loss, l2loss, mse
 from .metrics import (accuracyMetric, aucMetric, fScoreMetric, mapeMetric, precisionMetric,
@@ -102,7 +104,8 @@ __all__ = [
     "CustomClassificationLayer", "CustomRegressionLayer", "setLearnRateFactor", "setL2Factor",
     "getLearnRateFactor", "getL2Factor", "lstmProjectedLayer", "gruProjectedLayer", "parpool",
     "gcp", "parfeval", "fetchOutputs", "fetchNext", "canUseGPU", "gpuDeviceCount",
-    "GPUUnavailableWarning",
+    "GPUUnavailableWarning", "dlarray", "dims", "extractdata", "stripdims", "finddim", "dlfeval",
+    "dlgradient", "sigmoid", "relu", "softmax", "DLArray",
     # the classes behind the factories and functions (isinstance checks, type hints)
     "AdditionLayer", "AveragePooling1DLayer", "BatchNormalizationLayer", "BiLSTMLayer",
     "ClassificationOutputLayer", "ClippedReLULayer", "ConcatenationLayer", "ConfusionMatrixChart",

@@ -396,10 +396,38 @@ def _symbolic(func, kind, Y, targets, weights, DataFormat, WeightsFormat, normal
                                     delta, label=func, output=Y.index)])
 
 
+def _traced(func, kind, Y, targets, weights, DataFormat, WeightsFormat, normalization,
+            delta=1.0):
+    """A loss of a dlarray Y: a scalar dlarray, recorded inside dlfeval (see :mod:`.dlarrays`)."""
+    from .dlarrays import DLArray, _result
+    fmt = DataFormat if DataFormat is not None else (Y._fmt or None)
+    T = targets._data if isinstance(targets, DLArray) else targets
+    y, t, N, row_obs, fmt, shape = _as_rows(func, Y._data, T, fmt)
+    M, C = y.shape
+    elem, grad = elements(kind, y, t, delta, need_grad=True)
+    if weights is not None:
+        w = _weights_rows(func, weights, WeightsFormat, fmt, shape, C, N, row_obs, M)
+        elem, grad = elem * w, grad * w
+    divisor = LossTerm(kind, normalization).divisor(N, M, C)
+    order = _row_order(fmt)
+    inverse = np.argsort(order)
+    dtype = Y.dtype
+
+    def vjp(g):
+        rows = grad * (float(np.sum(g)) / divisor)
+        full = rows.reshape([shape[i] for i in order]).transpose(inverse)
+        return full.reshape(Y.shape).astype(dtype, copy=False)
+    return _result(np.asarray(np.sum(elem) / divisor, dtype=dtype), "", [(Y, vjp)])
+
+
 def _loss_function(func, kind, Y, targets, weights, DataFormat, WeightsFormat,
                    NormalizationFactor, delta=1.0):
     norm = check_choice(func, "NormalizationFactor", NormalizationFactor, NORMALIZATIONS)
-    run = _symbolic if isinstance(Y, Symbol) or isinstance(targets, Symbol) else _evaluate
+    from .dlarrays import DLArray
+    if isinstance(Y, DLArray):
+        run = _traced
+    else:
+        run = _symbolic if isinstance(Y, Symbol) or isinstance(targets, Symbol) else _evaluate
     return run(func, kind, Y, targets, weights, DataFormat, WeightsFormat, norm, delta)
 
 
