@@ -69,6 +69,7 @@ from .testnet import testnet
 from ._device import GPUUnavailableWarning, canUseGPU, gpuDeviceCount
 from .dlarrays import (DLArray, dims, dlarray, dlfeval, dlgradient, extractdata, finddim, relu,
                        sigmoid, softmax, stripdims)
+from .dlupdates import adamupdate, dlupdate, rmspropupdate, sgdmupdate
 from .parallel import FevalFuture, ParallelPool, fetchNext, fetchOutputs, gcp, parfeval, parpool
 from .losses import crossentropy, huber, l1loss, l2loss, mse
 from .metrics import (accuracyMetric, aucMetric, fScoreMetric, mapeMetric, precisionMetric,
@@ -105,7 +106,8 @@ __all__ = [
     "getLearnRateFactor", "getL2Factor", "lstmProjectedLayer", "gruProjectedLayer", "parpool",
     "gcp", "parfeval", "fetchOutputs", "fetchNext", "canUseGPU", "gpuDeviceCount",
     "GPUUnavailableWarning", "dlarray", "dims", "extractdata", "stripdims", "finddim", "dlfeval",
-    "dlgradient", "sigmoid", "relu", "softmax", "DLArray",
+    "dlgradient", "sigmoid", "relu", "softmax", "DLArray", "adamupdate", "sgdmupdate",
+    "rmspropupdate", "dlupdate",
     # the classes behind the factories and functions (isinstance checks, type hints)
     "AdditionLayer", "AveragePooling1DLayer", "BatchNormalizationLayer", "BiLSTMLayer",
     "ClassificationOutputLayer", "ClippedReLULayer", "ConcatenationLayer", "ConfusionMatrixChart",

@@ -24,6 +24,8 @@ import importlib.util
 import os
 import warnings
 
+from ._validation import checked_call
+
 #: ExecutionEnvironment values that ask for GPUs, and what each runs as without one
 GPU_FALLBACK = {"gpu": "cpu", "multi-gpu": "cpu", "parallel-gpu": "parallel-cpu"}
 
@@ -108,6 +110,7 @@ def _caller_level():
     return level
 
 
+@checked_call
 def canUseGPU() -> bool:
     """Whether lstmkit runs on a GPU here, as MATLAB's ``canUseGPU``.
 
@@ -129,6 +132,7 @@ def canUseGPU() -> bool:
     return gpu_problem() is None
 
 
+@checked_call
 def gpuDeviceCount() -> int:
     """Number of CUDA devices visible to lstmkit, as MATLAB's ``gpuDeviceCount``.
 

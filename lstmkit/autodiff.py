@@ -97,6 +97,10 @@ def backward(root, seed, targets):
             continue
         reach[node.id] = node
         stack.extend(p for p, _ in node.parents)
+    useful = set()                       # the nodes through which a target is reached
+    for nid in sorted(reach):            # parents before children
+        if nid in wanted or any(p.id in useful for p, _ in reach[nid].parents):
+            useful.add(nid)
     grads = {root.id: seed}
     for nid in sorted(reach, reverse=True):
         g = grads.get(nid)
@@ -106,6 +110,8 @@ def backward(root, seed, targets):
         if nid not in wanted:
             grads.pop(nid)               # free what no later product needs
         for parent, vjp in node.parents:
+            if parent.id not in useful:
+                continue                 # no target behind it: its product is not needed
             part = vjp(g)
             if part is None:
                 continue

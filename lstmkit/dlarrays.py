@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from . import autodiff
-from ._validation import _show, fail
+from ._validation import _show, checked_call, fail
 
 LABELS = "SCBTU"
 _RANK = {c: i for i, c in enumerate(LABELS)}
@@ -463,6 +463,7 @@ def _canonical(func, data, fmt):
     return np.transpose(data, order), "".join(fmt[i] for i in order)
 
 
+@checked_call
 def dlarray(X: Any, fmt: str = "") -> DLArray:
     """A deep learning array, as MATLAB's ``dlarray(X)`` and ``dlarray(X, fmt)``.
 
@@ -516,6 +517,7 @@ def _check_dlarray(func, X, name="X"):
         fail(func, f"`{name}` must be a dlarray. Received: {_show(X)}.", TypeError)
 
 
+@checked_call
 def dims(X: DLArray) -> str:
     """The format of a dlarray, as MATLAB's ``dims`` ('' when unformatted).
 
@@ -537,6 +539,7 @@ def dims(X: DLArray) -> str:
     return X._fmt
 
 
+@checked_call
 def extractdata(X: Any) -> np.ndarray:
     """The numbers of a dlarray, as MATLAB's ``extractdata`` (a copy, outside any trace).
 
@@ -562,6 +565,7 @@ def extractdata(X: Any) -> np.ndarray:
     fail("extractdata", f"`X` must be a dlarray. Received: {_show(X)}.", TypeError)
 
 
+@checked_call
 def stripdims(X: DLArray) -> DLArray:
     """The dlarray without its format, as MATLAB's ``stripdims`` (traced as before).
 
@@ -584,6 +588,7 @@ def stripdims(X: DLArray) -> DLArray:
         DLArray(X._data, "", None)
 
 
+@checked_call
 def finddim(X: DLArray, label: str) -> np.ndarray:
     """The dimensions of a dlarray with a label, as MATLAB's ``finddim`` (1-based, as MATLAB).
 
@@ -610,6 +615,7 @@ def finddim(X: DLArray, label: str) -> np.ndarray:
     return np.array([i + 1 for i, c in enumerate(X._fmt) if c == label.upper()], np.int64)
 
 
+@checked_call
 def sigmoid(X: Any) -> Any:
     """The logistic function, as MATLAB's ``sigmoid`` (traced on dlarrays).
 
@@ -632,6 +638,7 @@ def sigmoid(X: Any) -> Any:
     return _result(out, _fmt_of(X), [(X, lambda g: g * out * (1 - out))])
 
 
+@checked_call
 def relu(X: Any) -> Any:
     """max(X, 0), as MATLAB's ``relu`` (traced on dlarrays; the derivative at 0 is 0).
 
@@ -653,6 +660,7 @@ def relu(X: Any) -> Any:
     return _result(np.maximum(x, 0), _fmt_of(X), [(X, lambda g: np.where(x > 0, g, 0))])
 
 
+@checked_call
 def softmax(X: Any, *, DataFormat: str | None = None) -> Any:
     """Softmax over the channel dimension, as MATLAB's ``softmax`` (traced on dlarrays).
 
@@ -691,15 +699,21 @@ def softmax(X: Any, *, DataFormat: str | None = None) -> Any:
 
 
 # -- dlfeval and dlgradient ---------------------------------------------------------------------
-def _trace_args(value, tape):
+def _trace_args(value, tape, networks):
+    from .dlnetwork import DLNetwork
+    if isinstance(value, DLNetwork):
+        from .dlforward import trace_network
+        trace_network(value, tape)
+        networks.append(value)
+        return value
     if isinstance(value, DLArray):
         return DLArray(value._data, value._fmt, autodiff.leaf(tape))
     if isinstance(value, list):
-        return [_trace_args(v, tape) for v in value]
+        return [_trace_args(v, tape, networks) for v in value]
     if isinstance(value, tuple):
-        return tuple(_trace_args(v, tape) for v in value)
+        return tuple(_trace_args(v, tape, networks) for v in value)
     if isinstance(value, dict):
-        return {k: _trace_args(v, tape) for k, v in value.items()}
+        return {k: _trace_args(v, tape, networks) for k, v in value.items()}
     return value
 
 
@@ -712,9 +726,14 @@ def _untrace(value):
         return tuple(_untrace(v) for v in value)
     if isinstance(value, dict):
         return {k: _untrace(v) for k, v in value.items()}
+    from .table import Table
+    if isinstance(value, Table) and "Value" in value.VariableNames:
+        from .dlforward import gradient_table
+        return gradient_table(value, [_untrace(v) for v in value.Value])
     return value
 
 
+@checked_call
 def dlfeval(fcn: Any, *args: Any) -> Any:
     """Evaluate a function with automatic differentiation, as MATLAB's ``dlfeval``.
 
@@ -748,11 +767,18 @@ def dlfeval(fcn: Any, *args: Any) -> Any:
     """
     if not callable(fcn):
         fail("dlfeval", f"`fcn` must be a function. Received: {_show(fcn)}.", TypeError)
-    with autodiff.recording() as tape:
-        out = fcn(*_trace_args(list(args), tape))
+    networks = []
+    try:
+        with autodiff.recording() as tape:
+            out = fcn(*_trace_args(list(args), tape, networks))
+    finally:
+        from .dlforward import untrace_network
+        for net in networks:
+            untrace_network(net)
     return _untrace(out)
 
 
+@checked_call
 def dlgradient(y: DLArray, *xs: Any, RetainData: bool = False,
                EnableHigherDerivatives: bool = False) -> Any:
     """Gradients of a traced real scalar, as MATLAB's ``dlgradient`` (inside :func:`dlfeval`).
@@ -782,6 +808,8 @@ def dlgradient(y: DLArray, *xs: Any, RetainData: bool = False,
     >>> np.round(extractdata(g), 4)
     array([1.    , 2.7183])
     """
+    from .dlforward import gradient_table
+    from .table import Table
     func = "dlgradient"
     tape = autodiff.current_tape()
     if tape is None:
@@ -819,6 +847,9 @@ def dlgradient(y: DLArray, *xs: Any, RetainData: bool = False,
         elif isinstance(x, dict):
             for k, v in x.items():
                 collect(v, f"{where}[{k!r}]")
+        elif isinstance(x, Table) and "Value" in x.VariableNames:
+            for i, v in enumerate(x.Value):
+                collect(v, f"{where}.Value[{i}]")
         else:
             fail(func, f"{where} must be a traced dlarray (or a list, tuple or dict of them). "
                        f"Received: {_show(x)}.", TypeError)
@@ -841,6 +872,8 @@ def dlgradient(y: DLArray, *xs: Any, RetainData: bool = False,
             return [rebuild(v) for v in x]
         if isinstance(x, tuple):
             return tuple(rebuild(v) for v in x)
+        if isinstance(x, Table):
+            return gradient_table(x, [rebuild(v) for v in x.Value])
         return {k: rebuild(v) for k, v in x.items()}
     out = tuple(rebuild(x) for x in xs)
     return out[0] if len(out) == 1 else out

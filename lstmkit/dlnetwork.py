@@ -129,6 +129,10 @@ class DLNetwork(_GraphOfLayers):
 
     @property
     def Learnables(self):
+        from .dlforward import traced_learnables
+        traced = traced_learnables(self)      # inside dlfeval: traced dlarrays
+        if traced is not None:
+            return traced
         rows = [(layer, lb.name) for layer in self._graph.layers for lb in layer.learnables]
         return _parameter_table(rows, _set_learnable)
 

@@ -333,6 +333,11 @@ def forward(net: DLNetwork, X: Any, *more_inputs: Any, InputDataFormats: str = "
     >>> Y.shape, state.Parameter
     ((6, 1), ['HiddenState', 'CellState'])
     """
+    from .dlarrays import DLArray
+    if isinstance(net, DLNetwork) and isinstance(X, DLArray) and not more_inputs:
+        from .dlforward import traced_forward
+        check_runnable("forward", net)
+        return traced_forward("forward", net, X, check_nargout("forward", nargout, 2))
     if isinstance(net, DLNetwork):
         net = net._copy(func="forward")   # batch normalization's moving statistics go to the
     return _single_pass("forward", net, X, more_inputs, InputDataFormats, nargout,

@@ -1,0 +1,159 @@
+"""``forward(net, X)`` on dlarrays inside dlfeval: one recorded operation, the network's own passes.
+
+The network runs forward in training mode on the dlarray's observations (all
+of one length, as a padded MATLAB batch: the padding is data to the network,
+as in MATLAB), keeping what its backward pass needs; the output is a
+dlarray ('CBT' for sequence output, 'CB' otherwise) recorded with the
+network's learnables as parents.  Its vector-Jacobian product is one run of
+the network's backward pass (:meth:`lstmkit.graph.Graph.backward`, the
+layers' own kernels: no second implementation of any layer), shared by all
+the learnables.  Inside dlfeval, ``net.Learnables`` is a table of traced
+dlarrays, so ``dlgradient(loss, net.Learnables)`` returns the gradients as a
+table of the same layout, as MATLAB does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import autodiff
+from ._inputs import InputData
+from ._validation import fail
+from .dlarrays import DLArray, _result
+from .network import compute_nodes, infer_sizes, initial_states, network_output
+from .table import Table
+
+
+def trace_network(net, tape):
+    """Make ``net``'s learnables traced leaves on ``tape`` (dlfeval's argument)."""
+    leaves = []
+    for layer in net._graph.layers:
+        for lb in layer.learnables:
+            value = np.asarray(getattr(layer, lb.name), dtype=net._dtype)
+            leaves.append((layer, lb.name, DLArray(value.copy(), "", autodiff.leaf(tape))))
+    net._trace = (tape, leaves)
+
+
+def untrace_network(net):
+    net.__dict__.pop("_trace", None)
+
+
+def traced_learnables(net):
+    """The Learnables table of a traced network (None when not traced by the running dlfeval)."""
+    trace = net.__dict__.get("_trace")
+    if trace is None or trace[0] is not autodiff.current_tape():
+        return None
+    leaves = trace[1]
+    return Table({"Layer": [layer.Name for layer, _, _ in leaves],
+                  "Parameter": [name for _, name, _ in leaves],
+                  "Value": [leaf for _, _, leaf in leaves]})
+
+
+def _observations(func, net, X):
+    """The dlarray's observations as C-by-T arrays, and whether it has a time dimension."""
+    fmt = X._fmt
+    data = X._data
+    if not fmt:
+        fail(func, "X must be a formatted dlarray (such as dlarray(X, 'CBT')) inside dlfeval.")
+    if set(fmt) - set("CBT"):
+        fail(func, f"forward takes dlarrays of formats 'CB', 'CBT', 'CT' here. Received: "
+                   f"{fmt!r}.")
+    x = data
+    if "B" not in fmt:
+        x = np.expand_dims(x, fmt.index("C") + 1)
+        fmt = fmt.replace("C", "CB")
+    if "T" not in fmt:
+        x = np.expand_dims(x, 2)
+    return [np.ascontiguousarray(x[:, n, :]) for n in range(x.shape[1])], "T" in fmt
+
+
+def traced_forward(func, net, X, nargout):
+    """forward(net, X) with X a formatted dlarray; returns Y (and the state table)."""
+    from .dlpredict import _state_table
+    from .layers.recurrent import RecurrentLayer
+    graph = net._graph
+    dtype = net._dtype
+    inputs = [k for k, layer in enumerate(graph.layers) if layer.is_input]
+    if len(inputs) != 1:
+        fail(func, "forward on dlarrays inside dlfeval takes networks with one input here.")
+    seqs, timed = _observations(func, net, X)
+    layer_in = graph.layers[inputs[0]]
+    if timed != bool(layer_in._outputs_sequence(True)):
+        fail(func, f"X has format {X._fmt!r} but the input layer '{layer_in.Name}' takes "
+                   f"{'sequences (a T dimension)' if not timed else 'features (no T dimension)'}.")
+    data = InputData.of_graph(graph, [seqs])
+    full = data.sorted_batch()
+    N = len(data)
+    batch, values = data.pack_window(full, 0, int(full.lengths.max()), N, dtype)
+    states = initial_states(graph, full.order, dtype)
+    nodes = compute_nodes(graph)
+    node_batches = {}
+    caches, new_states = graph.forward(values, batch, states, True, dtype, nodes, node_batches)
+    out = network_output(graph)
+    y = values[out]
+    out_batch = node_batches.get(out, batch)
+    sequence = bool(infer_sizes(func, graph).output_is_sequence[out])
+    order = full.order
+    if sequence:
+        pieces = out_batch.unpack(y)                      # sorted order, K-by-T each
+        K, T = pieces[0].shape
+        Y = np.empty((K, N, T), dtype)
+        for k, piece in enumerate(pieces):
+            Y[:, order[k], :] = piece
+        fmt = "CBT"
+    else:
+        Y = np.empty((y.shape[1], N), dtype)
+        Y[:, order] = y.T
+        fmt = "CB"
+    trace = net.__dict__.get("_trace")
+    leaves = trace[1] if trace is not None and trace[0] is autodiff.current_tape() else []
+    shared = {}
+
+    def run_backward(g):
+        if "grads" not in shared:
+            g = np.asarray(g, dtype)
+            if sequence:
+                dy = out_batch.pack([g[:, order[k], :] for k in range(N)], dtype)
+            else:
+                dy = np.ascontiguousarray(g[:, order].T)
+            grads = [{lb.name: np.zeros(np.shape(getattr(layer, lb.name)), dtype)
+                      for lb in layer.learnables} for layer in graph.layers]
+            graph.backward({out: dy}, caches, grads, nodes)
+            shared["grads"] = grads
+        return shared["grads"]
+
+    index = {id(layer): k for k, layer in enumerate(graph.layers)}
+    parents = [(leaf, _learnable_vjp(run_backward, index[id(layer)], name))
+               for layer, name, leaf in leaves]
+    if X._node is not None:
+        parents.append((X, _no_input_gradient))
+    result = _result(Y, fmt, parents)
+    if nargout < 2:
+        return result
+    final = {}
+    for k, layer in enumerate(graph.layers):
+        if isinstance(layer, RecurrentLayer) and k in new_states:
+            final[k] = tuple(_caller_order(s, order) for s in new_states[k])
+    return result, _state_table(net, final)
+
+
+def _learnable_vjp(run_backward, node, name):
+    """The product for one learnable: its part of the network's (shared) backward pass."""
+    return lambda g: run_backward(g)[node][name]
+
+
+def _caller_order(rows, order):
+    out = np.empty_like(rows)
+    out[order] = rows
+    return out
+
+
+def _no_input_gradient(g):
+    fail("dlgradient", "the gradient of forward(net, X) with respect to X is not supported "
+                       "yet (only with respect to the network's learnables).", TypeError)
+
+
+def gradient_table(table, grads):
+    """A Learnables-layout table whose Value column holds ``grads``."""
+    return Table({"Layer": list(table.Layer), "Parameter": list(table.Parameter),
+                  "Value": list(grads)})

@@ -1,0 +1,146 @@
+"""forward(net, X) inside dlfeval, and dlgradient with respect to net.Learnables."""
+
+import numpy as np
+import pytest
+
+import lstmkit as L
+from lstmkit import dlarray, dlfeval, dlgradient, extractdata, forward
+from gradcheck import assert_gradient_close, numerical_gradient
+
+
+def float64_network(rng, layers, C, sequence=True):
+    """A dlnetwork in float64 (trainnet's dtype option), for tight gradient checks."""
+    X = [rng.standard_normal((int(T), C)) for T in (3, 4)]
+    out = layers[-1]
+    if sequence:
+        T = [rng.standard_normal((x.shape[0], 2)) for x in X]
+    else:
+        T = rng.standard_normal((2, 2))
+    net = L.trainnet(X, T, layers, "mse", L.trainingOptions("sgdm", MaxEpochs=1, Verbose=False,
+                                                            InitialLearnRate=1e-9),
+                     dtype="float64", seed=0)
+    assert out is not None
+    return net
+
+
+@pytest.mark.parametrize("kind", ["lstm-sequence", "gru-last", "bilstm-sequence"])
+def test_dlgradient_of_learnables_through_forward_matches_central_differences(rng, kind):
+    recurrent = {"lstm-sequence": L.lstmLayer(3), "gru-last": L.gruLayer(3, OutputMode="last"),
+                 "bilstm-sequence": L.bilstmLayer(2)}[kind]
+    layers = [L.sequenceInputLayer(2), recurrent, L.fullyConnectedLayer(2)]
+    net = float64_network(rng, layers, 2, sequence=kind.endswith("sequence"))
+    X = rng.standard_normal((2, 3, 4))                    # C by B by T (a padded batch)
+    Tshape = (2, 3, 4) if kind.endswith("sequence") else (2, 3)
+    T = rng.standard_normal(Tshape)
+
+    def model_loss(net, X, T):
+        Y, state = forward(net, X, nargout=2)
+        loss = L.mse(Y, T)
+        return loss, dlgradient(loss, net.Learnables), state
+
+    loss, grads, state = dlfeval(model_loss, net, dlarray(X, "CBT"), T)
+    assert list(grads.Layer) == list(net.Learnables.Layer)
+    assert list(grads.Parameter) == list(net.Learnables.Parameter)
+    assert list(state.Parameter)[:1] == ["HiddenState"]
+
+    def value():
+        return float(L.mse(forward(net, dlarray(X, "CBT")), T))
+
+    assert float(loss) == pytest.approx(value(), rel=1e-12)
+    for i in range(len(grads.Value)):
+        w = net.Learnables.Value[i]                        # the layer's own array (live)
+        numeric = numerical_gradient(value, w)
+        assert_gradient_close(extractdata(grads.Value[i]), numeric, rtol=1e-5, atol=1e-8,
+                              name=f"{grads.Layer[i]}.{grads.Parameter[i]}")
+
+
+def test_forward_outside_dlfeval_returns_a_plain_dlarray(rng):
+    net = L.dlnetwork([L.sequenceInputLayer(2), L.lstmLayer(3, OutputMode="last"),
+                       L.fullyConnectedLayer(4)])
+    data = rng.standard_normal((5, 2, 3))                  # T by C by B
+    Y = forward(net, dlarray(data, "TCB"))
+    assert L.dims(Y) == "CB" and Y.shape == (4, 3) and Y._node is None
+    # no dropout: forward's output is minibatchpredict's (N-by-K there)
+    np.testing.assert_allclose(extractdata(Y).T, L.minibatchpredict(net, data), rtol=1e-6)
+    Ys = forward(L.dlnetwork([L.sequenceInputLayer(2), L.gruLayer(3)]), dlarray(data, "TCB"))
+    assert L.dims(Ys) == "CBT" and Ys.shape == (3, 3, 5)
+
+
+def test_gradient_with_respect_to_forwards_input_is_a_clear_error(rng):
+    net = L.dlnetwork([L.sequenceInputLayer(2), L.lstmLayer(3), L.fullyConnectedLayer(1)])
+
+    def f(net, X):
+        y = np.sum(forward(net, X))
+        return dlgradient(y, X)
+    with pytest.raises(TypeError, match="the gradient of forward\\(net, X\\) with respect to X "
+                                        "is not supported yet"):
+        dlfeval(f, net, dlarray(rng.standard_normal((2, 1, 3)), "CBT"))
+    # the learnables' gradient alone needs nothing of X's
+    g = dlfeval(lambda net, X: dlgradient(np.sum(forward(net, X)), net.Learnables), net,
+                dlarray(rng.standard_normal((2, 1, 3)), "CBT"))
+    assert len(g.Value) == 5                               # lstm W, R, b; fc W, b
+    assert np.any(extractdata(g.Value[0]) != 0)
+    assert not hasattr(net, "_trace")                      # dlfeval leaves the network as it was
+
+
+def test_one_adamupdate_step_equals_trainnets_first_iteration(rng):
+    X = [rng.standard_normal((4, 2)) for _ in range(3)]           # T-by-C, equal lengths
+    T = [rng.standard_normal((4, 2)) for _ in range(3)]
+    layers = [L.sequenceInputLayer(2), L.lstmLayer(3), L.fullyConnectedLayer(2)]
+    opts = dict(MaxEpochs=1, MiniBatchSize=3, Shuffle="never", Verbose=False,
+                L2Regularization=0, InitialLearnRate=0.01)
+    net0 = float64_network(rng, layers, 2)                        # float64, initialized
+    trained = L.trainnet(X, T, net0, "mse", L.trainingOptions("adam", **opts), dtype="float64")
+
+    def model_loss(net, X, T):
+        Y = forward(net, X)
+        loss = L.l2loss(Y, T, NormalizationFactor="all-elements")  # trainnet's "mse"
+        return loss, dlgradient(loss, net.Learnables)
+
+    Xd = dlarray(np.stack(X, axis=2), "TCB")                       # T by C by B
+    Td = np.transpose(np.stack(T, axis=2), (1, 2, 0))              # C by B by T
+    before = [np.array(v) for v in net0.Learnables.Value]
+    loss, grad = dlfeval(model_loss, net0, Xd, Td)
+    net1, avg, avgSq = L.adamupdate(net0, grad, [], [], 1, 0.01, nargout=3)
+    for a, b in zip(net1.Learnables.Value, trained.Learnables.Value):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+    for a, b in zip(net0.Learnables.Value, before):                # values: net0 unchanged
+        np.testing.assert_array_equal(a, b)
+    assert list(avg.Parameter) == list(grad.Parameter)
+    np.testing.assert_allclose(extractdata(avg.Value[0]), 0.1 * extractdata(grad.Value[0]))
+    # a second step continues from the returned states
+    net2 = L.adamupdate(net1, grad, avg, avgSq, 2, 0.01)
+    assert not np.allclose(net2.Learnables.Value[0], net1.Learnables.Value[0])
+
+
+def test_update_formulas_learn_rate_factors_and_errors(rng):
+    w, g = rng.standard_normal(5), rng.standard_normal(5)
+    new, vel = L.sgdmupdate(dlarray(w), dlarray(g), None, 0.1, 0.5, nargout=2)
+    np.testing.assert_allclose(extractdata(vel), -0.1 * g)
+    new2, vel2 = L.sgdmupdate(new, dlarray(g), vel, 0.1, 0.5, nargout=2)
+    np.testing.assert_allclose(extractdata(vel2), 0.5 * (-0.1 * g) - 0.1 * g)
+    np.testing.assert_allclose(extractdata(new2), w - 0.1 * g + 0.5 * (-0.1 * g) - 0.1 * g)
+    sq = 0.1 * g * g
+    new, avg_sq = L.rmspropupdate({"w": dlarray(w)}, {"w": dlarray(g)}, None, nargout=2)
+    np.testing.assert_allclose(extractdata(avg_sq["w"]), sq)
+    np.testing.assert_allclose(extractdata(new["w"]), w - 0.001 * g / (np.sqrt(sq) + 1e-8))
+    # a dlnetwork's learn-rate factors apply
+    net = L.dlnetwork([L.sequenceInputLayer(2), L.fullyConnectedLayer(2, BiasLearnRateFactor=0)])
+    grads = L.dlupdate(lambda p: p * 0 + 1, net).Learnables       # a gradient of ones
+    moved = L.sgdmupdate(net, grads, None, 0.5)
+    np.testing.assert_allclose(moved.Learnables.Value[0], net.Learnables.Value[0] - 0.5)
+    np.testing.assert_array_equal(moved.Learnables.Value[1], net.Learnables.Value[1])
+    with pytest.raises(ValueError, match="adamupdate: `iteration` must be a positive integer"):
+        L.adamupdate(dlarray(w), dlarray(g), None, None, 0)
+    with pytest.raises(ValueError, match="sgdmupdate: `grad` holds 2 arrays but the parameters "
+                                         "hold 1"):
+        L.sgdmupdate(dlarray(w), [dlarray(g), dlarray(g)], None)
+    with pytest.raises(ValueError, match="`grad`'s array 0 is 4 but the parameter it updates is 5"):
+        L.adamupdate(dlarray(w), dlarray(g[:4]), None, None, 1)
+    with pytest.raises(FloatingPointError, match="adamupdate: the update would make a parameter "
+                                                 "or the solver's state NaN or infinite"):
+        L.adamupdate(dlarray(w), dlarray(np.full(5, np.nan)), None, None, 1)
+    with pytest.raises(TypeError, match="dlupdate: `net` must be a dlnetwork"):
+        L.dlupdate(lambda p: p, "weights")
+    with pytest.raises(ValueError, match="rmspropupdate: `sqGradDecay` must be a finite real"):
+        L.rmspropupdate(dlarray(w), dlarray(g), None, 0.001, 1.5)
