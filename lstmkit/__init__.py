@@ -70,6 +70,8 @@ from ._device import GPUUnavailableWarning, canUseGPU, gpuDeviceCount
 from .dlarrays import (DLArray, dims, dlarray, dlfeval, dlgradient, extractdata, finddim, relu,
                        sigmoid, softmax, stripdims)
 from .dlupdates import adamupdate, dlupdate, rmspropupdate, sgdmupdate
+from .minibatchqueue import (MinibatchQueue, minibatchqueue, onehotdecode, onehotencode,
+                             padsequences)
 from .parallel import FevalFuture, ParallelPool, fetchNext, fetchOutputs, gcp, parfeval, parpool
 from .losses import crossentropy, huber, l1loss, l2loss, mse
 from .metrics import (accuracyMetric, aucMetric, fScoreMetric, mapeMetric, precisionMetric,
@@ -107,7 +109,8 @@ __all__ = [
     "gcp", "parfeval", "fetchOutputs", "fetchNext", "canUseGPU", "gpuDeviceCount",
     "GPUUnavailableWarning", "dlarray", "dims", "extractdata", "stripdims", "finddim", "dlfeval",
     "dlgradient", "sigmoid", "relu", "softmax", "DLArray", "adamupdate", "sgdmupdate",
-    "rmspropupdate", "dlupdate",
+    "rmspropupdate", "dlupdate", "padsequences", "minibatchqueue", "onehotencode",
+    "onehotdecode", "MinibatchQueue",
     # the classes behind the factories and functions (isinstance checks, type hints)
     "AdditionLayer", "AveragePooling1DLayer", "BatchNormalizationLayer", "BiLSTMLayer",
     "ClassificationOutputLayer", "ClippedReLULayer", "ConcatenationLayer", "ConfusionMatrixChart",

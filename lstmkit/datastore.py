@@ -341,6 +341,12 @@ def arrayDatastore(
     return ArrayDatastore(data, dim, size, out_type, categories)
 
 
+def _is_queue(value):
+    """A minibatchqueue (hasdata, reset and shuffle take one too, as in MATLAB)."""
+    from .minibatchqueue import MinibatchQueue
+    return isinstance(value, MinibatchQueue)
+
+
 def _check_store(func, ds, name="ds"):
     if not isinstance(ds, Datastore):
         fail(func, f"`{name}` must be a datastore (arrayDatastore, combine, transform). "
@@ -495,6 +501,8 @@ def hasdata(ds: Datastore) -> bool:
     (1, 3)
     (1, 3)
     """
+    if _is_queue(ds):
+        return ds.hasdata()
     return _check_store("hasdata", ds).hasdata()
 
 
@@ -523,6 +531,8 @@ def reset(ds: Datastore) -> None:
     >>> read(ds)
     [1]
     """
+    if _is_queue(ds):
+        return ds.reset()
     _check_store("reset", ds).reset()
 
 
@@ -573,6 +583,9 @@ def shuffle(ds: Datastore) -> Datastore:
     [1, 2, 3]
     """
     func = "shuffle"
+    if _is_queue(ds):                  # a minibatchqueue is a handle: shuffled in place, reset
+        ds.shuffle()
+        return ds
     _check_store(func, ds)
     order = global_rng().permutation(ds._count())
     rows = ds._all_rows()

@@ -93,3 +93,12 @@ def test_parallel_training():
     parallel = number(r"'parallel': test accuracy ([\d.]+)", out)
     assert cpu == parallel and cpu > 0.3
     assert number(r"cpu against parallel: ([\d.e+-]+)", out) < 1e-9
+
+
+def test_custom_training_loop():
+    out = run_example("custom_training_loop.py", "--quick")
+    baseline = number(r"Predicting zero: test RMSE ([\d.]+)", out)
+    looped = number(r"Custom loop \(LSTM\): last mini-batch loss [\d.]+, test RMSE ([\d.]+)", out)
+    residual = number(r"Custom loop \(residual\): test RMSE ([\d.]+)", out)
+    trained = number(r"trainnet \(residual\): test RMSE ([\d.]+)", out)
+    assert looped < 0.5 * baseline and residual < 0.5 * baseline and trained < 0.5 * baseline
