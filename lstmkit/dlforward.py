@@ -67,8 +67,13 @@ def _observations(func, net, X):
     return [np.ascontiguousarray(x[:, n, :]) for n in range(x.shape[1])], "T" in fmt
 
 
-def traced_forward(func, net, X, nargout):
-    """forward(net, X) with X a formatted dlarray; returns Y (and the state table)."""
+def traced_forward(func, net, X, nargout, training=True):
+    """forward(net, X) (or predict, ``training=False``) with X a formatted dlarray.
+
+    Returns Y (and, with ``nargout=2``, the state table).  predict's output is
+    recorded too, but a gradient through it is an error (MATLAB differentiates
+    predict; lstmkit's layers keep what a backward pass needs only in forward).
+    """
     from .dlpredict import _state_table
     from .layers.recurrent import RecurrentLayer
     graph = net._graph
@@ -88,7 +93,8 @@ def traced_forward(func, net, X, nargout):
     states = initial_states(graph, full.order, dtype)
     nodes = compute_nodes(graph)
     node_batches = {}
-    caches, new_states = graph.forward(values, batch, states, True, dtype, nodes, node_batches)
+    caches, new_states = graph.forward(values, batch, states, training, dtype, nodes,
+                                       node_batches)
     out = network_output(graph)
     y = values[out]
     out_batch = node_batches.get(out, batch)
@@ -123,8 +129,11 @@ def traced_forward(func, net, X, nargout):
         return shared["grads"]
 
     index = {id(layer): k for k, layer in enumerate(graph.layers)}
-    parents = [(leaf, _learnable_vjp(run_backward, index[id(layer)], name))
-               for layer, name, leaf in leaves]
+    if training:
+        parents = [(leaf, _learnable_vjp(run_backward, index[id(layer)], name))
+                   for layer, name, leaf in leaves]
+    else:
+        parents = [(leaf, _no_predict_gradient) for _, _, leaf in leaves]
     if X._node is not None:
         parents.append((X, _no_input_gradient))
     result = _result(Y, fmt, parents)
@@ -146,6 +155,11 @@ def _caller_order(rows, order):
     out = np.empty_like(rows)
     out[order] = rows
     return out
+
+
+def _no_predict_gradient(g):
+    fail("dlgradient", "gradients through predict(net, X) are not supported; call forward(net, "
+                       "X) in the model-loss function.", TypeError)
 
 
 def _no_input_gradient(g):

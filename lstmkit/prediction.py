@@ -10,6 +10,7 @@ from ._data import check_sequences, read_era_inputs
 from ._predict_options import PARALLEL, check_predict_options
 from ._typing import Sequences
 from ._validation import checked_call, _show, check_nargout, fail, name_value_function, select_outputs
+from .dlarrays import DLArray
 from .dlnetwork import DLNetwork
 from .dlpredict import predict_dlnetwork, reset_dlnetwork
 from .layers.base import Layer
@@ -143,6 +144,11 @@ def predict(
     """
     opts = dict(locals())
     func = "predict"
+    if isinstance(net, DLNetwork) and isinstance(X, DLArray) and not more_inputs:
+        from .dlforward import traced_forward     # a custom loop's prediction: a dlarray out
+        from .dlnetwork import check_runnable
+        check_runnable(func, net)
+        return traced_forward(func, net, X, check_nargout(func, nargout, 2), training=False)
     if isinstance(net, DLNetwork):
         checked = check_predict_options(func, opts, parallel=True)
         return predict_dlnetwork(net, X, more_inputs, InputDataFormats, nargout,

@@ -144,3 +144,20 @@ def test_update_formulas_learn_rate_factors_and_errors(rng):
         L.dlupdate(lambda p: p, "weights")
     with pytest.raises(ValueError, match="rmspropupdate: `sqGradDecay` must be a finite real"):
         L.rmspropupdate(dlarray(w), dlarray(g), None, 0.001, 1.5)
+
+
+def test_predict_on_a_dlarray_for_validation_in_a_loop(rng):
+    net = L.dlnetwork([L.sequenceInputLayer(2), L.lstmLayer(3), L.dropoutLayer(0.5),
+                       L.fullyConnectedLayer(1)])
+    data = rng.standard_normal((4, 2, 3))                  # T by C by B
+    Z, state = L.predict(net, dlarray(data, "TCB"), nargout=2)
+    assert L.dims(Z) == "CBT" and Z.shape == (1, 3, 4)
+    # predict: no dropout, so the same as minibatchpredict
+    np.testing.assert_allclose(np.transpose(extractdata(Z), (2, 0, 1)),
+                               L.minibatchpredict(net, data), rtol=1e-6)
+    net.State = state
+    assert np.shape(net.State.Value[0]) == (3, 3)
+    with pytest.raises(TypeError, match="gradients through predict\\(net, X\\) are not "
+                                        "supported; call forward"):
+        dlfeval(lambda net, X: dlgradient(np.sum(L.predict(net, X)), net.Learnables), net,
+                dlarray(data, "TCB"))
