@@ -72,9 +72,17 @@ class DLArray:
         return len(self._data)
 
     def __array__(self, dtype=None, copy=None):
-        """The data, for numpy functions that do not trace (a copy: the dlarray is unchanged)."""
-        out = np.array(self._data, dtype=dtype, copy=True)
-        return out
+        """The data, for numpy functions that do not trace (a copy: the dlarray is unchanged).
+
+        A traced dlarray refuses: its gradient would be lost without a word
+        (MATLAB leaves a trace only with extractdata).
+        """
+        if self._node is not None and self._node.tape.active:
+            fail("dlarray", "a traced dlarray (inside dlfeval) was converted to a numpy array "
+                            "(np.asarray, np.array or a numpy function lstmkit does not "
+                            "record), which would lose its gradient. Use extractdata(X) to "
+                            "leave the trace on purpose.", TypeError)
+        return np.array(self._data, dtype=dtype, copy=True)
 
     def __repr__(self):
         fmt = f"'{self._fmt}'" if self._fmt else "unformatted"

@@ -142,8 +142,70 @@ def test_custom_layer_errors_before_training(rng):
     layers = [sequenceInputLayer(3), NoBackward(), fullyConnectedLayer(1)]
     net = dlnetwork(layers)
     assert minibatchpredict(net, X).shape == (5, 1, 2)        # prediction works without backward
-    with pytest.raises(ValueError, match="has no backward method"):
-        trainnet(X, [np.zeros((x.shape[0], 1)) for x in X], layers, "mse",
-                 trainingOptions("adam", Verbose=False))
+    trained = trainnet(X, [np.zeros((x.shape[0], 1)) for x in X], layers, "mse",
+                       trainingOptions("adam", MaxEpochs=2, Verbose=False))   # derived backward
+    assert np.all(np.isfinite(trained.Learnables.Value[0]))
     with pytest.raises(ValueError, match="custom layer 'layer'"):
         dlnetwork([sequenceInputLayer(3), PReLULayer(2)])   # Alpha is 2-by-1, input has 3
+
+
+class PReLUWithoutBackward(CustomLayer):
+    """MATLAB's PReLU example without its backward method: lstmkit derives it."""
+
+    LearnableProperties = ("Alpha",)
+
+    def __init__(self, numChannels, Name=""):
+        super().__init__(Name=Name, Description="PReLU")
+        self.Alpha = np.full((numChannels, 1), 0.25)
+
+    def predict(self, X):
+        return np.maximum(X, 0) + self.Alpha * np.minimum(0, X)
+
+
+class Unsupported(CustomLayer):
+    def predict(self, X):
+        return np.cumsum(X, axis=0)
+
+
+def test_a_custom_layer_without_backward_trains_with_the_derived_gradient(rng):
+    """The derived backward equals the hand-written one (float64, same seed and data)."""
+    X = [rng.standard_normal((3, int(T))) for T in (4, 6, 5)]
+    Y = [rng.standard_normal((1, x.shape[1])) for x in X]
+
+    def train(layer):
+        layers = [sequenceInputLayer(3), lstmLayer(3), layer, fullyConnectedLayer(1),
+                  regressionLayer()]
+        return trainNetwork(X, Y, layers, trainingOptions("adam", MaxEpochs=3, MiniBatchSize=2,
+                                                          Verbose=False, Shuffle="never"),
+                            dtype="float64", seed=1)
+    hand = train(PReLULayer(3, Name="p"))
+    derived = train(PReLUWithoutBackward(3, Name="p"))
+    for a, b in zip(hand.Layers, derived.Layers):
+        for lb in a.learnables:
+            np.testing.assert_allclose(getattr(b, lb.name), getattr(a, lb.name), rtol=1e-12,
+                                       atol=1e-14)
+    with pytest.raises(TypeError, match=r"custom layer 'u' \(Unsupported\).predict, run to "
+                                        r"derive its backward: dlgradient: np.cumsum is not "
+                                        r"differentiable"):
+        train(Unsupported(Name="u"))
+
+
+class HalfMSEWithoutBackward(CustomRegressionLayer):
+    def forwardLoss(self, Y, T):
+        return np.sum((Y - T) ** 2) / (2 * Y.shape[1])
+
+
+def test_a_custom_output_layer_without_backward_loss_derives_it(rng):
+    X = [rng.standard_normal((3, int(T))) for T in (4, 6, 5)]
+    Y = [rng.standard_normal((1, x.shape[1])) for x in X]
+
+    def train(out):
+        layers = [sequenceInputLayer(3), lstmLayer(3), fullyConnectedLayer(1), out]
+        return trainNetwork(X, Y, layers, trainingOptions("sgdm", MaxEpochs=2, MiniBatchSize=3,
+                                                          Verbose=False, Shuffle="never"),
+                            dtype="float64", seed=2)
+    hand, derived = train(HalfMSE(Name="o")), train(HalfMSEWithoutBackward(Name="o"))
+    for a, b in zip(hand.Layers, derived.Layers):
+        for lb in a.learnables:
+            np.testing.assert_allclose(getattr(b, lb.name), getattr(a, lb.name), rtol=1e-12,
+                                       atol=1e-14)

@@ -24,9 +24,10 @@ a learnable of size C-by-1 broadcasts as in MATLAB.  The layer must act on
 each column on its own (per time step); layers that mix time steps are
 convolution, pooling and attention, built in.  ``backward`` returns the
 input's gradient and one gradient per learnable, in LearnableProperties'
-order.  A layer without ``backward`` predicts, but cannot be trained until
-lstmkit has automatic differentiation: trainNetwork and trainnet say so
-before any work.
+order.  A layer without ``backward`` trains too, as in MATLAB: in training
+its ``forward`` (or ``predict``) runs on dlarrays whose operations are
+recorded (:mod:`lstmkit.dlarrays`), and its backward is derived from the
+record; an operation lstmkit cannot differentiate is an error that names it.
 
 Custom output layers (MATLAB's ``nnet.layer.ClassificationLayer`` and
 ``nnet.layer.RegressionLayer``) subclass :class:`CustomClassificationLayer` or
@@ -133,6 +134,8 @@ class CustomLayer(Layer):
 
     def _forward(self, x, batch, state, training, dtype):
         X = np.ascontiguousarray(x.T)
+        if training and not self._has_backward():
+            return self._recorded_forward(X, dtype)
         if training and callable(getattr(self, "forward", None)):
             Z, memory = self._call("forward", X)
         else:
@@ -140,7 +143,63 @@ class CustomLayer(Layer):
         y = np.ascontiguousarray(Z.T, dtype=dtype)
         return y, ((X, Z, memory) if training else None), None
 
+    def _recorded_forward(self, X, dtype):
+        """forward (or predict) run on traced dlarrays: its backward comes from the record.
+
+        X (C-by-M) and the learnables are given to the method as unformatted
+        dlarrays while a tape records what it does (:mod:`lstmkit.autodiff`);
+        an operation without a derivative is a clear error there.
+        """
+        from .. import autodiff
+        from ..dlarrays import DLArray
+        names = list(self.LearnableProperties)
+        saved = {n: getattr(self, n) for n in names}
+        method = "forward" if callable(getattr(self, "forward", None)) else "predict"
+        with autodiff.recording() as tape:
+            Xd = DLArray(X.astype(dtype), "", autodiff.leaf(tape))
+            leaves = {n: DLArray(np.asarray(saved[n], dtype), "", autodiff.leaf(tape))
+                      for n in names}
+            try:
+                for n in names:
+                    object.__setattr__(self, n, leaves[n])      # the method reads them traced
+                try:
+                    out = getattr(self, method)(Xd)
+                except Exception as err:
+                    raise type(err)(f"custom layer '{self.Name}' ({type(self).__name__})."
+                                    f"{method}, run to derive its backward: {err}") from err
+            finally:
+                for n in names:
+                    object.__setattr__(self, n, saved[n])
+        Z = out[0] if isinstance(out, tuple) else out
+        data = Z._data if isinstance(Z, DLArray) else np.asarray(Z)
+        if data.ndim != 2 or data.shape[1] != X.shape[1]:
+            fail(type(self).__name__, f"custom layer '{self.Name}'.{method} must return a "
+                                      f"C-by-{X.shape[1]} array for a C-by-{X.shape[1]} input. "
+                                      f"Returned: {_show(data)}.")
+        y = np.ascontiguousarray(data.T, dtype=dtype)
+        return y, ("recorded", Xd, leaves, Z), None
+
+    def _recorded_backward(self, dy, cache, grads, need_dx):
+        from .. import autodiff
+        from ..dlarrays import DLArray
+        _, Xd, leaves, Z = cache
+        names = list(self.LearnableProperties)
+        targets = [Xd] + [leaves[n] for n in names]
+        if isinstance(Z, DLArray) and Z._node is not None:
+            seed = np.ascontiguousarray(dy.T, dtype=Z.dtype)
+            found = autodiff.backward(Z._node, seed, [t._node for t in targets])
+        else:
+            found = [None] * len(targets)             # the output depends on nothing traced
+        for name, g in zip(names, found[1:]):
+            grads[name][...] = 0 if g is None else np.reshape(g, grads[name].shape)
+        if not need_dx:
+            return None
+        dX = np.zeros(Xd.shape, dy.dtype) if found[0] is None else found[0]
+        return np.ascontiguousarray(np.asarray(dX).T, dtype=dy.dtype)
+
     def _backward(self, dy, cache, grads, need_dx):
+        if isinstance(cache[0], str) and cache[0] == "recorded":
+            return self._recorded_backward(dy, cache, grads, need_dx)
         X, Z, memory = cache
         out = self.backward(X, Z, np.ascontiguousarray(dy.T), memory)
         out = out if isinstance(out, tuple) else (out,)
@@ -175,8 +234,11 @@ class _CustomLoss:
         else:
             T = np.ascontiguousarray(target.T, dtype=Y.dtype)
         try:
-            loss = self.forwardLoss(Y, T)
-            dLdY = self.backwardLoss(Y, T)
+            if callable(getattr(self, "backwardLoss", None)):
+                loss = self.forwardLoss(Y, T)
+                dLdY = self.backwardLoss(Y, T)
+            else:
+                loss, dLdY = self._recorded_loss(Y, T)
         except Exception as err:
             raise type(err)(f"custom output layer '{self.Name}': {err}") from err
         if not isinstance(loss, numbers.Real) and np.size(loss) != 1:
@@ -187,6 +249,23 @@ class _CustomLoss:
             fail(type(self).__name__, f"backwardLoss of '{self.Name}' must return an array of "
                                       f"Y's size {Y.shape}. Returned: {dLdY.shape}.")
         return float(np.asarray(loss).reshape(())), np.ascontiguousarray(dLdY.T, dtype=dtype), 0
+
+
+    def _recorded_loss(self, Y, T):
+        """forwardLoss on a traced dlarray Y: the loss and its gradient from the record
+        (MATLAB derives backwardLoss when a custom output layer has none)."""
+        from .. import autodiff
+        from ..dlarrays import DLArray
+        with autodiff.recording() as tape:
+            Yd = DLArray(Y, "", autodiff.leaf(tape))
+            loss = self.forwardLoss(Yd, T)
+        if not isinstance(loss, DLArray) or loss.size != 1:
+            fail(type(self).__name__, f"forwardLoss of '{self.Name}' must return one number "
+                                      f"computed from Y. Returned: {_show(loss)}.")
+        if loss._node is None:
+            return float(loss._data), np.zeros_like(Y)
+        (g,) = autodiff.backward(loss._node, np.ones_like(loss._data), [Yd._node])
+        return float(loss._data), (np.zeros_like(Y) if g is None else np.asarray(g))
 
 
 class CustomClassificationLayer(_CustomLoss, ClassificationOutputLayer):
@@ -360,15 +439,14 @@ def getL2Factor(layer: CustomLayer, parameterName: str) -> float:
 
 
 def check_trainable(func, layers):
-    """Custom layers without backward cannot be trained yet: say so before any work."""
+    """A custom output layer needs forwardLoss: say so before any work.
+
+    (A custom layer without backward trains: its backward is derived from the
+    record of its forward or predict, see ``CustomLayer._recorded_forward``.)
+    """
     for layer in layers:
-        if isinstance(layer, CustomLayer) and not layer._has_backward():
-            fail(func, f"custom layer '{layer.Name}' ({type(layer).__name__}) has no backward "
-                       f"method; training it needs automatic differentiation, which lstmkit "
-                       f"does not have yet. Define backward(self, X, Z, dLdZ, memory) returning "
-                       f"dLdX and the learnables' gradients.")
-        if getattr(layer, "custom_loss", False) and not (
-                callable(getattr(layer, "forwardLoss", None)) and
-                callable(getattr(layer, "backwardLoss", None))):
+        if getattr(layer, "custom_loss", False) and \
+                not callable(getattr(layer, "forwardLoss", None)):
             fail(func, f"custom output layer '{layer.Name}' must define forwardLoss(self, Y, T) "
-                       f"and backwardLoss(self, Y, T).")
+                       f"(and may define backwardLoss(self, Y, T); without it the gradient is "
+                       f"derived from forwardLoss).")
