@@ -161,3 +161,42 @@ def test_predict_on_a_dlarray_for_validation_in_a_loop(rng):
                                         "supported; call forward"):
         dlfeval(lambda net, X: dlgradient(np.sum(L.predict(net, X)), net.Learnables), net,
                 dlarray(data, "TCB"))
+
+
+@pytest.mark.parametrize("fmt", ["CBT", "TCB", "CT"])
+def test_dlarray_lstm_and_fullyconnect_have_exact_gradients(rng, fmt):
+    C, H, N, T, K = 2, 2, 2, 4, 2
+    X = rng.standard_normal((C, N, T))
+    if fmt == "TCB":
+        X = np.ascontiguousarray(np.transpose(X, (2, 0, 1)))
+    if fmt == "CT":
+        X = np.ascontiguousarray(X[:, 0, :])
+        N = 1
+    params = {"W": 0.5 * rng.standard_normal((4 * H, C)),
+              "R": 0.5 * rng.standard_normal((4 * H, H)),
+              "b": 0.5 * rng.standard_normal((4 * H, 1)),
+              "h0": 0.5 * rng.standard_normal((H, N)), "c0": 0.5 * rng.standard_normal((H, N)),
+              "Wf": rng.standard_normal((K, H)), "bf": rng.standard_normal((K, 1))}
+    target = rng.standard_normal((K, N, T) if N > 1 or fmt != "CT" else (K, T))
+    wh = rng.standard_normal((H, N))
+
+    def model(p, x):
+        Y, h = L.lstm(x, p["h0"], p["c0"], p["W"], p["R"], p["b"], nargout=2)
+        Z = L.fullyconnect(Y, p["Wf"], p["bf"])
+        return np.sum((Z - target.reshape(Z.shape)) ** 2) + np.sum(h * wh)
+
+    def f(p, x):
+        v = model(p, x)
+        return v, dlgradient(v, p, x)
+
+    traced = {k: dlarray(v) for k, v in params.items()}
+    value, (g, gx) = dlfeval(f, traced, dlarray(X, fmt))
+    for name, arr in params.items():
+        numeric = numerical_gradient(
+            lambda: float(model({k: dlarray(v) for k, v in params.items()}, dlarray(X, fmt))),
+            arr)
+        assert_gradient_close(extractdata(g[name]), numeric, rtol=1e-6, atol=1e-8, name=name)
+    numeric = numerical_gradient(
+        lambda: float(model({k: dlarray(v) for k, v in params.items()}, dlarray(X, fmt))), X)
+    assert_gradient_close(np.reshape(extractdata(gx), extractdata(dlarray(X, fmt)).shape),
+                          extractdata(dlarray(numeric, fmt)), rtol=1e-6, atol=1e-8, name="X")
