@@ -70,7 +70,7 @@ from ._device import GPUUnavailableWarning, canUseGPU, gpuDeviceCount
 from .dlarrays import (DLArray, dims, dlarray, dlfeval, dlgradient, extractdata, finddim, relu,
                        sigmoid, softmax, stripdims)
 from .dlupdates import adamupdate, dlupdate, rmspropupdate, sgdmupdate
-from .dlfunctions import fullyconnect, lstm
+from .dlfunctions import fullyconnect, gru, lstm
 from .minibatchqueue import (MinibatchQueue, minibatchqueue, onehotdecode, onehotencode,
                              padsequences)
 from .parallel import FevalFuture, ParallelPool, fetchNext, fetchOutputs, gcp, parfeval, parpool
@@ -111,7 +111,7 @@ __all__ = [
     "GPUUnavailableWarning", "dlarray", "dims", "extractdata", "stripdims", "finddim", "dlfeval",
     "dlgradient", "sigmoid", "relu", "softmax", "DLArray", "adamupdate", "sgdmupdate",
     "rmspropupdate", "dlupdate", "padsequences", "minibatchqueue", "onehotencode",
-    "onehotdecode", "MinibatchQueue", "fullyconnect", "lstm",
+    "onehotdecode", "MinibatchQueue", "fullyconnect", "lstm", "gru",
     # the classes behind the factories and functions (isinstance checks, type hints)
     "AdditionLayer", "AveragePooling1DLayer", "BatchNormalizationLayer", "BiLSTMLayer",
     "ClassificationOutputLayer", "ClippedReLULayer", "ConcatenationLayer", "ConfusionMatrixChart",

@@ -1,7 +1,7 @@
-"""MATLAB's deep learning functions on dlarrays: fullyconnect and lstm (recorded in dlfeval).
+"""MATLAB's deep learning functions on dlarrays: fullyconnect, lstm and gru (recorded in dlfeval).
 
 ``fullyconnect`` is products and sums of dlarrays (so it is recorded as they
-are); ``lstm`` runs lstmLayer's kernels on the dlarray's observations (all of
+are); ``lstm`` and ``gru`` run lstmLayer's and gruLayer's kernels on the dlarray's observations (all of
 one length, as MATLAB's padded batch) and records one operation whose
 derivative is the kernels' backward pass.
 """
@@ -15,7 +15,7 @@ import numpy as np
 from ._packing import PackedBatch
 from ._validation import _show, check_choice, check_nargout, checked_call, fail, select_outputs
 from .dlarrays import DLArray, _data, _result
-from .layers.functional import lstm_pass, lstm_pass_backward
+from .layers.functional import gru_pass, gru_pass_backward, lstm_pass, lstm_pass_backward
 
 
 def _formatted(func, X, DataFormat, needs):
@@ -134,85 +134,198 @@ def lstm(X: Any, H0: Any, C0: Any, weights: Any, recurrentWeights: Any, bias: An
     """
     func = "lstm"
     nargout = check_nargout(func, nargout, 3)
-    fmt = _formatted(func, X, DataFormat, "CT")
-    if set(fmt) - set("CBT"):
-        fail(func, f"X's format must hold C, B and T only. Received: {fmt!r}.")
+    seq = _Sequences(func, X, DataFormat)
     state = check_choice(func, "StateActivationFunction", StateActivationFunction,
                          ("tanh", "softsign"))
     gate = check_choice(func, "GateActivationFunction", GateActivationFunction,
                         ("sigmoid", "hard-sigmoid"))
-    x = _data(X)
-    x = np.transpose(x, [fmt.index("C")] + ([fmt.index("B")] if "B" in fmt else []) +
-                     [fmt.index("T")])
-    if "B" not in fmt:
-        x = x[:, None, :]
-    C, N, T = x.shape
-    W, R, b = (np.asarray(_data(v), dtype=np.float64) for v in (weights, recurrentWeights, bias))
-    dtype = np.result_type(x.dtype, np.float32)
-    H = R.shape[1] if R.ndim == 2 else 0
-    if R.ndim != 2 or R.shape[0] != 4 * H or W.shape != (4 * H, C) or b.size != 4 * H:
-        fail(func, f"the weights must be 4H-by-C (H hidden units, C={C} channels), the "
-                   f"recurrent weights 4H-by-H and the bias 4H values. Received sizes "
-                   f"{W.shape}, {R.shape}, {b.shape}.")
-    states = []
-    for name, v in (("H0", H0), ("C0", C0)):
-        s = np.asarray(_data(v), dtype=np.float64)
-        s = s.reshape(H, -1) if s.size in (H, H * N) else None
-        if s is None:
-            fail(func, f"`{name}` must be H-by-N ({H}-by-{N}) or H-by-1. Received: "
-                       f"{_show(v)}.")
-        states.append(np.ascontiguousarray(np.broadcast_to(s, (H, N)).T, dtype))
-    batch = PackedBatch(np.full(N, T, np.int64))
-    packed = np.ascontiguousarray(np.transpose(x, (2, 1, 0)).reshape(T * N, C), dtype)
-    Wk, Rk, bk = (np.ascontiguousarray(a, dtype) for a in (W, R, b.reshape(-1)))
-    hidden, hT, cT, cache = lstm_pass(packed, batch, Wk, Rk, bk, states[0], states[1], gate,
-                                      state)
-    Y = np.transpose(hidden.reshape(T, N, H), (2, 1, 0))
+    W, R, b = _weights(func, weights, recurrentWeights, bias, 4, seq.C, (4,))
+    H = R.shape[1]
+    h0 = seq.state(func, "H0", H0, H)
+    c0 = seq.state(func, "C0", C0, H)
+    hidden, hT, cT, cache = lstm_pass(seq.packed, seq.batch, *seq.cast(W, R, b.reshape(-1)), h0,
+                                      c0, gate, state)
 
     def grads(dY, dhT, dcT):
-        dhidden = np.transpose(np.asarray(dY, dtype), (2, 1, 0)).reshape(T * N, H)
-        return lstm_pass_backward(cache, dhidden, dhT, dcT)
+        dx, dW, dR, db, dh, dc = lstm_pass_backward(cache, seq.pack(dY, H), dhT, dcT)
+        return dx, dW, dR, db.reshape(np.shape(_data(bias))), dh, dc
+    args = [(weights, 1), (recurrentWeights, 2), (bias, 3), (H0, 4), (C0, 5)]
+    Y = seq.output(hidden, H, args, lambda g: grads(g, seq.zero_state(H), seq.zero_state(H)))
+    h = seq.final(hT, args, lambda g: grads(seq.zero_output(H), g, seq.zero_state(H)))
+    c = seq.final(cT, args, lambda g: grads(seq.zero_output(H), seq.zero_state(H), g))
+    return select_outputs((Y, h, c), nargout)
 
-    zeros_y = np.zeros((H, N, T), dtype)
-    zeros_s = np.zeros((N, H), dtype)
 
-    def parents(seed):
-        """Parents of one output, the kernels' backward run for its seed (dY, dhT, dcT)."""
+@checked_call
+def gru(X: Any, H0: Any, weights: Any, recurrentWeights: Any, bias: Any, *,
+        DataFormat: str | None = None,
+        ResetGateMode: Literal["after-multiplication", "before-multiplication",
+                               "recurrent-bias-after-multiplication"] = "after-multiplication",
+        StateActivationFunction: Literal["tanh", "softsign"] = "tanh",
+        GateActivationFunction: Literal["sigmoid", "hard-sigmoid"] = "sigmoid",
+        nargout: int = 1) -> Any:
+    """Gated recurrent unit operation, as MATLAB's dlarray ``gru``.
+
+    ``Y, hiddenState = gru(X, H0, weights, recurrentWeights, bias,
+    nargout=2)``: gruLayer's kernels on every observation of X, recorded
+    inside dlfeval with their backward pass.
+
+    Parameters
+    ----------
+    X : DLArray
+        Formatted 'CBT' (or 'CT').
+    H0 : DLArray or array
+        H-by-N (or H-by-1).
+    weights : DLArray or array
+        3H-by-C (gates r, z, candidate).
+    recurrentWeights : DLArray or array
+        3H-by-H.
+    bias : DLArray or array
+        3H-by-1, or 6H-by-1 (input then recurrent bias) with
+        'recurrent-bias-after-multiplication'.
+    DataFormat : str, optional
+    ResetGateMode : str, default 'after-multiplication'
+    StateActivationFunction : {'tanh', 'softsign'}, default 'tanh'
+    GateActivationFunction : {'sigmoid', 'hard-sigmoid'}, default 'sigmoid'
+    nargout : {1, 2}, default 1
+
+    Returns
+    -------
+    Y : DLArray
+        H-by-N-by-T ('CBT').
+    hiddenState : DLArray
+        H-by-N.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lstmkit import dims, dlarray, gru
+    >>> Y = gru(dlarray(np.ones((3, 2, 5)), "CBT"), np.zeros((4, 2)), np.full((12, 3), 0.1),
+    ...         np.zeros((12, 4)), np.zeros(12))
+    >>> dims(Y), Y.shape
+    ('CBT', (4, 2, 5))
+    """
+    from .kernels.gru import AFTER, BEFORE
+    func = "gru"
+    nargout = check_nargout(func, nargout, 2)
+    seq = _Sequences(func, X, DataFormat)
+    mode_name = check_choice(func, "ResetGateMode", ResetGateMode,
+                             ("after-multiplication", "before-multiplication",
+                              "recurrent-bias-after-multiplication"))
+    state = check_choice(func, "StateActivationFunction", StateActivationFunction,
+                         ("tanh", "softsign"))
+    gate = check_choice(func, "GateActivationFunction", GateActivationFunction,
+                        ("sigmoid", "hard-sigmoid"))
+    with_rb = mode_name == "recurrent-bias-after-multiplication"
+    W, R, b = _weights(func, weights, recurrentWeights, bias, 3, seq.C, (6,) if with_rb else (3,))
+    H = R.shape[1]
+    b = b.reshape(-1)
+    bi, bR = (b[:3 * H], b[3 * H:]) if with_rb else (b, np.zeros(3 * H))
+    h0 = seq.state(func, "H0", H0, H)
+    mode = BEFORE if mode_name == "before-multiplication" else AFTER
+    hidden, hT, cache = gru_pass(seq.packed, seq.batch, *seq.cast(W, R, bi, bR), h0, mode, gate,
+                                 state)
+
+    def grads(dY, dhT):
+        dx, dW, dR, db, dbR, dh = gru_pass_backward(cache, seq.pack(dY, H), dhT)
+        full = np.concatenate([db, dbR]) if with_rb else db
+        return dx, dW, dR, full.reshape(np.shape(_data(bias))), dh
+    args = [(weights, 1), (recurrentWeights, 2), (bias, 3), (H0, 4)]
+    Y = seq.output(hidden, H, args, lambda g: grads(g, seq.zero_state(H)))
+    h = seq.final(hT, args, lambda g: grads(seq.zero_output(H), g))
+    return select_outputs((Y, h), nargout)
+
+
+def _weights(func, weights, recurrentWeights, bias, gates, C, bias_blocks):
+    W, R, b = (np.asarray(_data(v), dtype=np.float64) for v in (weights, recurrentWeights, bias))
+    H = R.shape[1] if R.ndim == 2 else 0
+    if R.ndim != 2 or R.shape[0] != gates * H or W.shape != (gates * H, C) or \
+            b.size not in [k * H for k in bias_blocks]:
+        fail(func, f"the weights must be {gates}H-by-C (H hidden units, C={C} channels), the "
+                   f"recurrent weights {gates}H-by-H and the bias "
+                   f"{' or '.join(f'{k}H' for k in bias_blocks)} values. Received sizes "
+                   f"{W.shape}, {R.shape}, {b.shape}.")
+    return W, R, b
+
+
+class _Sequences:
+    """X of a recurrent dlarray function as lstmkit's packed batch (all of one length), and the
+    way back: outputs as dlarrays recorded with the kernels' backward pass."""
+
+    def __init__(self, func, X, DataFormat):
+        self.X = X
+        fmt = _formatted(func, X, DataFormat, "CT")
+        if set(fmt) - set("CBT"):
+            fail(func, f"X's format must hold C, B and T only. Received: {fmt!r}.")
+        self.fmt = fmt
+        self.order = [fmt.index("C")] + ([fmt.index("B")] if "B" in fmt else []) + \
+            [fmt.index("T")]
+        x = np.transpose(_data(X), self.order)
+        if "B" not in fmt:
+            x = x[:, None, :]
+        self.C, self.N, self.T = x.shape
+        self.dtype = np.result_type(x.dtype, np.float32)
+        self.batch = PackedBatch(np.full(self.N, self.T, np.int64))
+        self.packed = np.ascontiguousarray(np.transpose(x, (2, 1, 0)).reshape(-1, self.C),
+                                           self.dtype)
+
+    def cast(self, *arrays):
+        return tuple(np.ascontiguousarray(a, self.dtype) for a in arrays)
+
+    def state(self, func, name, value, H):
+        s = np.asarray(_data(value), dtype=np.float64)
+        if s.size not in (H, H * self.N):
+            fail(func, f"`{name}` must be H-by-N ({H}-by-{self.N}) or H-by-1. Received: "
+                       f"{_show(value)}.")
+        return np.ascontiguousarray(np.broadcast_to(s.reshape(H, -1), (H, self.N)).T,
+                                    self.dtype)
+
+    def pack(self, dY, H):
+        d = np.asarray(dY, self.dtype)
+        if d.ndim == 2:                        # 'CT' output: one observation
+            d = d[:, None, :]
+        return np.transpose(d, (2, 1, 0)).reshape(self.T * self.N, H)
+
+    def zero_output(self, H):
+        return np.zeros((H, self.N, self.T), self.dtype)
+
+    def zero_state(self, H):
+        return np.zeros((self.N, H), self.dtype)
+
+    def _parents(self, args, run):
+        """(parent, product) pairs; ``run(g)`` gives dx, then each argument's gradient."""
         memo = {}
 
         def part(k):
             def vjp(g):
                 if "all" not in memo:
-                    memo["all"] = seed(g)
+                    memo["all"] = run(g)
                 return memo["all"][k]
             return vjp
 
         def input_grad(g):
-            dx = part(0)(g)                      # packed (T N, C) -> X's layout
-            d = np.transpose(dx.reshape(T, N, C), (2, 1, 0))
-            inverse = np.argsort([fmt.index("C")] + ([fmt.index("B")] if "B" in fmt else []) +
-                                 [fmt.index("T")])
-            d = d if "B" in fmt else d[:, 0, :]
-            return np.transpose(d, inverse)
+            dx = np.transpose(part(0)(g).reshape(self.T, self.N, self.C), (2, 1, 0))
+            dx = dx if "B" in self.fmt else dx[:, 0, :]
+            return np.transpose(dx, np.argsort(self.order))
 
         def state_grad(k, template):
             def vjp(g):
-                d = part(k)(g).T                  # H-by-N
-                return d.sum(axis=1, keepdims=True).reshape(np.shape(_data(template))) \
-                    if np.size(_data(template)) == H else d.reshape(np.shape(_data(template)))
+                d = part(k)(g).T                # H-by-N
+                shape = np.shape(_data(template))
+                return d.sum(axis=1).reshape(shape) if np.size(_data(template)) != d.size \
+                    else d.reshape(shape)
             return vjp
-        return [(X, input_grad), (weights, part(1)),
-                (recurrentWeights, part(2)),
-                (bias, lambda g: part(3)(g).reshape(np.shape(_data(bias)))),
-                (H0, state_grad(4, H0)), (C0, state_grad(5, C0))]
+        out = [(self.X, input_grad)]
+        for value, k in args:
+            out.append((value, state_grad(k, value) if k >= 4 else part(k)))
+        return out
 
-    if "B" in fmt:
-        out_Y = _result(Y, "CBT", parents(lambda g: grads(g, zeros_s, zeros_s)))
-    else:
-        out_Y = _result(Y[:, 0, :], "CT", parents(lambda g: grads(np.asarray(g)[:, None, :],
-                                                                   zeros_s, zeros_s)))
-    out_h = _result(hT.T.copy(), "CB", parents(lambda g: grads(zeros_y, np.asarray(g).T,
-                                                               zeros_s)))
-    out_c = _result(cT.T.copy(), "CB", parents(lambda g: grads(zeros_y, zeros_s,
-                                                               np.asarray(g).T)))
-    return select_outputs((out_Y, out_h, out_c), nargout)
+    def output(self, hidden, H, args, run):
+        Y = np.transpose(hidden.reshape(self.T, self.N, H), (2, 1, 0))
+        if "B" in self.fmt:
+            return _result(Y, "CBT", self._parents(args, run))
+        return _result(Y[:, 0, :], "CT", self._parents(args, run))
+
+    def final(self, state, args, run):
+        return _result(state.T.copy(), "CB",
+                       self._parents(args, lambda g: run(np.asarray(g).T)))

@@ -200,3 +200,28 @@ def test_dlarray_lstm_and_fullyconnect_have_exact_gradients(rng, fmt):
         lambda: float(model({k: dlarray(v) for k, v in params.items()}, dlarray(X, fmt))), X)
     assert_gradient_close(np.reshape(extractdata(gx), extractdata(dlarray(X, fmt)).shape),
                           extractdata(dlarray(numeric, fmt)), rtol=1e-6, atol=1e-8, name="X")
+
+
+@pytest.mark.parametrize("mode", ["after-multiplication", "before-multiplication",
+                                  "recurrent-bias-after-multiplication"])
+def test_dlarray_gru_has_exact_gradients(rng, mode):
+    C, H, N, T = 2, 2, 2, 3
+    X = rng.standard_normal((C, N, T))
+    nb = 6 if mode.startswith("recurrent") else 3
+    params = {"W": 0.5 * rng.standard_normal((3 * H, C)),
+              "R": 0.5 * rng.standard_normal((3 * H, H)),
+              "b": 0.5 * rng.standard_normal((nb * H, 1)), "h0": rng.standard_normal((H, 1))}
+    wy, wh = rng.standard_normal((H, N, T)), rng.standard_normal((H, N))
+
+    def model(p, x):
+        Y, h = L.gru(x, p["h0"], p["W"], p["R"], p["b"], ResetGateMode=mode, nargout=2)
+        return np.sum(Y * wy) + np.sum(h * wh)
+
+    value, (g, gx) = dlfeval(lambda p, x: (lambda v: (v, dlgradient(v, p, x)))(model(p, x)),
+                             {k: dlarray(v) for k, v in params.items()}, dlarray(X, "CBT"))
+    for name, arr in list(params.items()) + [("X", X)]:
+        numeric = numerical_gradient(
+            lambda: float(model({k: dlarray(v) for k, v in params.items()}, dlarray(X, "CBT"))),
+            arr)
+        got = extractdata(gx) if name == "X" else extractdata(g[name])
+        assert_gradient_close(got, numeric, rtol=1e-6, atol=1e-8, name=name)

@@ -43,3 +43,34 @@ def lstm_pass_backward(cache, dhidden, dhT, dcT):
                   False, gates.copy(), cell, hidden, np.ascontiguousarray(dhidden, dtype), dh, dc,
                   dW, dR, db, np.empty(0, dtype), dx, chunks)
     return dx, dW, dR, db, dh, dc
+
+
+def gru_pass(x, batch, W, R, b, bR, h0, mode, gate, state):
+    """GRU forward (MATLAB's dlarray ``gru``): returns hidden, hT, cache."""
+    from ..kernels.gru import gru_forward
+    from .recurrent import PREDICT_BLOCK
+    dtype = x.dtype
+    H = R.shape[1]
+    S = x.shape[0]
+    h = h0.copy()
+    gates, aux, hidden = (np.empty((S, 3 * H), dtype), np.empty((S, H), dtype),
+                          np.empty((S, H), dtype))
+    codes = (GATE_CODES[gate], STATE_CODES[state])
+    chunks = batch.chunks(kernel_parts())
+    gru_forward(x, W, R, b, bR, h, batch.batch_sizes, codes[0], codes[1], mode, gates, aux,
+                hidden, PREDICT_BLOCK, chunks)
+    return hidden, h, (x, W, R, bR, h0, gates, aux, hidden, batch, codes, mode, chunks)
+
+
+def gru_pass_backward(cache, dhidden, dhT):
+    """Backward of :func:`gru_pass`: returns dx, dW, dR, db, dbR, dh0."""
+    from ..kernels.gru import gru_backward
+    x, W, R, bR, h0, gates, aux, hidden, batch, codes, mode, chunks = cache
+    dtype = x.dtype
+    dW, dR = np.empty_like(W), np.empty_like(R)
+    db, dbR = np.empty(R.shape[0], dtype), np.empty(R.shape[0], dtype)
+    dx = np.empty_like(x)
+    dh = np.array(dhT, dtype=dtype, order="C")
+    gru_backward(x, W, R, bR, h0, batch.batch_sizes, codes[0], codes[1], mode, gates, aux,
+                 hidden, np.ascontiguousarray(dhidden, dtype), dh, dW, dR, db, dbR, dx, chunks)
+    return dx, dW, dR, db, dbR, dh
