@@ -83,7 +83,7 @@ def measure(lk, case):
     ds = lk.combine(lk.arrayDatastore(X, OutputType="same"), lk.arrayDatastore(Y))
     mbq = lk.minibatchqueue(ds, MiniBatchSize=N, MiniBatchFormat=["TCB", "CB"],
                             MiniBatchFcn=lambda x, t: (np.stack(x, axis=2),
-                                                       np.stack(t, axis=1)))
+                                                       np.concatenate(t, axis=0).T))
 
     def queued():
         lk.reset(mbq)

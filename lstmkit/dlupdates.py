@@ -16,6 +16,7 @@ empty initial state (``[]``) is ``None`` or ``[]``.
 
 from __future__ import annotations
 
+import copy
 import numbers
 from typing import Any, Callable
 
@@ -37,11 +38,12 @@ def _leaves(func, value, name):
         arrays = [np.asarray(getattr(layer, lb.name)) for layer, lb in entries]
 
         def rebuild(new):
-            out = value._copy(func=func)
-            layers = [(layer, lb) for layer in out._graph.layers for lb in layer.learnables]
-            for (layer, lb), arr, old in zip(layers, new, arrays):
-                setattr(layer, lb.name, np.asarray(arr, dtype=old.dtype).reshape(old.shape))
-            return out
+            # a deep copy (networks are values) in which each learnable is its new array:
+            # the old arrays are neither copied nor checked again (the solver made them)
+            memo = {id(getattr(layer, lb.name)):
+                    np.ascontiguousarray(arr, dtype=old.dtype).reshape(old.shape)
+                    for (layer, lb), arr, old in zip(entries, new, arrays)}
+            return copy.deepcopy(value, memo)
         return arrays, rebuild
     if isinstance(value, Table):
         if "Value" not in value.VariableNames:
@@ -98,7 +100,9 @@ def _like(as_dlarray, arr, template=None):
 
 def _lr_factors(params, arrays):
     """Per-element learn-rate factors: the layers' for a dlnetwork, else 1."""
-    if not isinstance(params, DLNetwork):
+    if not isinstance(params, DLNetwork) or all(
+            np.ndim(getattr(layer, lb.lr_factor)) == 0 and getattr(layer, lb.lr_factor) == 1
+            for layer in params._graph.layers for lb in layer.learnables):
         return [np.ones(a.shape) for a in arrays]
     return [expand_factor(getattr(layer, lb.lr_factor), np.shape(getattr(layer, lb.name)),
                           lb.blocks, lb.repeats)
