@@ -406,7 +406,8 @@ def _traced(func, kind, Y, targets, weights, DataFormat, WeightsFormat, normaliz
     M, C = y.shape
     elem, grad = elements(kind, y, t, delta, need_grad=True)
     if weights is not None:
-        w = _weights_rows(func, weights, WeightsFormat, fmt, shape, C, N, row_obs, M)
+        w = weights._data if isinstance(weights, DLArray) else weights
+        w = _weights_rows(func, w, WeightsFormat, fmt, shape, C, N, row_obs, M)
         elem, grad = elem * w, grad * w
     divisor = LossTerm(kind, normalization).divisor(N, M, C)
     order = _row_order(fmt)
@@ -417,7 +418,14 @@ def _traced(func, kind, Y, targets, weights, DataFormat, WeightsFormat, normaliz
         rows = grad * (float(np.sum(g)) / divisor)
         full = rows.reshape([shape[i] for i in order]).transpose(inverse)
         return full.reshape(Y.shape).astype(dtype, copy=False)
-    return _result(np.asarray(np.sum(elem) / divisor, dtype=dtype), "", [(Y, vjp)])
+    def constant(name):
+        def vjp_constant(g):
+            fail("dlgradient", f"{func}: the gradient with respect to the loss's {name} is not "
+                               f"supported (they are constants of the loss); differentiate with "
+                               f"respect to Y's inputs.", TypeError)
+        return vjp_constant
+    parents = [(Y, vjp), (targets, constant("targets")), (weights, constant("weights"))]
+    return _result(np.asarray(np.sum(elem) / divisor, dtype=dtype), "", parents)
 
 
 def _loss_function(func, kind, Y, targets, weights, DataFormat, WeightsFormat,

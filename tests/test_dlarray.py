@@ -162,3 +162,18 @@ def test_losses_of_dlarrays_are_recorded_with_their_exact_gradient(rng, name):
     assert float(value) == pytest.approx(expected, rel=1e-12)
     numeric = numerical_gradient(lambda: float(loss(dlarray(Y, "CBT"))), Y)
     assert_gradient_close(extractdata(g), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_loss_targets_and_weights_may_be_traced_but_are_constants(rng):
+    Y, T = rng.uniform(0.1, 0.9, (2, 3)), rng.uniform(0, 1, (2, 3))
+    w = np.ones((2, 3))
+
+    def f(y, t, w):
+        loss = L.l2loss(y, t, w)
+        return dlgradient(loss, y)
+    g = dlfeval(f, dlarray(Y, "CB"), dlarray(T, "CB"), dlarray(w, "CB"))
+    np.testing.assert_allclose(extractdata(g), 2 * (Y - T) / 3)
+    with pytest.raises(TypeError, match="l2loss: the gradient with respect to the loss's "
+                                        "weights is not supported"):
+        dlfeval(lambda y, t, w: dlgradient(L.l2loss(y, t, w), w), dlarray(Y, "CB"),
+                dlarray(T, "CB"), dlarray(w, "CB"))
