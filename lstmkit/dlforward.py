@@ -7,7 +7,8 @@ dlarray ('CBT' for sequence output, 'CB' otherwise) recorded with the
 network's learnables as parents.  Its vector-Jacobian product is one run of
 the network's backward pass (:meth:`lstmkit.graph.Graph.backward`, the
 layers' own kernels: no second implementation of any layer), shared by all
-the learnables.  Inside dlfeval, ``net.Learnables`` is a table of traced
+the learnables (and X, whose gradient is the input layers' gradient times
+the normalization's factor).  Inside dlfeval, ``net.Learnables`` is a table of traced
 dlarrays, so ``dlgradient(loss, net.Learnables)`` returns the gradients as a
 table of the same layout, as MATLAB does.
 """
@@ -124,9 +125,24 @@ def traced_forward(func, net, X, nargout, training=True):
                 dy = np.ascontiguousarray(g[:, order].T)
             grads = [{lb.name: np.zeros(np.shape(getattr(layer, lb.name)), dtype)
                       for lb in layer.learnables} for layer in graph.layers]
-            graph.backward({out: dy}, caches, grads, nodes)
+            at_inputs = graph.backward({out: dy}, caches, grads, nodes,
+                                       input_grads=X._node is not None)
             shared["grads"] = grads
+            shared["dx"] = at_inputs.get(inputs[0])
         return shared["grads"]
+
+    def input_vjp(g):
+        run_backward(g)
+        dx = shared["dx"]                              # packed rows, sorted, normalized space
+        if dx is None:
+            return np.zeros(X.shape, X.dtype)
+        dx = np.asarray(dx) * layer_in._input_scale().reshape(1, -1)
+        pieces = batch.unpack(dx)                      # C-by-T per sorted observation
+        C, T = pieces[0].shape
+        full = np.zeros((C, N, T))
+        for k, piece in enumerate(pieces):
+            full[:, order[k], :piece.shape[1]] = piece
+        return _to_format(full, timed, X)
 
     index = {id(layer): k for k, layer in enumerate(graph.layers)}
     if training:
@@ -135,7 +151,7 @@ def traced_forward(func, net, X, nargout, training=True):
     else:
         parents = [(leaf, _no_predict_gradient) for _, _, leaf in leaves]
     if X._node is not None:
-        parents.append((X, _no_input_gradient))
+        parents.append((X, input_vjp if training else _no_predict_gradient))
     result = _result(Y, fmt, parents)
     if nargout < 2:
         return result
@@ -162,9 +178,15 @@ def _no_predict_gradient(g):
                        "X) in the model-loss function.", TypeError)
 
 
-def _no_input_gradient(g):
-    fail("dlgradient", "the gradient of forward(net, X) with respect to X is not supported "
-                       "yet (only with respect to the network's learnables).", TypeError)
+def _to_format(full, timed, X):
+    """A C-by-N-by-T gradient (T = 1 for features) in the layout of X's data."""
+    fmt = X._fmt
+    base = "CBT" if timed else "CB"
+    data = full if timed else full[:, :, 0]
+    if "B" not in fmt:                                 # one observation: 'CT' or 'C'
+        data = data[:, 0]
+        base = base.replace("B", "")
+    return np.transpose(data, [base.index(c) for c in fmt]).reshape(X.shape)
 
 
 def gradient_table(table, grads):

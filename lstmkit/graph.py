@@ -176,17 +176,21 @@ class Graph:
                 batches[k] = out_batch
         return caches, new_states
 
-    def backward(self, seeds, caches, grads, nodes, runner=None):
+    def backward(self, seeds, caches, grads, nodes, runner=None, input_grads=False):
         """Backpropagate through ``nodes`` (the forward pass's, in topological order).
 
         ``seeds`` maps node -> gradient of that node's output (a node after the
         last one backpropagated, e.g. the input of a fused softmax loss, or a
         node in ``nodes``); ``grads[k]`` (a list or dict by node) maps
         learnable name -> the array the layer writes its gradient into.  Gradients are not computed for the
-        inputs of nodes outside ``nodes`` (the input layers).
+        inputs of nodes outside ``nodes`` (the input layers), unless ``input_grads``: then
+        the gradients of the input layers' (normalized) outputs are returned, a dict by
+        input node.
         """
         runner = runner or HOST
         inside = set(nodes)
+        if input_grads:
+            inside |= {k for k, layer in enumerate(self.layers) if getattr(layer, "is_input", False)}
         pending = dict(seeds)
         for k in reversed(nodes):
             dy = pending.pop(k, None)
@@ -201,6 +205,7 @@ class Graph:
             for s, part, wanted in zip(srcs, parts, need):
                 if wanted and part is not None:
                     pending[s] = part if s not in pending else runner.add(pending[s], part)
+        return {k: g for k, g in pending.items() if getattr(self.layers[k], "is_input", False)}
 
 
 def _num_inputs(layer):

@@ -66,22 +66,29 @@ def test_forward_outside_dlfeval_returns_a_plain_dlarray(rng):
     assert L.dims(Ys) == "CBT" and Ys.shape == (3, 3, 5)
 
 
-def test_gradient_with_respect_to_forwards_input_is_a_clear_error(rng):
-    net = L.dlnetwork([L.sequenceInputLayer(2), L.lstmLayer(3), L.fullyConnectedLayer(1)])
+@pytest.mark.parametrize("norm", ["none", "zscore", "rescale-symmetric"])
+def test_gradient_with_respect_to_forwards_input(rng, norm):
+    stats = dict(Mean=rng.standard_normal((2, 1)), StandardDeviation=rng.uniform(0.5, 2, (2, 1)),
+                 Min=-rng.uniform(1, 2, (2, 1)), Max=rng.uniform(1, 2, (2, 1)))
+    keep = {"none": [], "zscore": ["Mean", "StandardDeviation"],
+            "rescale-symmetric": ["Min", "Max"]}[norm]
+    layers = [L.sequenceInputLayer(2, Normalization=norm, **{k: stats[k] for k in keep}),
+              L.lstmLayer(3), L.fullyConnectedLayer(2)]
+    net = float64_network(rng, layers, 2)
+    X = rng.standard_normal((4, 2, 3))                       # T by C by B
+    W = rng.standard_normal((2, 3, 4))
 
-    def f(net, X):
-        y = np.sum(forward(net, X))
-        return dlgradient(y, X)
-    with pytest.raises(TypeError, match="the gradient of forward\\(net, X\\) with respect to X "
-                                        "is not supported yet"):
-        dlfeval(f, net, dlarray(rng.standard_normal((2, 1, 3)), "CBT"))
+    def loss(net, x):
+        return np.sum(forward(net, x) * W)
+
+    gx = dlfeval(lambda net, x: dlgradient(loss(net, x), x), net, dlarray(X, "TCB"))
+    numeric = numerical_gradient(lambda: float(loss(net, dlarray(X, "TCB"))), X)
+    assert_gradient_close(extractdata(gx), extractdata(dlarray(numeric, "TCB")), rtol=1e-6,
+                          atol=1e-8)
     # the learnables' gradient alone needs nothing of X's
-    g = dlfeval(lambda net, X: dlgradient(np.sum(forward(net, X)), net.Learnables), net,
-                dlarray(rng.standard_normal((2, 1, 3)), "CBT"))
-    assert len(g.Value) == 5                               # lstm W, R, b; fc W, b
-    assert np.any(extractdata(g.Value[0]) != 0)
+    g = dlfeval(lambda net, x: dlgradient(loss(net, x), net.Learnables), net, dlarray(X, "TCB"))
+    assert len(g.Value) == 5 and np.any(extractdata(g.Value[0]) != 0)
     assert not hasattr(net, "_trace")                      # dlfeval leaves the network as it was
-
 
 def test_one_adamupdate_step_equals_trainnets_first_iteration(rng):
     X = [rng.standard_normal((4, 2)) for _ in range(3)]           # T-by-C, equal lengths

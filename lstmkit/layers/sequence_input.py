@@ -84,6 +84,20 @@ class SequenceInputLayer(Layer):
             self.Min = data.min(axis=1, keepdims=True)
             self.Max = data.max(axis=1, keepdims=True)
 
+    def _input_scale(self):
+        """The per-channel factor of the (affine) normalization: d(normalized)/d(input)."""
+        mode = self.Normalization
+        if mode in ("none", "zerocenter"):
+            return np.ones(self._size_for_scale())
+        if mode == "zscore":
+            return 1.0 / _safe(self.StandardDeviation).reshape(-1)
+        scale = 1.0 / _safe(self.Max - self.Min).reshape(-1)
+        return 2.0 * scale if mode == "rescale-symmetric" else scale
+
+    def _size_for_scale(self):
+        size = self.InputSize
+        return int(np.prod(size)) if not isinstance(size, (int, np.integer)) else int(size)
+
     def _normalize(self, x, dtype):
         """Normalize packed rows x (S, C); returns a new array of ``dtype``."""
         mode = self.Normalization
