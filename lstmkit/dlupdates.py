@@ -141,10 +141,13 @@ def _scalar(func, name, value, low=None, high=None, positive=False):
 
 
 def _update(func, kind, params, grad, states, lr, hyper1, hyper2, eps, iteration):
+    """One solver step; ``states`` are the solver's two states as ``(value, name)`` (checked
+    against the parameters) or None for one the solver does not use."""
     arrays, rebuild = _leaves(func, params, "net")
-    grads, _ = _leaves(func, grad, "grad")
+    states = [[np.zeros(a.shape) for a in arrays] if st is None else
+              _state(func, st[0], arrays, st[1]) for st in states]
+    grads, rebuild_state = _leaves(func, grad, "grad")
     _check_match(func, grads, arrays, "grad")
-    _, rebuild_state = _leaves(func, grad, "grad")
     dtype = np.result_type(*[a.dtype if a.dtype.kind == "f" else np.float64 for a in arrays])
     flat = [np.concatenate([np.ravel(np.asarray(v, dtype=dtype)) for v in vs]) if vs else
             np.empty(0, dtype) for vs in (arrays, grads, states[0], states[1],
@@ -213,9 +216,7 @@ def adamupdate(net: Any, grad: Any, averageGrad: Any, averageSqGrad: Any, iterat
     b1 = _scalar(func, "gradDecay", gradDecay, 0.0, 1.0)
     b2 = _scalar(func, "sqGradDecay", sqGradDecay, 0.0, 1.0)
     eps = _scalar(func, "epsilon", epsilon, positive=True)
-    arrays, _ = _leaves(func, net, "net")
-    states = (_state(func, averageGrad, arrays, "averageGrad"),
-              _state(func, averageSqGrad, arrays, "averageSqGrad"))
+    states = ((averageGrad, "averageGrad"), (averageSqGrad, "averageSqGrad"))
     out = _update(func, solver_kernels.ADAM, net, grad, states, lr, b1, b2, eps, int(iteration))
     return select_outputs(out, nargout)
 
@@ -253,9 +254,8 @@ def sgdmupdate(net: Any, grad: Any, vel: Any, learnRate: float = 0.01, momentum:
     nargout = check_nargout(func, nargout, 2)
     lr = _scalar(func, "learnRate", learnRate, positive=True)
     mom = _scalar(func, "momentum", momentum, 0.0, 1.0)
-    arrays, _ = _leaves(func, net, "net")
-    states = (_state(func, vel, arrays, "vel"), [np.zeros(a.shape) for a in arrays])
-    new, v, _ = _update(func, solver_kernels.SGDM, net, grad, states, lr, mom, 0.0, 0.0, 1)
+    new, v, _ = _update(func, solver_kernels.SGDM, net, grad, ((vel, "vel"), None), lr, mom,
+                        0.0, 0.0, 1)
     return select_outputs((new, v), nargout)
 
 
@@ -293,10 +293,8 @@ def rmspropupdate(net: Any, grad: Any, averageSqGrad: Any, learnRate: float = 0.
     lr = _scalar(func, "learnRate", learnRate, positive=True)
     b2 = _scalar(func, "sqGradDecay", sqGradDecay, 0.0, 1.0)
     eps = _scalar(func, "epsilon", epsilon, positive=True)
-    arrays, _ = _leaves(func, net, "net")
-    states = ([np.zeros(a.shape) for a in arrays],
-              _state(func, averageSqGrad, arrays, "averageSqGrad"))
-    new, _, sq = _update(func, solver_kernels.RMSPROP, net, grad, states, lr, 0.0, b2, eps, 1)
+    new, _, sq = _update(func, solver_kernels.RMSPROP, net, grad,
+                         (None, (averageSqGrad, "averageSqGrad")), lr, 0.0, b2, eps, 1)
     return select_outputs((new, sq), nargout)
 
 
