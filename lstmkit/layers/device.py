@@ -44,6 +44,13 @@ def _empty(shape, dtype):
     return cuda.device_array(shape, dtype)
 
 
+def _start_states(layer, batch, state, dtype):
+    """A recurrent layer's states to start from, on the host: the carried ones or its own."""
+    if state is None:
+        return layer._initial_state(batch.num_observations, None, dtype)
+    return tuple(to_host(s) for s in state)
+
+
 class DeviceLSTM:
     """:class:`~lstmkit.layers.lstm.LSTMLayer` on the device."""
 
@@ -52,10 +59,7 @@ class DeviceLSTM:
         batch = layer._sequence_batch(x, batch)
         H = layer.NumHiddenUnits
         S = x.shape[0]
-        if state is None:
-            h, c = layer._initial_state(batch.num_observations, None, dtype)
-        else:
-            h, c = to_host(state[0]), to_host(state[1])
+        h, c = _start_states(layer, batch, state, dtype)
         h0, c0 = to_device(h), to_device(c)
         h, c = to_device(h.copy()), to_device(c.copy())
         P = w["PeepholeWeights"].reshape(3 * H) if layer.HasPeepholes else _empty(0, dtype)
@@ -105,10 +109,7 @@ class DeviceBiLSTM:
         batch = layer._sequence_batch(x, batch)
         H = layer.NumHiddenUnits
         S = x.shape[0]
-        if state is None:
-            h, c = layer._initial_state(batch.num_observations, None, dtype)
-        else:
-            h, c = to_host(state[0]), to_host(state[1])
+        h, c = _start_states(layer, batch, state, dtype)
         sequence = layer.OutputMode == "sequence"
         gk, sk = layer._codes()
         index = cuda.to_device(np.asarray(batch.reverse_rows, np.int64))
@@ -184,8 +185,7 @@ class DeviceGRU:
         batch = layer._sequence_batch(x, batch)
         H = layer.NumHiddenUnits
         S = x.shape[0]
-        h = layer._initial_state(batch.num_observations, None, dtype)[0] if state is None \
-            else to_host(state[0])
+        (h,) = _start_states(layer, batch, state, dtype)
         h0 = to_device(h)
         h = to_device(h.copy())
         b, bR = DeviceGRU._biases(layer, w["Bias"], dtype)
