@@ -707,38 +707,40 @@ def softmax(X: Any, *, DataFormat: str | None = None) -> Any:
 
 
 # -- dlfeval and dlgradient ---------------------------------------------------------------------
+def _map_structure(value, fn, tables=False):
+    """``fn`` applied to every item of nested lists, tuples and dicts (and, with ``tables``,
+    the Value column of Learnables-layout tables), the structure kept."""
+    if isinstance(value, list):
+        return [_map_structure(v, fn, tables) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_map_structure(v, fn, tables) for v in value)
+    if isinstance(value, dict):
+        return {k: _map_structure(v, fn, tables) for k, v in value.items()}
+    if tables:
+        from .table import Table
+        if isinstance(value, Table) and "Value" in value.VariableNames:
+            from .dlforward import gradient_table
+            return gradient_table(value, [_map_structure(v, fn, tables) for v in value.Value])
+    return fn(value)
+
+
 def _trace_args(value, tape, networks):
     from .dlnetwork import DLNetwork
-    if isinstance(value, DLNetwork):
-        from .dlforward import trace_network
-        trace_network(value, tape)
-        networks.append(value)
-        return value
-    if isinstance(value, DLArray):
-        return DLArray(value._data, value._fmt, autodiff.leaf(tape))
-    if isinstance(value, list):
-        return [_trace_args(v, tape, networks) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_trace_args(v, tape, networks) for v in value)
-    if isinstance(value, dict):
-        return {k: _trace_args(v, tape, networks) for k, v in value.items()}
-    return value
+
+    def trace(item):
+        if isinstance(item, DLNetwork):
+            from .dlforward import trace_network
+            trace_network(item, tape)
+            networks.append(item)
+        elif isinstance(item, DLArray):
+            return DLArray(item._data, item._fmt, autodiff.leaf(tape))
+        return item
+    return _map_structure(value, trace)
 
 
 def _untrace(value):
-    if isinstance(value, DLArray):
-        return DLArray(value._data, value._fmt, None)
-    if isinstance(value, list):
-        return [_untrace(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_untrace(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _untrace(v) for k, v in value.items()}
-    from .table import Table
-    if isinstance(value, Table) and "Value" in value.VariableNames:
-        from .dlforward import gradient_table
-        return gradient_table(value, [_untrace(v) for v in value.Value])
-    return value
+    return _map_structure(value, lambda item: DLArray(item._data, item._fmt, None)
+                          if isinstance(item, DLArray) else item, tables=True)
 
 
 @checked_call
@@ -816,7 +818,6 @@ def dlgradient(y: DLArray, *xs: Any, RetainData: bool = False,
     >>> np.round(extractdata(g), 4)
     array([1.    , 2.7183])
     """
-    from .dlforward import gradient_table
     from .table import Table
     func = "dlgradient"
     tape = autodiff.current_tape()
@@ -872,16 +873,5 @@ def dlgradient(y: DLArray, *xs: Any, RetainData: bool = False,
     results = iter(DLArray(np.zeros_like(x._data) if g is None else
                            np.asarray(g, dtype=x.dtype).reshape(x.shape), x._fmt, None)
                    for x, g in zip(leaves, grads))
-
-    def rebuild(x):
-        if isinstance(x, DLArray):
-            return next(results)
-        if isinstance(x, list):
-            return [rebuild(v) for v in x]
-        if isinstance(x, tuple):
-            return tuple(rebuild(v) for v in x)
-        if isinstance(x, Table):
-            return gradient_table(x, [rebuild(v) for v in x.Value])
-        return {k: rebuild(v) for k, v in x.items()}
-    out = tuple(rebuild(x) for x in xs)
+    out = tuple(_map_structure(x, lambda _: next(results), tables=True) for x in xs)
     return out[0] if len(out) == 1 else out
