@@ -25,6 +25,13 @@ def grid_2d(m, n, block=(8, 32)):
     return (max(1, math.ceil(m / tm)), max(1, math.ceil(n / tn))), (tm, tn)
 
 
+@cuda.jit(device=True)
+def row_unit(k, H, row0):
+    """Thread ``k`` of a (rows x H) launch: its row among the step's, its unit, its packed row."""
+    r = k // H
+    return r, k - r * H, row0 + r
+
+
 @cuda.jit
 def _matmul(A, B, C, bias, accumulate):
     i, j = cuda.grid(2)

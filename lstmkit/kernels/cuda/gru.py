@@ -17,7 +17,7 @@ from numba import cuda
 
 from ..activations import gate, gate_grad
 from ..gru import AFTER, gru_unit_backward, gru_update
-from .dense import column_sums, gather_rows, grid_1d, matmul
+from .dense import column_sums, gather_rows, grid_1d, matmul, row_unit
 from .lstm import packed_offsets, previous_rows
 
 
@@ -27,9 +27,7 @@ def _after_forward(a, rec, b, bR, h, aux, hidden, row0, n, gate_kind, state_kind
     H = h.shape[1]
     if k >= n * H:
         return
-    r_ = k // H
-    j = k - r_ * H
-    row = row0 + r_
+    r_, j, row = row_unit(k, H, row0)
     r = gate(a[row, j] + rec[r_, j] + b[j] + bR[j], gate_kind)
     z = gate(a[row, H + j] + rec[r_, H + j] + b[H + j] + bR[H + j], gate_kind)
     s = rec[r_, 2 * H + j] + bR[2 * H + j]
@@ -49,9 +47,7 @@ def _before_gates(a, rec, b, bR, h, aux, row0, n, gate_kind):
     H = h.shape[1]
     if k >= n * H:
         return
-    r_ = k // H
-    j = k - r_ * H
-    row = row0 + r_
+    r_, j, row = row_unit(k, H, row0)
     r = gate(a[row, j] + rec[r_, j] + b[j] + bR[j], gate_kind)
     a[row, j] = r
     a[row, H + j] = gate(a[row, H + j] + rec[r_, H + j] + b[H + j] + bR[H + j], gate_kind)
@@ -64,9 +60,7 @@ def _before_update(a, recn, b, h, hidden, row0, n, state_kind):
     H = h.shape[1]
     if k >= n * H:
         return
-    r_ = k // H
-    j = k - r_ * H
-    row = row0 + r_
+    r_, j, row = row_unit(k, H, row0)
     nn, hn = gru_update(a[row, 2 * H + j] + b[2 * H + j] + recn[r_, j], a[row, H + j],
                         h[r_, j], state_kind)
     a[row, 2 * H + j] = nn
@@ -109,9 +103,7 @@ def _unit_backward(a, aux, hprev, dhidden, dh, drz, dn, dnr, row0, n, mode, gate
     H = dh.shape[1]
     if k >= n * H:
         return
-    r_ = k // H
-    j = k - r_ * H
-    row = row0 + r_
+    r_, j, row = row_unit(k, H, row0)
     gh = dh[r_, j]
     if dhidden.shape[0] > 0:
         gh += dhidden[row, j]
@@ -132,9 +124,7 @@ def _before_reset_backward(a, hprev, tmp, drz, row0, n, gate_kind):
     H = tmp.shape[1]
     if k >= n * H:
         return
-    r_ = k // H
-    j = k - r_ * H
-    row = row0 + r_
+    r_, j, row = row_unit(k, H, row0)
     r = a[row, j]
     drz[row, j] = tmp[r_, j] * hprev[row, j] * gate_grad(r, gate_kind)
     tmp[r_, j] *= r
@@ -146,8 +136,7 @@ def _add_two(dh, tmp, drh, n):
     H = dh.shape[1]
     if k >= n * H:
         return
-    r_ = k // H
-    j = k - r_ * H
+    r_, j, _ = row_unit(k, H, 0)
     dh[r_, j] += tmp[r_, j] + drh[r_, j]
 
 

@@ -27,7 +27,15 @@ from numba import cuda
 
 from ..activations import state
 from ..lstm import lstm_unit, lstm_unit_backward
-from .dense import column_sums, gather_rows, grid_1d, matmul
+from .dense import column_sums, gather_rows, grid_1d, matmul, row_unit
+
+
+@cuda.jit(device=True)
+def _peepholes(P, j, H, zero):
+    """Unit ``j``'s peephole weights p_i, p_f, p_o (zeros without peepholes)."""
+    if P.shape[0] > 0:
+        return P[j], P[H + j], P[2 * H + j]
+    return zero, zero, zero
 
 
 @cuda.jit
@@ -36,14 +44,9 @@ def _gates_forward(a, cell, hidden, h, c, P, row0, n, gate_kind, state_kind, cou
     H = h.shape[1]
     if k >= n * H:
         return
-    r = k // H
-    j = k - r * H
-    row = row0 + r
+    r, j, row = row_unit(k, H, row0)
     peep = P.shape[0] > 0
-    zero = a.dtype.type(0)
-    pi = P[j] if peep else zero
-    pf = P[H + j] if peep else zero
-    po = P[2 * H + j] if peep else zero
+    pi, pf, po = _peepholes(P, j, H, a.dtype.type(0))
     i, f, g, o, cn, hn = lstm_unit(a[row, j], a[row, H + j], a[row, 2 * H + j],
                                    a[row, 3 * H + j], c[r, j], pi, pf, po, peep, coupled,
                                    gate_kind, state_kind)
@@ -91,14 +94,9 @@ def _gates_backward(a, cell, c0, dhidden, dh, dc, P, dprows, row0, prev0, n, gat
     H = dh.shape[1]
     if k >= n * H:
         return
-    r = k // H
-    j = k - r * H
-    row = row0 + r
+    r, j, row = row_unit(k, H, row0)
     peep = P.shape[0] > 0
-    zero = a.dtype.type(0)
-    pi = P[j] if peep else zero
-    pf = P[H + j] if peep else zero
-    po = P[2 * H + j] if peep else zero
+    pi, pf, po = _peepholes(P, j, H, a.dtype.type(0))
     gh = dh[r, j]
     if dhidden.shape[0] > 0:
         gh += dhidden[row, j]
