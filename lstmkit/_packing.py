@@ -8,6 +8,8 @@ sequence's result cannot depend on its neighbours, on the mini-batch size or on
 a padding direction.
 """
 
+import functools
+
 import numpy as np
 
 
@@ -147,9 +149,29 @@ class PackedBatch:
         return bounds
 
     def pack(self, sequences, dtype):
-        """Pack C-by-T sequences (caller's order) into an (S, C) array of ``dtype``."""
+        """Pack C-by-T sequences (caller's order) into an (S, C) array of ``dtype``.
+
+        ``sequences`` may also be one C-by-N-by-T array when every sequence has
+        the T steps (a dlarray's mini-batch): then the rows are one transposed copy.
+        """
+        if isinstance(sequences, np.ndarray) and sequences.ndim == 3:
+            C, N, T = sequences.shape
+            if N != self.order.size or self.lengths[0] != T or self.lengths[-1] != T:
+                raise ValueError(f"a {C}x{N}x{T} array does not fit this batch")
+            out = np.empty((N * T, C), dtype)
+            out.reshape(T, N, C)[...] = sequences[:, self.order, :].transpose(2, 1, 0)
+            return out
         whole = np.concatenate(sequences, axis=1) if len(sequences) > 1 else sequences[0]
         return np.ascontiguousarray(whole.T[self.rows], dtype=dtype)
+
+    def unpack_uniform(self, packed):
+        """An (S, K) packed array of a batch whose sequences all have T steps as one
+        K-by-N-by-T array, caller's order (the inverse of :meth:`pack` of such an array)."""
+        N = self.order.size
+        T = int(self.lengths[0])
+        out = np.empty((packed.shape[1], N, T), packed.dtype)
+        out[:, self.order, :] = packed.reshape(T, N, -1).transpose(2, 1, 0)
+        return out
 
     def unpack(self, packed):
         """Split an (S, K) packed array into a list of K-by-T arrays, caller's order."""
@@ -173,3 +195,10 @@ class PackedBatch:
     def to_sorted_order(self, per_sequence):
         """Reorder an (N, ...) array from the caller's order to sorted order."""
         return per_sequence[self.order]
+
+
+@functools.lru_cache(maxsize=16)
+def uniform_batch(N, T):
+    """The :class:`PackedBatch` of N sequences of T steps (shared: a batch is not changed
+    after it is made, and its caches depend only on its lengths)."""
+    return PackedBatch(np.full(N, T, np.int64))

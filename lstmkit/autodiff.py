@@ -26,12 +26,16 @@ _state = threading.local()
 class Node:
     """One recorded operation's result: its parents and their vector-Jacobian products."""
 
-    __slots__ = ("id", "parents", "tape")
+    __slots__ = ("id", "parents", "tape", "plan")
 
     def __init__(self, tape, parents):
         self.tape = tape
         self.id = tape.next_id()
         self.parents = parents          # list of (parent Node, vjp: gradient -> parent's)
+        #: optional callable told, before any of the node's products runs, which parents
+        #: need one (a list of bools): an operation whose products share one computation
+        #: (``forward(net, X)``) leaves out what no target needs (X's gradient)
+        self.plan = None
 
 
 class Tape:
@@ -109,6 +113,8 @@ def backward(root, seed, targets):
         node = reach[nid]
         if nid not in wanted:
             grads.pop(nid)               # free what no later product needs
+        if node.plan is not None:
+            node.plan([parent.id in useful for parent, _ in node.parents])
         for parent, vjp in node.parents:
             if parent.id not in useful:
                 continue                 # no target behind it: its product is not needed

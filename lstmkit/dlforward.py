@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import autodiff
-from ._inputs import InputData
+from ._packing import uniform_batch
 from ._validation import fail
 from .dlarrays import DLArray, _result
 from .network import compute_nodes, infer_sizes, initial_states, network_output
@@ -50,22 +50,21 @@ def traced_learnables(net):
                   "Value": [leaf for _, _, leaf in leaves]})
 
 
-def _observations(func, net, X):
-    """The dlarray's observations as C-by-T arrays, and whether it has a time dimension."""
+def _observations(func, X):
+    """The dlarray's data as a C-by-N-by-T array (T = 1 without a time dimension), and
+    whether it has a time dimension."""
     fmt = X._fmt
-    data = X._data
     if not fmt:
         fail(func, "X must be a formatted dlarray (such as dlarray(X, 'CBT')) inside dlfeval.")
     if set(fmt) - set("CBT"):
         fail(func, f"forward takes dlarrays of formats 'CB', 'CBT', 'CT' here. Received: "
                    f"{fmt!r}.")
-    x = data
+    x = X._data                                   # stored in C, B, T order
     if "B" not in fmt:
-        x = np.expand_dims(x, fmt.index("C") + 1)
-        fmt = fmt.replace("C", "CB")
+        x = np.expand_dims(x, 1)
     if "T" not in fmt:
         x = np.expand_dims(x, 2)
-    return [np.ascontiguousarray(x[:, n, :]) for n in range(x.shape[1])], "T" in fmt
+    return x, "T" in fmt
 
 
 def traced_forward(func, net, X, nargout, training=True):
@@ -74,6 +73,8 @@ def traced_forward(func, net, X, nargout, training=True):
     Returns Y (and, with ``nargout=2``, the state table).  predict's output is
     recorded too, but a gradient through it is an error (MATLAB differentiates
     predict; lstmkit's layers keep what a backward pass needs only in forward).
+    The dlarray's observations all have its T steps: they are packed as one
+    array (:func:`lstmkit._packing.uniform_batch`), not one by one.
     """
     from .dlpredict import _state_table
     from .layers.recurrent import RecurrentLayer
@@ -82,16 +83,15 @@ def traced_forward(func, net, X, nargout, training=True):
     inputs = [k for k, layer in enumerate(graph.layers) if layer.is_input]
     if len(inputs) != 1:
         fail(func, "forward on dlarrays inside dlfeval takes networks with one input here.")
-    seqs, timed = _observations(func, net, X)
+    x, timed = _observations(func, X)
     layer_in = graph.layers[inputs[0]]
     if timed != bool(layer_in._outputs_sequence(True)):
         fail(func, f"X has format {X._fmt!r} but the input layer '{layer_in.Name}' takes "
                    f"{'sequences (a T dimension)' if not timed else 'features (no T dimension)'}.")
-    data = InputData.of_graph(graph, [seqs])
-    full = data.sorted_batch()
-    N = len(data)
-    batch, values = data.pack_window(full, 0, int(full.lengths.max()), N, dtype)
-    states = initial_states(graph, full.order, dtype)
+    C, N, T = x.shape
+    batch = uniform_batch(N, T)
+    values = {inputs[0]: layer_in._pack(batch, x, dtype)}
+    states = initial_states(graph, batch.order, dtype)
     nodes = compute_nodes(graph)
     node_batches = {}
     caches, new_states = graph.forward(values, batch, states, training, dtype, nodes,
@@ -100,13 +100,9 @@ def traced_forward(func, net, X, nargout, training=True):
     y = values[out]
     out_batch = node_batches.get(out, batch)
     sequence = bool(infer_sizes(func, graph).output_is_sequence[out])
-    order = full.order
-    if sequence:
-        pieces = out_batch.unpack(y)                      # sorted order, K-by-T each
-        K, T = pieces[0].shape
-        Y = np.empty((K, N, T), dtype)
-        for k, piece in enumerate(pieces):
-            Y[:, order[k], :] = piece
+    order = batch.order
+    if sequence:                      # one length in, one length out (strides keep it so)
+        Y = out_batch.unpack_uniform(y)
         fmt = "CBT"
     else:
         Y = np.empty((y.shape[1], N), dtype)
@@ -120,13 +116,13 @@ def traced_forward(func, net, X, nargout, training=True):
         if "grads" not in shared:
             g = np.asarray(g, dtype)
             if sequence:
-                dy = out_batch.pack([g[:, order[k], :] for k in range(N)], dtype)
+                dy = out_batch.pack(g, dtype)
             else:
                 dy = np.ascontiguousarray(g[:, order].T)
             grads = [{lb.name: np.zeros(np.shape(getattr(layer, lb.name)), dtype)
                       for lb in layer.learnables} for layer in graph.layers]
             at_inputs = graph.backward({out: dy}, caches, grads, nodes,
-                                       input_grads=X._node is not None)
+                                       input_grads=shared.get("need_dx", X._node is not None))
             shared["grads"] = grads
             shared["dx"] = at_inputs.get(inputs[0])
         return shared["grads"]
@@ -136,13 +132,8 @@ def traced_forward(func, net, X, nargout, training=True):
         dx = shared["dx"]                              # packed rows, sorted, normalized space
         if dx is None:
             return np.zeros(X.shape, X.dtype)
-        dx = np.asarray(dx) * layer_in._input_scale().reshape(1, -1)
-        pieces = batch.unpack(dx)                      # C-by-T per sorted observation
-        C, T = pieces[0].shape
-        full = np.zeros((C, N, T))
-        for k, piece in enumerate(pieces):
-            full[:, order[k], :piece.shape[1]] = piece
-        return _to_format(full, timed, X)
+        dx = np.asarray(dx, np.float64) * layer_in._input_scale().reshape(1, -1)
+        return _to_format(batch.unpack_uniform(dx), timed, X)
 
     index = {id(layer): k for k, layer in enumerate(graph.layers)}
     if training:
@@ -153,6 +144,13 @@ def traced_forward(func, net, X, nargout, training=True):
     if X._node is not None:
         parents.append((X, input_vjp if training else _no_predict_gradient))
     result = _result(Y, fmt, parents)
+    if result._node is not None and X._node is not None:
+        # X's gradient only when a target lies behind it (dlgradient(loss, net.Learnables)
+        # does not ask for it: the backward pass then skips the input layers' products)
+        def plan(needed):
+            shared["need_dx"] = any(need for need, (parent, _) in
+                                    zip(needed, result._node.parents) if parent is X._node)
+        result._node.plan = plan
     if nargout < 2:
         return result
     final = {}

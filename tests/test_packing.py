@@ -45,3 +45,22 @@ def test_chunks_are_contiguous_non_empty_and_balanced(lengths, n):
     work = [b.lengths[c[i]:c[i + 1]].sum() for i in range(len(c) - 1)]
     assert max(work) <= sum(lengths) / (len(c) - 1) + max(lengths)
     assert b.chunks(n) is c   # computed once per batch and thread count
+
+
+@pytest.mark.parametrize("N, T", [(1, 1), (3, 1), (1, 5), (4, 6)])
+def test_one_length_batch_packs_a_c_by_n_by_t_array_as_its_sequences(N, T):
+    from lstmkit._packing import uniform_batch
+    r = np.random.default_rng(1)
+    x = r.standard_normal((3, N, T))
+    b = uniform_batch(N, T)
+    assert uniform_batch(N, T) is b                        # shared, not rebuilt per call
+    listed = b.pack([x[:, n, :] for n in range(N)], np.float32)
+    packed = b.pack(x[:, :, ::1], np.float32)
+    np.testing.assert_array_equal(packed, listed)
+    assert packed.dtype == np.float32 and packed.flags.c_contiguous
+    np.testing.assert_array_equal(b.unpack_uniform(b.pack(x, np.float64)), x)
+    np.testing.assert_array_equal(b.pack(np.asfortranarray(x), float), b.pack(x, float))
+    with pytest.raises(ValueError, match="does not fit"):
+        b.pack(np.zeros((3, N, T + 1)), float)
+    with pytest.raises(ValueError, match="does not fit"):
+        PackedBatch([T + 1] + [T] * N).pack(np.zeros((3, N + 1, T)), float)
