@@ -7,12 +7,16 @@ fullyConnectedLayer(K), loss "mse" (trainnet) and its equal in the loop,
 ``l2loss(Y, T, NormalizationFactor="all-elements")``; sequences of one length
 (no padding, so both do the same arithmetic); adam.  Per iteration:
 
-* trainnet: (t(k2 epochs) - t(k1 epochs)) / iterations between, so the
-  set-up is excluded;
+* trainnet: (t(4 epochs) - t(1 epoch)) / iterations between, each time the
+  fastest of three runs, so the set-up is excluded;
 * the loop: ``dlfeval(modelLoss, net, X, T)`` (forward, the loss,
   ``dlgradient(loss, net.Learnables)``) and ``adamupdate``, on mini-batches
-  prepared beforehand as dlarrays, median of the iterations after a warm-up;
-  and the same with the mini-batches read from a minibatchqueue.
+  prepared beforehand as dlarrays; and the same with the mini-batches read
+  from a minibatchqueue (its reads included).  Per iteration: the fastest
+  epoch of five after a warm-up one, divided by its iterations.
+
+Both figures are the fastest of repeated whole epochs, so machine noise
+affects them alike.
 
 The issue's goal: the loop within 1.3x of trainnet.  Appends to
 benchmarks/RESULTS.md.
@@ -22,7 +26,6 @@ import argparse
 import datetime
 import os
 import platform
-import statistics
 import sys
 import time
 
@@ -54,9 +57,9 @@ def measure(lk, case):
         lk.trainnet(X, Y, net0, "mse", opts)
         return time.perf_counter() - t0
     train(1)                                               # compile, caches
-    t1 = min(train(1) for _ in range(2))
-    t3 = min(train(3) for _ in range(2))
-    per_trainnet = (t3 - t1) / (2 * batches)
+    t1 = min(train(1) for _ in range(3))
+    t4 = min(train(4) for _ in range(3))
+    per_trainnet = (t4 - t1) / (3 * batches)
 
     def model_loss(net, Xb, Tb):
         Yb = lk.forward(net, Xb)
@@ -66,18 +69,20 @@ def measure(lk, case):
     prepared = [(lk.dlarray(np.stack(X[b * N:(b + 1) * N], axis=2), "TCB"),
                  Y[b * N:(b + 1) * N].T) for b in range(batches)]
 
-    def loop(source, rounds=3):
+    def loop(source, rounds=6):
+        """Seconds per iteration: the fastest of ``rounds - 1`` epochs after a warm-up one
+        (as trainnet's figure is the fastest of repeated runs)."""
         net, avg, avg_sq = net0, None, None
-        times, iteration = [], 0
+        epochs, iteration = [], 0
         for _ in range(rounds):
+            t0 = time.perf_counter()
             for Xb, Tb in source():
-                t0 = time.perf_counter()
                 _, grad = lk.dlfeval(model_loss, net, Xb, Tb)
                 iteration += 1
                 net, avg, avg_sq = lk.adamupdate(net, grad, avg, avg_sq, iteration,
                                                  nargout=3)
-                times.append(time.perf_counter() - t0)
-        return statistics.median(times[batches:])          # after the first round
+            epochs.append((time.perf_counter() - t0) / batches)
+        return min(epochs[1:])
 
     per_loop = loop(lambda: prepared)
     ds = lk.combine(lk.arrayDatastore(X, OutputType="same"), lk.arrayDatastore(Y))
@@ -88,13 +93,8 @@ def measure(lk, case):
     def queued():
         lk.reset(mbq)
         while lk.hasdata(mbq):
-            t0 = time.perf_counter()
-            item = next(mbq)
-            queued.read += time.perf_counter() - t0
-            yield item
-    queued.read = 0.0
+            yield next(mbq)
     per_queue = loop(queued)
-    per_queue += queued.read / (3 * batches)
     return per_trainnet, per_loop, per_queue
 
 

@@ -11,6 +11,8 @@ MATLAB, the functions that change a network return a new one
 
 from __future__ import annotations
 
+import copy
+import types
 from typing import Any, Literal, Sequence
 
 import numpy as np
@@ -85,6 +87,29 @@ class _GraphOfLayers:
         layers = [layer.copy() for layer in (self._layers if layers is None else layers)]
         out = type(self)(layers, self._connections if connections is None else connections, func)
         out._dtype = self._dtype
+        return out
+
+    def _with_learnables(self, arrays):
+        """A new network whose learnables (in ``Learnables`` order) are ``arrays``.
+
+        The arrays are taken as they are (fresh, checked by the caller); every
+        other attribute of a layer is copied, so the two networks share
+        nothing that either can change: a shallow copy of the layer whose
+        arrays, lists and dicts are copied too when those are all it holds
+        besides immutable scalars and functions, else a deep copy.  Much
+        cheaper than copying the whole network, which is what a custom loop's
+        update did at every iteration.
+        """
+        arrays = iter(arrays)
+        mapping = {}
+        for layer in self._graph.layers:
+            new = {lb.name: next(arrays) for lb in layer.learnables}
+            mapping[id(layer)] = _layer_with(layer, new)
+        out = copy.copy(self)
+        out.__dict__.pop("_trace", None)          # dlfeval's tracing belongs to the old one
+        out._layers = [mapping[id(layer)] for layer in self._layers]
+        out._graph = copy.copy(self._graph)
+        out._graph.layers = [mapping[id(layer)] for layer in self._graph.layers]
         return out
 
     def _endpoint(self, destination):
@@ -174,6 +199,37 @@ class DLNetwork(_GraphOfLayers):
                 f"    Initialized: {int(self.Initialized)}")
 
 
+_IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), np.generic, np.dtype)
+_FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType)
+
+
+def _layer_with(layer, arrays):
+    """A copy of ``layer`` holding ``arrays`` (name -> array, used as given)."""
+    attrs = vars(layer)
+    copied = {}
+    for name, value in attrs.items():
+        if name in arrays:
+            continue
+        if isinstance(value, np.ndarray):
+            copied[name] = value.copy()
+        elif isinstance(value, (list, tuple, dict)):
+            items = value.values() if isinstance(value, dict) else value
+            if not all(isinstance(v, _IMMUTABLE) for v in items):
+                break
+            copied[name] = type(value)(value.items() if isinstance(value, dict) else value)
+        elif not isinstance(value, _IMMUTABLE + _FUNCTIONS):
+            break
+    else:
+        out = copy.copy(layer)
+        vars(out).update(copied)
+        vars(out).update(arrays)
+        return out
+    memo = {id(attrs[name]): arr for name, arr in arrays.items() if attrs.get(name) is not None}
+    out = copy.deepcopy(layer, memo)
+    vars(out).update(arrays)
+    return out
+
+
 def _cell_names(items):
     """Names as MATLAB displays a cell array of them: {'a', 'b'}."""
     return "{" + ", ".join(f"'{n}'" for n in items) + "}"
@@ -240,7 +296,8 @@ def _check_layers(func, layers):
 
 
 def _initialize_layers(func, graph):
-    """Create every missing learnable from the sizes its inputs give (MATLAB's initialize)."""
+    """Create every missing learnable from the sizes its inputs give (MATLAB's initialize),
+    in single precision as MATLAB's (the initializers draw in float64, then round)."""
     if graph.unconnected:
         name, port = graph.unconnected[0]
         fail(func, f"the network has an unconnected input ({name}, input {port + 1}); connect "
@@ -254,7 +311,12 @@ def _initialize_layers(func, graph):
             if size is None:
                 fail(func, f"the input size of layer '{layer.Name}' is unknown, so its learnables "
                            f"cannot be initialized.")
+            missing = [lb.name for lb in layer.learnables if getattr(layer, lb.name) is None]
             layer._initialize(size, rng)
+            for name in missing:              # MATLAB initializes a dlnetwork in single
+                value = getattr(layer, name)
+                if isinstance(value, np.ndarray) and value.dtype == np.float64:
+                    setattr(layer, name, value.astype(_GraphOfLayers._dtype))
 
 
 @name_value_function()

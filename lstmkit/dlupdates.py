@@ -2,7 +2,7 @@
 
 The parameters (a dlnetwork, a Learnables-layout table, a dlarray, or a
 list, tuple or dict of dlarrays), their gradients and the solver state are
-gathered into flat vectors and updated by trainNetwork's own solver kernel
+updated, parameter by parameter, by trainNetwork's own solver kernel
 (:func:`lstmkit.kernels.solvers.solver_step`: one engine), so one update
 equals a trainnet iteration with the same gradient.  For a dlnetwork the
 layers' learn-rate factors apply, as in MATLAB.  An update that would make a
@@ -16,7 +16,6 @@ empty initial state (``[]``) is ``None`` or ``[]``.
 
 from __future__ import annotations
 
-import copy
 import numbers
 from typing import Any, Callable
 
@@ -32,18 +31,21 @@ from .table import Table
 
 # -- parameters as a list of arrays, and back ---------------------------------------------------
 def _leaves(func, value, name):
-    """``(arrays, rebuild)``: the numeric leaves of a parameter structure and its rebuilder."""
+    """``(arrays, rebuild)``: the numeric leaves of a parameter structure and its rebuilder.
+
+    ``rebuild(new)`` makes the structure again around ``new``, arrays it owns
+    from then on (the callers pass fresh ones: nothing is copied twice).
+    """
     if isinstance(value, DLNetwork):
         entries = [(layer, lb) for layer in value._graph.layers for lb in layer.learnables]
         arrays = [np.asarray(getattr(layer, lb.name)) for layer, lb in entries]
 
         def rebuild(new):
-            # a deep copy (networks are values) in which each learnable is its new array:
-            # the old arrays are neither copied nor checked again (the solver made them)
-            memo = {id(getattr(layer, lb.name)):
-                    np.ascontiguousarray(arr, dtype=old.dtype).reshape(old.shape)
-                    for (layer, lb), arr, old in zip(entries, new, arrays)}
-            return copy.deepcopy(value, memo)
+            # a new network in which each learnable is its new array, in the old one's dtype
+            # and shape (the solver made them: neither copied nor checked again)
+            return value._with_learnables(
+                [np.ascontiguousarray(arr, dtype=old.dtype).reshape(old.shape)
+                 for arr, old in zip(new, arrays)])
         return arrays, rebuild
     if isinstance(value, Table):
         if "Value" not in value.VariableNames:
@@ -92,27 +94,50 @@ def _numeric(func, v, name):
 
 
 def _like(as_dlarray, arr, template=None):
+    """``arr`` (owned) as a dlarray, in the template's format, or as an array."""
     if as_dlarray:
         fmt = template._fmt if isinstance(template, DLArray) else ""
-        return DLArray(np.array(arr), fmt, None)
-    return np.array(arr)
+        return DLArray(arr, fmt, None)
+    return arr
 
 
 def _lr_factors(params, arrays):
-    """Per-element learn-rate factors: the layers' for a dlnetwork, else 1."""
+    """Per-element learn-rate factors (flat, in each parameter's dtype): the layers' for a
+    dlnetwork, else 1 (a shared read-only vector of ones)."""
+    dtypes = [_solver_dtype(a) for a in arrays]
     if not isinstance(params, DLNetwork) or all(
             np.ndim(getattr(layer, lb.lr_factor)) == 0 and getattr(layer, lb.lr_factor) == 1
             for layer in params._graph.layers for lb in layer.learnables):
-        return [np.ones(a.shape) for a in arrays]
-    return [expand_factor(getattr(layer, lb.lr_factor), np.shape(getattr(layer, lb.name)),
-                          lb.blocks, lb.repeats)
-            for layer in params._graph.layers for lb in layer.learnables]
+        return [_ones(a.size, dt) for a, dt in zip(arrays, dtypes)]
+    return [np.ravel(expand_factor(getattr(layer, lb.lr_factor),
+                                   np.shape(getattr(layer, lb.name)), lb.blocks,
+                                   lb.repeats)).astype(dt)
+            for (layer, lb), dt in zip(((layer, lb) for layer in params._graph.layers
+                                        for lb in layer.learnables), dtypes)]
+
+
+_ONES = {}
+
+
+def _ones(n, dtype):
+    """A read-only vector of n ones (one buffer per dtype, grown as needed)."""
+    buf = _ONES.get(dtype)
+    if buf is None or buf.size < n:
+        buf = np.ones(max(n, 1024), dtype)
+        buf.flags.writeable = False
+        _ONES[dtype] = buf
+    return buf[:n]
+
+
+def _solver_dtype(a):
+    return a.dtype if a.dtype.kind == "f" else np.dtype(np.float64)
 
 
 def _state(func, state, arrays, name):
-    """A solver state: zeros for MATLAB's empty ``[]``, else arrays matching the parameters."""
+    """A solver state (None for MATLAB's empty ``[]``: zeros), checked against the
+    parameters."""
     if state is None or (isinstance(state, (list, np.ndarray)) and len(state) == 0):
-        return [np.zeros(a.shape) for a in arrays]
+        return None
     values, _ = _leaves(func, state, name)
     _check_match(func, values, arrays, name)
     return values
@@ -142,29 +167,33 @@ def _scalar(func, name, value, low=None, high=None, positive=False):
 
 def _update(func, kind, params, grad, states, lr, hyper1, hyper2, eps, iteration):
     """One solver step; ``states`` are the solver's two states as ``(value, name)`` (checked
-    against the parameters) or None for one the solver does not use."""
+    against the parameters) or None for one the solver does not use.
+
+    Each parameter is updated on its own (in its own float dtype) by the solver kernel, on
+    copies, so an update that fails leaves every argument as it was.
+    """
     arrays, rebuild = _leaves(func, params, "net")
-    states = [[np.zeros(a.shape) for a in arrays] if st is None else
-              _state(func, st[0], arrays, st[1]) for st in states]
     grads, rebuild_state = _leaves(func, grad, "grad")
     _check_match(func, grads, arrays, "grad")
-    dtype = np.result_type(*[a.dtype if a.dtype.kind == "f" else np.float64 for a in arrays])
-    flat = [np.concatenate([np.ravel(np.asarray(v, dtype=dtype)) for v in vs]) if vs else
-            np.empty(0, dtype) for vs in (arrays, grads, states[0], states[1],
-                                         _lr_factors(params, arrays))]
-    theta, g, s1, s2, lr_factor = flat
-    if not solver_kernels.solver_step(kind, theta, g, s1, s2, lr, lr_factor, hyper1, hyper2, eps,
-                                      iteration):
-        fail(func, "the update would make a parameter or the solver's state NaN or infinite "
-                   "(is the gradient finite?); nothing was changed.", FloatingPointError)
-
-    def split(vec):
-        out, at = [], 0
-        for a in arrays:
-            out.append(vec[at:at + a.size].reshape(a.shape))
-            at += a.size
-        return out
-    return rebuild(split(theta)), rebuild_state(split(s1)), rebuild_state(split(s2))
+    olds = [None if st is None else _state(func, st[0], arrays, st[1]) for st in states]
+    factors = _lr_factors(params, arrays)
+    thetas, s1s, s2s = [], [], []
+    for i, (a, factor) in enumerate(zip(arrays, factors)):
+        dt = factor.dtype
+        theta = np.array(a, dtype=dt, order="C")
+        g = np.ascontiguousarray(grads[i], dtype=dt)
+        s1, s2 = (np.zeros(a.shape, dt) if old is None else np.array(old[i], dtype=dt, order="C")
+                  for old in olds)
+        if not solver_kernels.solver_step(kind, theta.reshape(-1), g.reshape(-1),
+                                          s1.reshape(-1), s2.reshape(-1), lr, factor, hyper1,
+                                          hyper2, eps, iteration):
+            fail(func, "the update would make a parameter or the solver's state NaN or "
+                       "infinite (is the gradient finite?); nothing was changed.",
+                 FloatingPointError)
+        thetas.append(theta)
+        s1s.append(s1)
+        s2s.append(s2)
+    return rebuild(thetas), rebuild_state(s1s), rebuild_state(s2s)
 
 
 # -- the public functions ---------------------------------------------------------------------------
@@ -343,7 +372,8 @@ def dlupdate(fun: Callable, net: Any, *more: Any, nargout: int = 1) -> Any:
         out = out if isinstance(out, tuple) else (out,)
         if len(out) < nargout:
             fail(func, f"`fun` returned {len(out)} values; nargout={nargout} needs {nargout}.")
-        results.append([np.asarray(o._data if isinstance(o, DLArray) else o) for o in out])
+        # copies: what fun returns may be one of its arguments (the caller's gradient)
+        results.append([np.array(o._data if isinstance(o, DLArray) else o) for o in out])
     first = rebuild([r[0] for r in results])
     if nargout == 1:
         return first

@@ -6,6 +6,7 @@ import pytest
 import lstmkit as L
 from lstmkit import dlarray, dlfeval, dlgradient, extractdata, forward
 from gradcheck import assert_gradient_close, numerical_gradient
+from lstmkit.table import Table
 
 
 def float64_network(rng, layers, C, sequence=True):
@@ -232,3 +233,57 @@ def test_dlarray_gru_has_exact_gradients(rng, mode):
             arr)
         got = extractdata(gx) if name == "X" else extractdata(g[name])
         assert_gradient_close(got, numeric, rtol=1e-6, atol=1e-8, name=name)
+
+
+def test_forward_skips_the_input_gradient_unless_dlgradient_asks_for_it(rng, monkeypatch):
+    from lstmkit.graph import Graph
+    asked = []
+    original = Graph.backward
+
+    def spy(self, *args, **kwargs):
+        asked.append(kwargs.get("input_grads"))
+        return original(self, *args, **kwargs)
+    net = float64_network(rng, [L.sequenceInputLayer(2), L.lstmLayer(3),
+                                L.fullyConnectedLayer(2)], 2)
+    monkeypatch.setattr(Graph, "backward", spy)
+    X = dlarray(rng.standard_normal((2, 3, 4)), "CBT")
+
+    def loss_of(net, X, wrt_x):
+        loss = L.mse(forward(net, X), np.zeros((2, 3, 4)), DataFormat="CBT")
+        return dlgradient(loss, net.Learnables, X) if wrt_x else dlgradient(loss, net.Learnables)
+    g_net = dlfeval(loss_of, net, X, False)
+    g_both, g_x = dlfeval(loss_of, net, X, True)
+    assert asked == [False, True]
+    for a, b in zip(g_net.Value, g_both.Value):             # the same learnables' gradients
+        np.testing.assert_array_equal(extractdata(a), extractdata(b))
+    assert np.any(extractdata(g_x) != 0)
+
+
+def test_updates_return_networks_that_share_nothing_changeable(rng):
+    net = L.dlnetwork([L.sequenceInputLayer(2, Normalization="zscore", Mean=np.ones((2, 1)),
+                                            StandardDeviation=np.ones((2, 1))),
+                       L.lstmLayer(3), L.fullyConnectedLayer(1)])
+    assert all(np.asarray(v).dtype == np.float32 for v in net.Learnables.Value)  # MATLAB: single
+    states = Table({"Layer": ["lstm", "lstm"], "Parameter": ["HiddenState", "CellState"],
+                    "Value": [np.full((3, 1), 0.5), np.full((3, 1), 0.25)]})
+    net.State = states
+    grad = L.dlupdate(lambda p: p * 0 + 1, net).Learnables
+    new = L.adamupdate(net, grad, None, None, 1)
+    assert all(np.asarray(v).dtype == np.float32 for v in new.Learnables.Value)
+    assert new.Layers[1] is not net.Layers[1] and new.Layers[1].Name == "lstm"
+    for old_layer, new_layer in zip(net.Layers, new.Layers):  # no array held by both
+        for name, value in vars(old_layer).items():
+            other = vars(new_layer)[name]
+            values = value.values() if isinstance(value, dict) else [value]
+            others = other.values() if isinstance(other, dict) else [other]
+            for a, b in zip(values, others):
+                if isinstance(a, np.ndarray):
+                    assert not np.shares_memory(a, b), (old_layer.Name, name)
+    before = [np.array(v) for v in net.Learnables.Value]
+    new.Learnables.Value[0] = np.zeros((12, 2))
+    new.State = Table({"Layer": ["lstm", "lstm"], "Parameter": ["HiddenState", "CellState"],
+                       "Value": [np.ones((3, 1)), np.ones((3, 1))]})
+    for a, b in zip(net.Learnables.Value, before):         # the old network: as it was
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(net.State.Value[0], np.full((3, 1), 0.5))
+    assert L.predict(new, np.ones((4, 2))).shape == (4, 1)

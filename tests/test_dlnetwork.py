@@ -34,7 +34,7 @@ def test_from_a_layer_array():
     text = repr(net)
     assert "dlnetwork with properties:" in text and "Learnables: [5×3 table]" in text
     assert "Initialized: 1" in text
-    assert '"lstm"' in repr(L) and "{400×12 double}" in repr(L)
+    assert '"lstm"' in repr(L) and "{400×12 single}" in repr(L)
 
 
 def test_initialization_is_seeded_and_keeps_given_weights():
