@@ -31,6 +31,7 @@ import numpy as np
 
 from . import autodiff
 from ._validation import _show, checked_call, fail
+from .table import Table
 
 LABELS = "SCBTU"
 _RANK = {c: i for i, c in enumerate(LABELS)}
@@ -717,7 +718,6 @@ def _map_structure(value, fn, tables=False):
     if isinstance(value, dict):
         return {k: _map_structure(v, fn, tables) for k, v in value.items()}
     if tables:
-        from .table import Table
         if isinstance(value, Table) and "Value" in value.VariableNames:
             from .dlforward import gradient_table
             return gradient_table(value, [_map_structure(v, fn, tables) for v in value.Value])
@@ -788,6 +788,30 @@ def dlfeval(fcn: Any, *args: Any) -> Any:
     return _untrace(out)
 
 
+def _collect_traced(func, tape, x, where, leaves):
+    """Append the traced dlarrays of ``x`` (nested lists, tuples, dicts, Learnables tables)
+    to ``leaves``; anything else, or a dlarray not traced on ``tape``, is an error naming
+    ``where``.  (A module function: a recursive closure would be a reference cycle holding
+    the whole trace, with the network's forward caches, until the garbage collector ran.)"""
+    if isinstance(x, DLArray):
+        if x._node is None or x._node.tape is not tape:
+            fail(func, f"{where} is not traced: it must be a dlfeval argument or computed "
+                       f"from one.", ValueError)
+        leaves.append(x)
+    elif isinstance(x, (list, tuple)):
+        for i, v in enumerate(x):
+            _collect_traced(func, tape, v, f"{where}[{i}]", leaves)
+    elif isinstance(x, dict):
+        for k, v in x.items():
+            _collect_traced(func, tape, v, f"{where}[{k!r}]", leaves)
+    elif isinstance(x, Table) and "Value" in x.VariableNames:
+        for i, v in enumerate(x.Value):
+            _collect_traced(func, tape, v, f"{where}.Value[{i}]", leaves)
+    else:
+        fail(func, f"{where} must be a traced dlarray (or a list, tuple or dict of them). "
+                   f"Received: {_show(x)}.", TypeError)
+
+
 @checked_call
 def dlgradient(y: DLArray, *xs: Any, RetainData: bool = False,
                EnableHigherDerivatives: bool = False) -> Any:
@@ -818,7 +842,6 @@ def dlgradient(y: DLArray, *xs: Any, RetainData: bool = False,
     >>> np.round(extractdata(g), 4)
     array([1.    , 2.7183])
     """
-    from .table import Table
     func = "dlgradient"
     tape = autodiff.current_tape()
     if tape is None:
@@ -843,27 +866,8 @@ def dlgradient(y: DLArray, *xs: Any, RetainData: bool = False,
         fail(func, "the trace was freed by an earlier dlgradient call in this dlfeval; pass "
                    "RetainData=True to that call to take more gradients.", RuntimeError)
     leaves = []
-
-    def collect(x, where):
-        if isinstance(x, DLArray):
-            if x._node is None or x._node.tape is not tape:
-                fail(func, f"{where} is not traced: it must be a dlfeval argument or computed "
-                           f"from one.", ValueError)
-            leaves.append(x)
-        elif isinstance(x, (list, tuple)):
-            for i, v in enumerate(x):
-                collect(v, f"{where}[{i}]")
-        elif isinstance(x, dict):
-            for k, v in x.items():
-                collect(v, f"{where}[{k!r}]")
-        elif isinstance(x, Table) and "Value" in x.VariableNames:
-            for i, v in enumerate(x.Value):
-                collect(v, f"{where}.Value[{i}]")
-        else:
-            fail(func, f"{where} must be a traced dlarray (or a list, tuple or dict of them). "
-                       f"Received: {_show(x)}.", TypeError)
     for i, x in enumerate(xs):
-        collect(x, f"x{i + 1}" if len(xs) > 1 else "x")
+        _collect_traced(func, tape, x, f"x{i + 1}" if len(xs) > 1 else "x", leaves)
     if y._node is None or y._node.tape is not tape:
         grads = [None] * len(leaves)
     else:

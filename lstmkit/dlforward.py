@@ -147,10 +147,8 @@ def traced_forward(func, net, X, nargout, training=True):
     if result._node is not None and X._node is not None:
         # X's gradient only when a target lies behind it (dlgradient(loss, net.Learnables)
         # does not ask for it: the backward pass then skips the input layers' products)
-        def plan(needed):
-            shared["need_dx"] = any(need for need, (parent, _) in
-                                    zip(needed, result._node.parents) if parent is X._node)
-        result._node.plan = plan
+        # (X is the last parent; the hook must not refer to the result: no reference cycle)
+        result._node.plan = lambda needed: shared.__setitem__("need_dx", needed[-1])
     if nargout < 2:
         return result
     final = {}

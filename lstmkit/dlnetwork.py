@@ -201,6 +201,15 @@ class DLNetwork(_GraphOfLayers):
 
 _IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), np.generic, np.dtype)
 _FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType)
+_SHARED_TYPES = frozenset(_IMMUTABLE + _FUNCTIONS)      # exact types held as they are
+
+
+def _plain(cls):
+    """Whether copy.copy of a ``cls`` object is a new object with the same ``__dict__``."""
+    return (getattr(cls, "__copy__", None) is None and cls.__reduce_ex__ is object.__reduce_ex__
+            and cls.__reduce__ is object.__reduce__
+            and getattr(cls, "__getstate__", None) is getattr(object, "__getstate__", None)
+            and getattr(cls, "__setstate__", None) is None)
 
 
 def _layer_with(layer, arrays):
@@ -208,19 +217,25 @@ def _layer_with(layer, arrays):
     attrs = vars(layer)
     copied = {}
     for name, value in attrs.items():
-        if name in arrays:
+        kind = type(value)
+        if kind in _SHARED_TYPES or name in arrays:
             continue
-        if isinstance(value, np.ndarray):
+        if kind is np.ndarray:
             copied[name] = value.copy()
-        elif isinstance(value, (list, tuple, dict)):
-            items = value.values() if isinstance(value, dict) else value
+        elif kind in (list, tuple, dict):
+            items = value.values() if kind is dict else value
             if not all(isinstance(v, _IMMUTABLE) for v in items):
                 break
-            copied[name] = type(value)(value.items() if isinstance(value, dict) else value)
+            copied[name] = kind(value.items() if kind is dict else value)
         elif not isinstance(value, _IMMUTABLE + _FUNCTIONS):
             break
     else:
-        out = copy.copy(layer)
+        cls = type(layer)
+        if _plain(cls):
+            out = cls.__new__(cls)             # what copy.copy does for a plain object
+            vars(out).update(attrs)
+        else:
+            out = copy.copy(layer)
         vars(out).update(copied)
         vars(out).update(arrays)
         return out

@@ -306,7 +306,7 @@ def _as_rows(func, Y, targets, fmt):
     if np.squeeze(t).shape != np.squeeze(y).shape:       # a transposed target is an error
         fail(func, f"`targets` must have the size of Y ({size_text(y.shape)}). Received: size "
                    f"{size_text(t.shape)}.")
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(t))):
+    if not (np.isfinite(y).all() and np.isfinite(t).all()):
         fail(func, "`Y` and `targets` must be finite.")
     order = _row_order(fmt)
     C = y.shape[fmt.index("C")]
@@ -411,7 +411,7 @@ def _traced(func, kind, Y, targets, weights, DataFormat, WeightsFormat, normaliz
         elem, grad = elem * w, grad * w
     divisor = LossTerm(kind, normalization).divisor(N, M, C)
     order = _row_order(fmt)
-    inverse = np.argsort(order)
+    inverse = [order.index(d) for d in range(len(order))]
     dtype = Y.dtype
 
     def vjp(g):

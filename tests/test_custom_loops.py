@@ -287,3 +287,28 @@ def test_updates_return_networks_that_share_nothing_changeable(rng):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(net.State.Value[0], np.full((3, 1), 0.5))
     assert L.predict(new, np.ones((4, 2))).shape == (4, 1)
+
+
+def test_a_loop_iteration_leaves_no_reference_cycles(rng):
+    """The trace (nodes, products, the network's forward caches) is freed when dlfeval's
+    results are dropped, not when the garbage collector next runs: a cycle kept every
+    iteration's caches alive and made the loop up to 1.5x slower."""
+    import gc
+    net = L.dlnetwork([L.sequenceInputLayer(2), L.lstmLayer(3, OutputMode="last"),
+                       L.fullyConnectedLayer(2)])
+    X = dlarray(rng.standard_normal((2, 4, 5)), "CBT")
+
+    def model_loss(net, X):
+        loss = L.l2loss(forward(net, X), np.zeros((2, 4)))
+        return loss, dlgradient(loss, net.Learnables, X)
+    for iteration in (1, 2):              # the first also makes one-off objects (ctypes types)
+        gc.collect()
+        gc.disable()
+        try:
+            loss, grad = dlfeval(model_loss, net, X)
+            net = L.adamupdate(net, grad[0], None, None, iteration)
+            del loss, grad
+            garbage = gc.collect()
+        finally:
+            gc.enable()
+    assert garbage == 0

@@ -1,5 +1,6 @@
 """What lstmLayer, bilstmLayer and gruLayer share: options, states, direction helpers."""
 
+import functools
 import inspect
 
 import numpy as np
@@ -15,6 +16,21 @@ STATE_CODES = {"tanh": _config.STATE_TANH, "softsign": _config.STATE_SOFTSIGN}
 
 #: time steps whose input projection is one GEMM in prediction (bounds memory)
 PREDICT_BLOCK = 64
+
+
+@functools.lru_cache(maxsize=None)
+def _recurrent_learnables(gates, repeats, bias_repeats):
+    """The three learnables' descriptions (made once per gate layout: they are read, never
+    changed, and a training or custom loop asks for them at every step)."""
+    return (
+        Learnable("InputWeights", "InputWeightsInitializer", "InputWeightsLearnRateFactor",
+                  "InputWeightsL2Factor", gates, repeats=repeats),
+        Learnable("RecurrentWeights", "RecurrentWeightsInitializer",
+                  "RecurrentWeightsLearnRateFactor", "RecurrentWeightsL2Factor", gates,
+                  repeats=repeats),
+        Learnable("Bias", "BiasInitializer", "BiasLearnRateFactor", "BiasL2Factor",
+                  gates, l2_default=0.0, repeats=bias_repeats),
+    )
 
 
 class RecurrentLayer(Layer):
@@ -66,17 +82,8 @@ class RecurrentLayer(Layer):
     @property
     def learnables(self):
         """InputWeights, RecurrentWeights and Bias; per-gate factors repeat per direction."""
-        repeats = self.gate_rows // self.gates
-        bias_repeats = self._bias_rows() // (self.gates * self.NumHiddenUnits)
-        return (
-            Learnable("InputWeights", "InputWeightsInitializer", "InputWeightsLearnRateFactor",
-                      "InputWeightsL2Factor", self.gates, repeats=repeats),
-            Learnable("RecurrentWeights", "RecurrentWeightsInitializer",
-                      "RecurrentWeightsLearnRateFactor", "RecurrentWeightsL2Factor", self.gates,
-                      repeats=repeats),
-            Learnable("Bias", "BiasInitializer", "BiasLearnRateFactor", "BiasL2Factor",
-                      self.gates, l2_default=0.0, repeats=bias_repeats),
-        )
+        return _recurrent_learnables(self.gates, self.gate_rows // self.gates,
+                                     self._bias_rows() // (self.gates * self.NumHiddenUnits))
 
     def _learnable_shape(self, name, input_size):
         """Shapes; fan-out is one direction's gate rows (each direction is its own matrix)."""
