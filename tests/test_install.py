@@ -83,6 +83,36 @@ def test_stamp_covers_every_kernel_source(tmp_path, monkeypatch):
     assert _cache.sources_stamp() == changed
 
 
+def test_parallel_loops_compiled_by_two_processes_have_different_names(tmp_path):
+    """Numba names a parallel loop's function after the loop object's address, which two
+    fresh processes share far more often than chance; loading both processes' cached
+    kernels then ran one loop's code for another (a segmentation fault in fc_forward).
+    The names carry a per-process salt."""
+    from numba.parfors.parfor import Parfor
+    assert Parfor.__hash__ is _cache._salted_hash
+    code = ("import numpy as np\n"
+            "from lstmkit.kernels.blas import par_dot\n"
+            "out = np.empty((4, 2), np.float32)\n"
+            "par_dot(np.ones((4, 3), np.float32), np.ones((3, 2), np.float32), out, 2)\n"
+            "print(out.sum())\n")
+    names = []
+    for k in range(2):                    # the same kernel, two fresh processes and caches
+        env = {key: v for key, v in os.environ.items()
+               if key not in ("NUMBA_CACHE_DIR", "LSTMKIT_CACHE_DIR")}
+        env.update(LSTMKIT_CACHE_DIR=str(tmp_path / str(k)), LSTMKIT_QUIET="1")
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, timeout=300, cwd=ROOT)
+        assert out.returncode == 0 and out.stdout.strip() == "24.0", out.stderr
+        found = set()
+        for path in cached_files(tmp_path / str(k)):
+            if path.endswith(".nbc"):
+                with open(path, "rb") as handle:
+                    found |= set(re.findall(rb"__numba_parfor_gufunc_[0-9a-fx_]+", handle.read()))
+        assert found
+        names.append(found)
+    assert not names[0] & names[1]
+
+
 def test_compile_notice_counts_only_lstmkit_and_prints_once():
     class Event:
         def __init__(self, module):

@@ -5,10 +5,13 @@ they never validate.  The checked entry points are the layers and functions of
 :mod:`lstmkit`.
 
 Importing the package first points Numba's cache for these kernels at a user
-cache folder, never inside the installed package (see :mod:`._cache`).
+cache folder, never inside the installed package, and makes the names of the
+parallel loops a process compiles its own, so that kernels cached by different
+processes never clash (see :mod:`._cache`).
 """
 
-from ._cache import install_locator, install_notice
+from ._cache import install_locator, install_notice, salt_parallel_loop_names
 
 install_locator()
 install_notice()
+salt_parallel_loop_names()

@@ -22,6 +22,21 @@ The first time a kernel is compiled in a process (a cache miss, not a cache
 load), one line on stderr says why the call is slow; ``LSTMKIT_QUIET=1``
 silences it.  Numba's compile events (:mod:`numba.core.event`) tell a real
 compilation from a load.
+
+**Kernels cached by different processes.**  Numba names the function it
+generates for each parallel loop (``prange``) after the loop object's
+``hash``, its memory address: ``__numba_parfor_gufunc_0x7f45c0fcc190``.  The
+name is global in the process that loads the cached code, and fresh processes
+allocate alike, so two processes that compile *different* loops (one compiled
+``fc_forward``, another a GRU kernel, a third ``par_dot`` for a convolution's
+layouts) can give them the same name; a process that later loads both entries
+from the cache runs one loop's code for the other, a segmentation fault or,
+worse, wrong numbers (seen: a custom loop crashing in ``fc_forward`` after
+weeks of test runs, Dask workers and benchmarks had filled the cache; Numba
+issues #4807 and #10128 report the family).  :func:`salt_parallel_loop_names`
+makes the names unique to the process that compiles them (the address and a
+random 64-bit salt), and :data:`CACHE_FORMAT` in every kernel's freshness stamp
+retires entries cached with the unsalted names.
 """
 
 import functools
@@ -47,9 +62,15 @@ def cache_dir():
     return platformdirs.user_cache_dir("lstmkit", appauthor=False)
 
 
+#: Part of every kernel's freshness stamp: raising it retires every cached kernel (2: the
+#: parallel loops' names salted per compiling process, see the module's description).
+CACHE_FORMAT = 2
+
+
 @functools.lru_cache(maxsize=8)
 def _sources_digest(stamps):
     digest = hashlib.sha256()
+    digest.update(f"lstmkit kernel cache format {CACHE_FORMAT}".encode())
     for path, _, _ in stamps:
         digest.update(os.path.basename(path).encode())
         with open(path, "rb") as handle:
@@ -104,6 +125,29 @@ def _user():
         return str(os.getuid())
     except AttributeError:  # Windows
         return os.environ.get("USERNAME", "user")
+
+
+#: This process's salt for the names of the parallel loops it compiles.
+_SALT = int.from_bytes(os.urandom(8), "little")
+
+
+def _salted_hash(parfor):
+    return hash((id(parfor), _SALT))
+
+
+def salt_parallel_loop_names():
+    """Make the names Numba gives the parallel loops this process compiles its own (idempotent).
+
+    Numba names each loop's generated function ``__numba_parfor_gufunc_<hash(loop)>``
+    and a loop's hash is its address, equal in two processes far more often than
+    chance (see the module's description).  Hashing the address with a per-process
+    random salt keeps the names distinct within a process, as before, and makes
+    them distinct between processes.  A loop object's hash serves nothing else
+    that outlives the compilation.
+    """
+    from numba.parfors.parfor import Parfor
+    if Parfor.__hash__ is not _salted_hash:
+        Parfor.__hash__ = _salted_hash
 
 
 def install_locator():
