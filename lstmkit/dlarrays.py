@@ -857,7 +857,8 @@ def dlgradient(y: DLArray, *xs: Any, RetainData: bool = False,
         fail(func, f"`y` must be a traced dlarray (a value computed inside dlfeval from its "
                    f"dlarray arguments). Received: {_show(y)}.", TypeError)
     if np.iscomplexobj(y._data) or y.size != 1:
-        fail(func, f"`y` must be a real scalar. Received: a dlarray of size "
+        fail(func, f"`y` must be a real scalar. Received: a "
+                   f"{'complex ' if np.iscomplexobj(y._data) else ''}dlarray of size "
                    f"{'x'.join(map(str, y.shape)) or '1'}.")
     if not xs:
         fail(func, "give the values to differentiate with respect to: dlgradient(y, x1, ...).",

@@ -89,6 +89,14 @@ def traced_forward(func, net, X, nargout, training=True):
         fail(func, f"X has format {X._fmt!r} but the input layer '{layer_in.Name}' takes "
                    f"{'sequences (a T dimension)' if not timed else 'features (no T dimension)'}.")
     C, N, T = x.shape
+    expected = getattr(layer_in, "InputSize", None)
+    if isinstance(expected, (int, np.integer)) and C != expected:
+        fail(func, f"X has {C} channels (its 'C' dimension, format {X._fmt!r}, size "
+                   f"{'x'.join(map(str, X.shape))}) but the input layer '{layer_in.Name}' takes "
+                   f"{expected}.")
+    if N == 0 or T == 0:
+        fail(func, f"X has no {'observations' if N == 0 else 'time steps'} (format "
+                   f"{X._fmt!r}, size {'x'.join(map(str, X.shape))}).")
     batch = uniform_batch(N, T)
     values = {inputs[0]: layer_in._pack(batch, x, dtype)}
     states = initial_states(graph, batch.order, dtype)

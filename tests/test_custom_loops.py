@@ -67,6 +67,21 @@ def test_forward_outside_dlfeval_returns_a_plain_dlarray(rng):
     assert L.dims(Ys) == "CBT" and Ys.shape == (3, 3, 5)
 
 
+def test_forward_and_predict_on_dlarrays_check_x_before_any_work(rng):
+    net = L.dlnetwork([L.sequenceInputLayer(2), L.lstmLayer(3, OutputMode="last"),
+                       L.fullyConnectedLayer(4)])
+    wrong = dlarray(rng.standard_normal((5, 3, 4)), "TCB")              # 3 channels, not 2
+    for call in (lambda: forward(net, wrong), lambda: L.predict(net, wrong),
+                 lambda: dlfeval(lambda n, x: forward(n, x), net, wrong)):
+        with pytest.raises(ValueError, match="X has 3 channels .* the input layer "
+                                             "'sequenceinput' takes 2"):
+            call()
+    with pytest.raises(ValueError, match="forward: X has no observations"):
+        forward(net, dlarray(np.ones((5, 2, 0)), "TCB"))
+    with pytest.raises(ValueError, match="predict: X has no time steps"):
+        L.predict(net, dlarray(np.ones((0, 2, 3)), "TCB"))
+
+
 @pytest.mark.parametrize("norm", ["none", "zscore", "rescale-symmetric"])
 def test_gradient_with_respect_to_forwards_input(rng, norm):
     stats = dict(Mean=rng.standard_normal((2, 1)), StandardDeviation=rng.uniform(0.5, 2, (2, 1)),

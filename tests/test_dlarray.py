@@ -48,6 +48,8 @@ def test_dlgradient_errors_inside_dlfeval():
     with pytest.raises(ValueError, match="dlgradient: `y` must be a real scalar. Received: a "
                                          "dlarray of size 2"):
         dlfeval(lambda x: dlgradient(x * 2, x), x0)
+    with pytest.raises(ValueError, match="`y` must be a real scalar. Received: a complex dlarray"):
+        dlfeval(lambda x: dlgradient(np.sum(x * 1j), x), x0)
     with pytest.raises(ValueError, match="dlgradient: x is not traced"):
         dlfeval(lambda x: dlgradient(np.sum(x), dlarray([1.0])), x0)
     with pytest.raises(TypeError, match="dlgradient: x2 must be a traced dlarray"):
