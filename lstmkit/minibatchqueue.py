@@ -90,7 +90,7 @@ def padsequences(
     dim = check_positive_int(func, "paddingDim", paddingDim) - 1
     nd = max(max(s.ndim for s in seqs), dim + 1, 2)
     seqs = [s.reshape(s.shape + (1,) * (nd - s.ndim)) for s in seqs]
-    other = {tuple(np.delete(s.shape, dim)) for s in seqs}
+    other = {s.shape[:dim] + s.shape[dim + 1:] for s in seqs}
     if len(other) != 1:
         fail(func, f"the sequences must have the same size in every dimension but paddingDim="
                    f"{dim + 1}. Received sizes {sorted({s.shape for s in seqs})}.")
@@ -107,25 +107,33 @@ def padsequences(
     uniform = check_bool(func, "UniformOutput", UniformOutput)
     dtype = np.result_type(*[s.dtype for s in seqs], np.asarray(PaddingValue).dtype) \
         if not float(PaddingValue).is_integer() else np.result_type(*[s.dtype for s in seqs])
+    shape = list(seqs[0].shape)
+    shape[dim] = L
+    # uniform: one array, the sequences along a new last dimension, written in place
+    shape_all = tuple(shape) + ((len(seqs),) if uniform else ())
     padded, masks = [], []
-    for s in seqs:
-        n = min(s.shape[dim], L)
-        keep = np.take(s, range(n) if direction == "right" else range(s.shape[dim] - n,
-                                                                      s.shape[dim]), axis=dim)
-        shape = list(s.shape)
-        shape[dim] = L
-        out = np.full(shape, PaddingValue, dtype)
-        mask = np.zeros(shape, bool)
-        where = [slice(None)] * nd
-        where[dim] = slice(0, n) if direction == "right" else slice(L - n, L)
-        out[tuple(where)] = keep
-        mask[tuple(where)] = True
-        padded.append(out)
-        masks.append(mask)
     if uniform:
-        result = (np.stack(padded, axis=nd), np.stack(masks, axis=nd))
-    else:
-        result = (padded, masks)
+        out_all = np.full(shape_all, PaddingValue, dtype)
+        mask_all = np.zeros(shape_all, bool)
+    for k, seq in enumerate(seqs):
+        n = min(seq.shape[dim], L)
+        src = [slice(None)] * nd
+        dst = [slice(None)] * nd
+        if direction == "right":
+            src[dim], dst[dim] = slice(0, n), slice(0, n)
+        else:
+            src[dim], dst[dim] = slice(seq.shape[dim] - n, seq.shape[dim]), slice(L - n, L)
+        if uniform:
+            out_all[tuple(dst) + (k,)] = seq[tuple(src)]
+            mask_all[tuple(dst) + (k,)] = True
+        else:
+            out = np.full(shape, PaddingValue, dtype)
+            mask = np.zeros(shape, bool)
+            out[tuple(dst)] = seq[tuple(src)]
+            mask[tuple(dst)] = True
+            padded.append(out)
+            masks.append(mask)
+    result = (out_all, mask_all) if uniform else (padded, masks)
     return select_outputs(result, nargout)
 
 
