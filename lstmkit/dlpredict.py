@@ -83,8 +83,9 @@ def _run(func, net, Xs, fmt, mini_batch_size=128, sequence_length="longest", dir
     else:
         runner = None
         if environment == "gpu":
-            from .training.device import prediction_runner
-            runner = prediction_runner(net)
+            from .training.device import largest_batch, prediction_runner
+            runner = prediction_runner(func, net, *largest_batch(data.lengths, mini_batch_size,
+                                                                 sequence_length))
         out, final = predict_batches(net, data, mini_batch_size, sequence_length, direction,
                                      keep_states, training, out_nodes, runner)
     return out, single, final

@@ -46,8 +46,9 @@ def _outputs(func, net, X, opts, keep_states=False):
         return out, single
     runner = None
     if opts["ExecutionEnvironment"] == "gpu":
-        from .training.device import prediction_runner
-        runner = prediction_runner(net)
+        from .training.device import largest_batch, prediction_runner
+        runner = prediction_runner(func, net, *largest_batch(
+            [s.shape[1] for s in seqs], opts["MiniBatchSize"], opts["SequenceLength"]))
     out, final = predict_batches(net, seqs, opts["MiniBatchSize"], opts["SequenceLength"],
                                  opts["SequencePaddingDirection"], keep_states, runner=runner)
     return (out, single, final) if keep_states else (out, single)

@@ -179,7 +179,9 @@ def testnet(
     runner = None
     if opts["ExecutionEnvironment"] == "gpu":
         from .training.device import host_output, prediction_runner
-        runner = prediction_runner(net)
+        runner = prediction_runner(
+            func, net, max(getattr(chunk.batch, "num_rows", None) or chunk.n for chunk in chunks),
+            max(chunk.n for chunk in chunks))
     num_outputs = [t.num_outputs for t in targets] if several else targets[0].num_outputs
     values = dict.fromkeys(losses, 0.0)
     for chunk in chunks:

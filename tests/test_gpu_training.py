@@ -222,3 +222,45 @@ def test_which_layers_run_on_the_device():
     on = [type(net._graph.layers[k]).__name__ for k in runner.device_nodes]
     assert on == ["LSTMLayer", "BiLSTMLayer", "GRULayer", "LSTMProjectedLayer",
                   "GRUProjectedLayer", "FullyConnectedLayer"]
+
+
+@pytest.mark.parametrize("call", ["predict", "minibatchpredict", "testnet"])
+def test_prediction_too_large_for_the_gpu_is_a_clear_error_before_any_work(rng, monkeypatch,
+                                                                          call):
+    X = ragged(rng, 8, 3)
+    net = L.dlnetwork([L.sequenceInputLayer(3), L.lstmLayer(8, OutputMode="last"),
+                       L.fullyConnectedLayer(2)])
+    targets = np.zeros((8, 2))
+
+    class Context:
+        @staticmethod
+        def get_memory_info():
+            return 2 ** 10, 2 ** 31                      # 1 KiB free of 2 GiB
+
+    monkeypatch.setattr(cuda, "current_context", lambda: Context(), raising=False)
+    started = []
+    from lstmkit.training import device
+    monkeypatch.setattr(device.DeviceRunner, "__init__",
+                        lambda *a, **k: started.append(1) or None)
+    Xt = [x.T for x in X]
+    calls = {"predict": lambda: L.predict(net, Xt, MiniBatchSize=4, ExecutionEnvironment="gpu"),
+             "minibatchpredict": lambda: L.minibatchpredict(net, Xt, MiniBatchSize=4,
+                                                            ExecutionEnvironment="gpu"),
+             "testnet": lambda: L.testnet(net, Xt, targets, ["rmse"], MiniBatchSize=4,
+                                          ExecutionEnvironment="gpu")}
+    rows = max(sum(x.shape[1] for x in X[lo:lo + 4]) for lo in (0, 4))
+    with pytest.raises(MemoryError, match=rf"{call}: prediction on the GPU needs about [0-9.]+ "
+                                          rf"GiB of its memory for a mini-batch of up to {rows} "
+                                          rf"time steps \(4 sequences\), and the GPU has 0.00 "
+                                          rf"GiB free of 2.00 GiB"):
+        calls[call]()
+    assert not started                                   # nothing copied to the device
+
+
+def test_largest_prediction_batch_follows_the_sequence_length_option():
+    from lstmkit.training.device import largest_batch
+    lengths = [5, 1, 9, 2, 2]
+    assert largest_batch(lengths, 2, "longest") == (11, 2)
+    assert largest_batch(lengths, 2, "shortest") == (4, 2)
+    assert largest_batch(lengths, 2, 3) == (5, 2)
+    assert largest_batch(lengths, 10, "longest") == (19, 5)

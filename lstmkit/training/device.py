@@ -84,32 +84,11 @@ class DeviceRunner:
         """A clear error, before training, when a mini-batch cannot fit in the GPU's free memory.
 
         ``rows`` is the most packed rows (time steps) a mini-batch can have and
-        ``observations`` its sequences.  The estimate counts what the device
-        layers keep for the backward pass and their work arrays, and the
-        learnables and gradient; a device that does not report its memory
-        (the simulator) is not checked.
+        ``observations`` its sequences (see :func:`check_device_memory`).
         """
-        try:
-            from numba import cuda
-            free, total = cuda.current_context().get_memory_info()
-        except Exception:
-            return
-        itemsize = self.params.theta.dtype.itemsize
-        need = 2 * self.params.theta.size * itemsize
-        for k in self.device_nodes:
-            layer = layers[k]
-            H = int(getattr(layer, "NumHiddenUnits", 0) or getattr(layer, "OutputSize", 0))
-            C = getattr(layer, "InputSize", 0)
-            C = int(C) if isinstance(C, (int, np.integer)) else 0
-            per_row = 4 * H + 6 * H + 2 * C
-            need += (rows * per_row + 6 * observations * H) * itemsize
-        if need > free:
-            gib = 2 ** 30
-            fail(func, f"training on the GPU needs about {need / gib:.2f} GiB of its memory for "
-                       f"a mini-batch of up to {rows} time steps ({observations} sequences), "
-                       f"and the GPU has {free / gib:.2f} GiB free of {total / gib:.2f} GiB. "
-                       f"Use a smaller MiniBatchSize, an integer SequenceLength, or "
-                       f"ExecutionEnvironment='cpu'.", MemoryError)
+        check_device_memory(func, "training", layers, self.device_nodes, rows, observations,
+                            self.params.theta.dtype.itemsize,
+                            2 * self.params.theta.size * self.params.theta.dtype.itemsize)
 
     @property
     def device_nodes(self):
@@ -159,9 +138,67 @@ class DeviceRunner:
         return to_host(a)
 
 
-def prediction_runner(net):
-    """The device runner for predicting with ``net`` (its learnables copied to the device)."""
-    return DeviceRunner(net._graph.layers, dtype=net._dtype)
+def check_device_memory(func, what, layers, nodes, rows, observations, itemsize, fixed):
+    """A MemoryError with the sizes when ``what`` ('training', 'prediction') of mini-batches of
+    up to ``rows`` packed rows (time steps) and ``observations`` sequences would not fit in the
+    GPU's free memory.
+
+    The estimate counts ``fixed`` bytes (learnables, and their gradient in training) and, for
+    every device layer ``nodes``, its work arrays per row (training: what the backward pass
+    keeps) and per sequence (states).  A device that does not report its memory (the
+    simulator) is not checked.
+    """
+    try:
+        from numba import cuda
+        free, total = cuda.current_context().get_memory_info()
+    except Exception:
+        return
+    need = fixed
+    for k in nodes:
+        layer = layers[k]
+        H = int(getattr(layer, "NumHiddenUnits", 0) or getattr(layer, "OutputSize", 0))
+        C = getattr(layer, "InputSize", 0)
+        C = int(C) if isinstance(C, (int, np.integer)) else 0
+        per_row = (4 * H + 6 * H + 2 * C) if what == "training" else (5 * H + 2 * C)
+        need += (rows * per_row + 6 * observations * H) * itemsize
+    if need > free:
+        gib = 2 ** 30
+        fail(func, f"{what} on the GPU needs about {need / gib:.2f} GiB of its memory for "
+                   f"a mini-batch of up to {rows} time steps ({observations} sequences), "
+                   f"and the GPU has {free / gib:.2f} GiB free of {total / gib:.2f} GiB. "
+                   f"Use a smaller MiniBatchSize, an integer SequenceLength, or "
+                   f"ExecutionEnvironment='cpu'.", MemoryError)
+
+
+def largest_batch(lengths, mini_batch_size, sequence_length):
+    """``(rows, observations)`` of the largest mini-batch prediction packs: consecutive runs of
+    ``mini_batch_size`` sequences, cut to the shortest (``'shortest'``) or processed in windows
+    of ``sequence_length`` steps (an integer)."""
+    lengths = np.asarray(lengths, np.int64)
+    rows, observations = 0, 0
+    for lo in range(0, lengths.size, mini_batch_size):
+        part = lengths[lo:lo + mini_batch_size]
+        if sequence_length == "shortest":
+            part = np.full(part.size, part.min())
+        elif isinstance(sequence_length, (int, np.integer)):
+            part = np.minimum(part, sequence_length)
+        rows = max(rows, int(part.sum()))
+        observations = max(observations, int(part.size))
+    return rows, observations
+
+
+def prediction_runner(func, net, rows, observations):
+    """The device runner for predicting with ``net`` (its learnables copied to the device), after
+    checking that mini-batches of up to ``rows`` packed rows and ``observations`` sequences fit
+    in the GPU's memory."""
+    from ..layers.device import DEVICE_LAYERS
+    layers = net._graph.layers
+    nodes = [k for k, layer in enumerate(layers) if type(layer) in DEVICE_LAYERS]
+    itemsize = np.dtype(net._dtype).itemsize
+    fixed = sum(int(np.size(getattr(layers[k], lb.name))) for k in nodes
+                for lb in layers[k].learnables) * itemsize
+    check_device_memory(func, "prediction", layers, nodes, rows, observations, itemsize, fixed)
+    return DeviceRunner(layers, dtype=net._dtype)
 
 
 def host_output(y):
