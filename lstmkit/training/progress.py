@@ -76,25 +76,20 @@ def smooth(values, weight=0.6):
     return out
 
 
-class ProgressPlot:
-    """The training-progress figure.
+class LiveFigure:
+    """A matplotlib figure shown where the session can show it, redrawn sparingly.
 
-    Parameters
-    ----------
-    task : {'classification', 'regression'}
-    validation : bool
-        Whether validation points will be drawn.
-    path : str or None
-        PNG written in 'file' mode; None names one per run.
-    mode : {'window', 'notebook', 'file'}, optional
-        Where the figure goes (default: :func:`choose_mode`).
+    ``'window'`` (an interactive backend: a window updated live), ``'notebook'`` (an
+    image in the cell's output, replaced in place) or ``'file'`` (a PNG written
+    atomically; a write that fails is one warning).  Redraws are throttled so that
+    drawing takes at most :data:`PLOT_BUDGET` of the time.  Subclasses draw in
+    :meth:`_draw`.  Shared by trainNetwork's progress plot and
+    :class:`lstmkit.training.monitor.TrainingProgressMonitor`.
     """
 
-    def __init__(self, task, validation, path, mode=None, metric_label=None, func="trainNetwork"):
-        self.task, self.validation = task, validation
+    def __init__(self, path, mode=None, func="trainNetwork", figsize=(10, 7)):
         self.func = func
         self._write_failed = False
-        self.metric_label = metric_label
         self.mode = mode or choose_mode()
         self.path = None
         if self.mode == "file":
@@ -103,20 +98,13 @@ class ProgressPlot:
             import matplotlib.pyplot as plt
             self._plt = plt
             plt.ion()
-            self.fig = plt.figure(figsize=(10, 7))
+            self.fig = plt.figure(figsize=figsize)
         else:
             from matplotlib.figure import Figure
-            self.fig = Figure(figsize=(10, 7))
-        self.ax_metric, self.ax_loss = self.fig.subplots(2, 1, sharex=True)
-        self.epoch_starts = [1]
+            self.fig = Figure(figsize=figsize)
         self._next_draw = 0.0
         self._handle = None
         self.written = False
-
-    def new_epoch(self, iteration):
-        """Mark that the epoch starting at ``iteration`` (1-based) begins."""
-        if iteration != self.epoch_starts[-1]:
-            self.epoch_starts.append(iteration)
 
     def _due(self, force):
         return force or time.perf_counter() >= self._next_draw
@@ -126,34 +114,18 @@ class ProgressPlot:
         now = time.perf_counter()
         self._next_draw = now + max(REDRAW_SECONDS[self.mode], (now - began) / PLOT_BUDGET)
 
-    def update(self, history, force=False):
-        """Redraw a live figure from ``history`` (throttled: see PLOT_BUDGET) unless forced."""
-        if self.mode == "file" or not self._due(force):
+    def refresh(self, *args, force=False):
+        """Redraw with ``_draw(*args)`` where the figure is shown (a file: written), unless
+        the last draw was too recent (see PLOT_BUDGET) and ``force`` is False."""
+        if not self._due(force):
             return
         began = time.perf_counter()
-        self._draw(history, None, None)
-        self._show()
-        self._drawn(began)
-
-    def checkpoint(self, history, force=False):
-        """At an epoch end without a display: write the file so far (throttled likewise)."""
-        if self.mode == "file" and self._due(force):
-            began = time.perf_counter()
-            self._draw(history, None, None)
-            self._write()
-            self._drawn(began)
-
-    def finish(self, history, reason, elapsed):
-        """Final drawing with the stop reason; writes the file when there is no display."""
-        self._draw(history, reason, elapsed)
+        self._draw(*args)
         if self.mode == "file":
-            self.written = self._write()
-            if self.written:
-                print(f"Training progress plot written to {self.path}")
+            self.written = self._write() or self.written
         else:
             self._show()
-            if self.mode == "window":
-                self._plt.ioff()
+        self._drawn(began)
 
     def _show(self):
         if self.mode == "window":
@@ -183,6 +155,58 @@ class ProgressPlot:
             self._write_failed = True
             return False
         return True
+
+    def _draw(self, *args):
+        raise NotImplementedError
+
+
+class ProgressPlot(LiveFigure):
+    """The training-progress figure.
+
+    Parameters
+    ----------
+    task : {'classification', 'regression'}
+    validation : bool
+        Whether validation points will be drawn.
+    path : str or None
+        PNG written in 'file' mode; None names one per run.
+    mode : {'window', 'notebook', 'file'}, optional
+        Where the figure goes (default: :func:`choose_mode`).
+    """
+
+    def __init__(self, task, validation, path, mode=None, metric_label=None, func="trainNetwork"):
+        super().__init__(path, mode, func)
+        self.task, self.validation = task, validation
+        self.metric_label = metric_label
+        self.ax_metric, self.ax_loss = self.fig.subplots(2, 1, sharex=True)
+        self.epoch_starts = [1]
+
+    def new_epoch(self, iteration):
+        """Mark that the epoch starting at ``iteration`` (1-based) begins."""
+        if iteration != self.epoch_starts[-1]:
+            self.epoch_starts.append(iteration)
+
+    def update(self, history, force=False):
+        """Redraw a live figure from ``history`` (throttled: see PLOT_BUDGET) unless forced."""
+        if self.mode != "file":
+            self.refresh(history, None, None, force=force)
+
+    def checkpoint(self, history, force=False):
+        """At an epoch end without a display: write the file so far (throttled likewise)."""
+        if self.mode == "file":
+            self.refresh(history, None, None, force=force)
+
+    def finish(self, history, reason, elapsed):
+        """Final drawing with the stop reason; writes the file when there is no display."""
+        self._draw(history, reason, elapsed)
+        if self.mode == "file":
+            self.written = self._write()
+            if self.written:
+                print(f"Training progress plot written to {self.path}")
+        else:
+            self._show()
+            if self.mode == "window":
+                self._plt.ioff()
 
     def _draw(self, h, reason, elapsed):
         metric_name = "Accuracy (%)" if self.task == "classification" else "RMSE"
