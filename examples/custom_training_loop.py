@@ -4,7 +4,8 @@ Sequence-to-sequence regression: each sequence is a noisy input signal and the r
 every time step is the output of a hidden linear filter of it (a damped resonator), which the
 network must learn. The loop is MATLAB's: a minibatchqueue over combined arrayDatastores whose
 MiniBatchFcn pads with padsequences, dlfeval of a model-loss function that calls forward and
-dlgradient(loss, net.Learnables), adamupdate, and prediction on the test sequences. The padded
+dlgradient(loss, net.Learnables), adamupdate, a trainingProgressMonitor (recordMetrics,
+updateInfo, Progress), and prediction on the test sequences. The padded
 steps are kept out of the loss with padsequences' mask, as weights. Then the same model with a
 residual connection (additionLayer) is trained by a custom loop and by trainnet, each printing
 its test RMSE.
@@ -49,21 +50,29 @@ def model_loss(net, X, T, mask):
     return loss, dlgradient(loss, net.Learnables)
 
 
-def train_custom_loop(net, XTrain, YTrain, epochs, learn_rate=0.01):
+def train_custom_loop(net, XTrain, YTrain, epochs, learn_rate=0.01, plot=False):
     ds = combine(arrayDatastore(XTrain, OutputType="same"),
                  arrayDatastore(YTrain, OutputType="same"))
     mbq = minibatchqueue(ds, 3, MiniBatchSize=16, MiniBatchFcn=preprocess_mini_batch,
                          MiniBatchFormat=["TCB", "TCB", "TCB"])
+    iterations = epochs * int(np.ceil(len(XTrain) / 16))
+    monitor = trainingProgressMonitor(Metrics="Loss", Info="Epoch", XLabel="Iteration",
+                                      Visible=plot)
     avg = avgSq = None
-    iteration = 0
-    for _epoch in range(epochs):
+    iteration = epoch = 0
+    while epoch < epochs and not monitor.Stop:
+        epoch += 1
         shuffle(mbq)
-        while hasdata(mbq):
+        while hasdata(mbq) and not monitor.Stop:
             iteration += 1
             X, T, mask = next(mbq)
             loss, gradients = dlfeval(model_loss, net, X, T, mask)
             net, avg, avgSq = adamupdate(net, gradients, avg, avgSq, iteration, learn_rate,
                                          nargout=3)
+            recordMetrics(monitor, iteration, Loss=loss)
+            updateInfo(monitor, Epoch=f"{epoch} of {epochs}")
+            monitor.Progress = 100 * iteration / iterations
+    monitor.Status = "Training complete"
     return net, float(loss)
 
 
@@ -92,7 +101,7 @@ def main(quick=False):
 
     net = dlnetwork([sequenceInputLayer(1), lstmLayer(32), fullyConnectedLayer(1)])
     t0 = time.perf_counter()
-    net, loss = train_custom_loop(net, XTrain, YTrain, epochs)
+    net, loss = train_custom_loop(net, XTrain, YTrain, epochs, plot=not quick)
     print(f"Custom loop (LSTM): last mini-batch loss {loss:.4f}, test RMSE "
           f"{rmse(net, XTest, YTest):.4f} ({time.perf_counter() - t0:.1f} s)")
 

@@ -71,6 +71,8 @@ from .dlarrays import (DLArray, dims, dlarray, dlfeval, dlgradient, extractdata,
                        sigmoid, softmax, stripdims)
 from .dlupdates import adamupdate, dlupdate, rmspropupdate, sgdmupdate
 from .dlfunctions import fullyconnect, gru, lstm
+from .training.monitor import (TrainingProgressMonitor, groupSubPlot, recordMetrics,
+                               trainingProgressMonitor, updateInfo, yscale)
 from .minibatchqueue import (MinibatchQueue, minibatchqueue, onehotdecode, onehotencode,
                              padsequences)
 from .parallel import FevalFuture, ParallelPool, fetchNext, fetchOutputs, gcp, parfeval, parpool
@@ -111,6 +113,8 @@ __all__ = [
     "GPUUnavailableWarning", "dlarray", "dims", "extractdata", "stripdims", "finddim", "dlfeval",
     "dlgradient", "sigmoid", "relu", "softmax", "DLArray", "adamupdate", "sgdmupdate",
     "rmspropupdate", "dlupdate", "padsequences", "minibatchqueue", "onehotencode",
+    "trainingProgressMonitor", "TrainingProgressMonitor", "recordMetrics", "updateInfo",
+    "groupSubPlot", "yscale",
     "onehotdecode", "MinibatchQueue", "fullyconnect", "lstm", "gru",
     # the classes behind the factories and functions (isinstance checks, type hints)
     "AdditionLayer", "AveragePooling1DLayer", "BatchNormalizationLayer", "BiLSTMLayer",
