@@ -80,12 +80,19 @@ class TrainingProgressMonitor:
             "Status": "Running", "Visible": True})
         now = time.perf_counter()
         object.__setattr__(self, "_times", {"start": now, "last": now})  # last: latest update
-        object.__setattr__(self, "MetricData", {})
+        # per metric [rows, n]: a (capacity, 2) array of which the first n rows are recorded,
+        # doubled when full (a record appends in amortized constant time)
+        object.__setattr__(self, "_metric_rows", {})
         object.__setattr__(self, "InfoData", {})
         object.__setattr__(self, "_groups", {})       # group name -> metric names
         object.__setattr__(self, "_scales", {})       # metric -> 'linear' / 'log'
         object.__setattr__(self, "_figure", None)
         object.__setattr__(self, "_announced", False)
+
+    @property
+    def MetricData(self):
+        """Per metric, the n-by-2 (step, value) rows recorded (read-only views)."""
+        return _recorded(self._metric_rows)
 
     # -- properties, checked as MATLAB checks them ---------------------------------------------
     def __getattr__(self, name):
@@ -107,7 +114,7 @@ class TrainingProgressMonitor:
         if name in ("Metrics", "Info"):
             value = _names(func, name, value)
             if name == "Metrics":
-                lost = [m for m in self.MetricData if m not in value]
+                lost = [m for m in self._metric_rows if m not in value]
                 if lost:
                     fail(func, f"`Metrics` must keep the metrics already recorded: {lost}.")
         elif name in ("XLabel", "Status"):
@@ -143,7 +150,7 @@ class TrainingProgressMonitor:
     # -- the figure -------------------------------------------------------------------------------
     def _refresh(self, force=False):
         self._times["last"] = time.perf_counter()
-        if not self._state["Visible"] or not self.MetricData and not self.InfoData:
+        if not self._state["Visible"] or not self._metric_rows and not self.InfoData:
             return
         if self._figure is None:
             try:
@@ -156,7 +163,7 @@ class TrainingProgressMonitor:
                 return
             # the figure sees the monitor's data, not the monitor: no reference cycle, so in
             # file mode the last values are written when the monitor goes (or at exit)
-            view = types.SimpleNamespace(state=self._state, metric_data=self.MetricData,
+            view = types.SimpleNamespace(state=self._state, metric_rows=self._metric_rows,
                                          info_data=self.InfoData, groups=self._groups,
                                          scales=self._scales, times=self._times)
             object.__setattr__(self, "_figure", _monitor_figure_class()(view))
@@ -170,6 +177,16 @@ class TrainingProgressMonitor:
 
     def _subplots(self):
         return _subplots(self._state, self._groups)
+
+
+def _recorded(metric_rows):
+    """``{metric: its recorded (step, value) rows}``, read-only views of the buffers."""
+    out = {}
+    for name, (buffer, n) in metric_rows.items():
+        view = buffer[:n]
+        view.flags.writeable = False
+        out[name] = view
+    return out
 
 
 def _subplots(state, groups):
@@ -195,10 +212,11 @@ def _monitor_figure_class():
             v = self.view
             self.fig.clear()
             plots = _subplots(v.state, v.groups)
+            metric_data = _recorded(v.metric_rows)
             axes = self.fig.subplots(max(len(plots), 1), 1, sharex=True, squeeze=False)[:, 0]
             for ax, (label, names) in zip(axes, plots):
                 for name in names:
-                    data = v.metric_data.get(name)
+                    data = metric_data.get(name)
                     if data is not None and len(data):
                         ax.plot(data[:, 0], data[:, 1], lw=1.2, label=name)
                 ax.set_ylabel(label)
@@ -330,8 +348,12 @@ def recordMetrics(monitor: TrainingProgressMonitor, step: float, metrics: dict |
     values = _values(func, monitor, metrics, values, "metric")
     rows = {name: _scalar(func, name, v) for name, v in values.items()}  # all checked first
     for name, value in rows.items():
-        old = monitor.MetricData.get(name, np.empty((0, 2)))
-        monitor.MetricData[name] = np.vstack([old, [[step, value]]])
+        entry = monitor._metric_rows.setdefault(name, [np.empty((16, 2)), 0])
+        buffer, n = entry
+        if n == len(buffer):
+            entry[0] = buffer = np.concatenate([buffer, np.empty_like(buffer)])
+        buffer[n] = step, value
+        entry[1] = n + 1
     monitor._refresh()
 
 
