@@ -16,7 +16,7 @@ from .losses import CLASSIFICATION_KINDS, LOSS_NAMES, make_loss
 from .metrics import metric_list
 from .network import check_data_lengths, infer_sizes
 from .training.data import prepare_minibatch
-from .training.data import target_rows
+from .training.data import chunk_rows, target_rows
 from .training.trainer import LossGraph, update_metric
 from .training.trainnet import TargetEncoder, TrainnetLoss, _check_loss_fits, _check_metrics
 
@@ -179,9 +179,8 @@ def testnet(
     runner = None
     if opts["ExecutionEnvironment"] == "gpu":
         from .training.device import host_output, prediction_runner
-        runner = prediction_runner(
-            func, net, max(getattr(chunk.batch, "num_rows", None) or chunk.n for chunk in chunks),
-            max(chunk.n for chunk in chunks))
+        runner = prediction_runner(func, net, max(chunk_rows(chunk) for chunk in chunks),
+                                   max(chunk.n for chunk in chunks))
     num_outputs = [t.num_outputs for t in targets] if several else targets[0].num_outputs
     values = dict.fromkeys(losses, 0.0)
     for chunk in chunks:

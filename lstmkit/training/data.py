@@ -16,6 +16,12 @@ class Chunk:
         self.batch, self.x, self.target, self.row_scale, self.n = batch, x, target, row_scale, n
 
 
+def chunk_rows(chunk):
+    """A chunk's packed rows (time steps), its amount of work; its observations where it has
+    no packed batch (a feature input, a parallel run's mini-batch)."""
+    return getattr(chunk.batch, "num_rows", None) or chunk.n
+
+
 class Targets:
     """Training targets of one task kind, indexable per observation."""
 

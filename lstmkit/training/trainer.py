@@ -33,7 +33,8 @@ from ..network import (SeriesNetwork, check_carried_state, check_data_lengths, c
                        predict_batches,
                        truncate_states)
 from ..metrics import AccuracyMetric, RMSEMetric
-from .data import check_target_range, make_targets, prepare_minibatch, target_rows
+from .data import (check_target_range, chunk_rows, make_targets, prepare_minibatch,
+                   target_rows)
 from .info import TrainingInfo
 from .options import PARALLEL, TrainingOptions
 from .schedules import ScheduleRunner, check_schedule
@@ -164,12 +165,6 @@ class LossGraph:
         if self.several:
             return {k: g for k, g in zip(self.out_nodes, dy) if g is not None}
         return {self.seed_node: dy}
-
-
-def _work(chunk):
-    """A chunk's amount of work for the thread tuner: its packed rows (time steps)."""
-    batch = chunk.batch
-    return getattr(batch, "num_rows", None) or chunk.n
 
 
 def forward_backward(net, chunk, states, grads, dtype, totals=None, runner=None):
@@ -488,7 +483,7 @@ class _TrainingRun:
                 if not self.solver.step(rate, self.iteration + 1):
                     self._stop_not_finite("The update of the learnable parameters")
                     break
-                tuner.end(_work(chunk))
+                tuner.end(chunk_rows(chunk))
                 self.iteration += 1
                 values = self._train_metrics(y, chunk)
                 h = self.history
