@@ -109,12 +109,10 @@ def padsequences(
         if not float(PaddingValue).is_integer() else np.result_type(*[s.dtype for s in seqs])
     shape = list(seqs[0].shape)
     shape[dim] = L
-    # uniform: one array, the sequences along a new last dimension, written in place
-    shape_all = tuple(shape) + ((len(seqs),) if uniform else ())
+    if uniform:       # one array, the sequences along a new last dimension, written in place
+        out_all = np.full(tuple(shape) + (len(seqs),), PaddingValue, dtype)
+        mask_all = np.zeros(out_all.shape, bool)
     padded, masks = [], []
-    if uniform:
-        out_all = np.full(shape_all, PaddingValue, dtype)
-        mask_all = np.zeros(shape_all, bool)
     for k, seq in enumerate(seqs):
         n = min(seq.shape[dim], L)
         src = [slice(None)] * nd
@@ -123,16 +121,12 @@ def padsequences(
             src[dim], dst[dim] = slice(0, n), slice(0, n)
         else:
             src[dim], dst[dim] = slice(seq.shape[dim] - n, seq.shape[dim]), slice(L - n, L)
-        if uniform:
-            out_all[tuple(dst) + (k,)] = seq[tuple(src)]
-            mask_all[tuple(dst) + (k,)] = True
-        else:
-            out = np.full(shape, PaddingValue, dtype)
-            mask = np.zeros(shape, bool)
-            out[tuple(dst)] = seq[tuple(src)]
-            mask[tuple(dst)] = True
-            padded.append(out)
-            masks.append(mask)
+        out = out_all[..., k] if uniform else np.full(shape, PaddingValue, dtype)
+        mask = mask_all[..., k] if uniform else np.zeros(shape, bool)
+        out[tuple(dst)] = seq[tuple(src)]
+        mask[tuple(dst)] = True
+        padded.append(out)
+        masks.append(mask)
     result = (out_all, mask_all) if uniform else (padded, masks)
     return select_outputs(result, nargout)
 
